@@ -1,0 +1,260 @@
+"""Reading photos and writing results: the only module that touches image files.
+
+Every photo enters runwaycut as an ``(H, W, 3) uint8`` RGB array, whatever its file
+held. The conversion rule (documented in the README) is:
+
+* EXIF orientation is applied first, so the array is the photo as a viewer shows it.
+* Grey (8-bit, 16-bit, 32-bit or float) is repeated into three channels.
+* 16-bit channels are scaled to 8 bits (``value / 257``, rounded).
+* Palette images are expanded to their colours.
+* Alpha (RGBA, LA, palette with transparency) is composited over white, so that
+  transparent areas read as a flat backdrop rather than as whatever colour they hide.
+* CMYK, YCbCr and Lab files are converted to RGB by Pillow.
+
+Writing is atomic: a result is encoded in memory, written to a temporary file beside
+its target and renamed into place, so a crash never leaves a truncated PNG.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import warnings
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .errors import ImageReadError, ImageSizeError, InvalidImageError
+
+#: Smallest side, in pixels, of a photo runwaycut will process. Below this the edge
+#: strips are narrower than a sampling block and no mask means anything.
+MIN_SIDE = 64
+
+#: Largest pixel count decoded by default (a decompression-bomb guard): 100 megapixels,
+#: more than any camera's runway photo, far less than a crafted bomb.
+MAX_PIXELS = 100_000_000
+
+#: File name suffixes runwaycut treats as photos when given a folder.
+PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp")
+
+
+def read_image(path: str | os.PathLike, *, max_pixels: int = MAX_PIXELS,
+               min_side: int = MIN_SIDE) -> np.ndarray:
+    """Read a photo file as an RGB array, by the conversion rule of this module.
+
+    Parameters
+    ----------
+    path : str or path-like
+        JPEG, PNG, TIFF, WebP or BMP file.
+    max_pixels : int, optional
+        Refuse images with more pixels than this, before decoding them.
+    min_side : int, optional
+        Refuse images whose width or height is below this.
+
+    Returns
+    -------
+    image : (H, W, 3) uint8 array
+        The photo in RGB order, EXIF orientation applied.
+
+    Raises
+    ------
+    ImageReadError
+        The file is missing, empty, truncated or not an image.
+    ImageSizeError
+        The image is smaller than ``min_side`` or larger than ``max_pixels``.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ImageReadError(path, "no such file")
+    if path.is_dir():
+        raise ImageReadError(path, "is a folder, not a photo")
+    try:
+        if path.stat().st_size == 0:
+            raise ImageReadError(path, "file is empty")
+    except OSError as exc:
+        raise ImageReadError(path, f"cannot read file ({exc.strerror or exc})") from None
+    try:
+        with warnings.catch_warnings():
+            # Pillow's own bomb check warns, then errors at 2x its limit; ours is explicit.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            saved_limit = Image.MAX_IMAGE_PIXELS
+            Image.MAX_IMAGE_PIXELS = None
+            try:
+                with Image.open(path) as pil:
+                    _check_size(path, pil.width, pil.height, max_pixels, min_side)
+                    pil.load()
+                    pil = ImageOps.exif_transpose(pil)
+                    image = pil_to_rgb(pil)
+            finally:
+                Image.MAX_IMAGE_PIXELS = saved_limit
+    except ImageReadError:
+        raise
+    except UnidentifiedImageError:
+        image = _read_with_opencv(path, max_pixels, min_side)
+    except (OSError, SyntaxError, ValueError) as exc:
+        # Pillow reports truncation and corrupt streams as OSError/SyntaxError.
+        raise ImageReadError(path, f"cannot decode image ({exc})") from None
+    _check_size(path, image.shape[1], image.shape[0], max_pixels, min_side)
+    return image
+
+
+def _check_size(path, width: int, height: int, max_pixels: int, min_side: int) -> None:
+    if width * height > max_pixels:
+        raise ImageSizeError(path, f"image is {width}x{height} = {width * height:,} pixels, "
+                                   f"over the limit of {max_pixels:,} (a decompression-bomb "
+                                   "guard; raise it with max_pixels / --max-pixels)")
+    if min(width, height) < min_side:
+        raise ImageSizeError(path, f"image is {width}x{height}, smaller than the minimum "
+                                   f"side of {min_side} px")
+
+
+def _read_with_opencv(path: Path, max_pixels: int, min_side: int) -> np.ndarray:
+    """Fallback for files Pillow cannot identify (e.g. some 16-bit RGB TIFFs)."""
+    data = np.fromfile(path, dtype=np.uint8)
+    decoded = cv2.imdecode(data, cv2.IMREAD_UNCHANGED | cv2.IMREAD_ANYDEPTH)
+    if decoded is None:
+        raise ImageReadError(path, "not an image file runwaycut can read "
+                                   "(JPEG, PNG, TIFF, WebP or BMP expected)")
+    _check_size(path, decoded.shape[1], decoded.shape[0], max_pixels, min_side)
+    if decoded.ndim == 3:
+        code = cv2.COLOR_BGRA2RGBA if decoded.shape[2] == 4 else cv2.COLOR_BGR2RGB
+        decoded = cv2.cvtColor(decoded, code)
+    return as_rgb_image(decoded)
+
+
+def pil_to_rgb(pil: Image.Image) -> np.ndarray:
+    """Convert a Pillow image of any mode to ``(H, W, 3) uint8`` RGB (module rule)."""
+    if pil.mode == "P":
+        pil = pil.convert("RGBA" if "transparency" in pil.info else "RGB")
+    if pil.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        return as_rgb_image(np.asarray(pil))
+    if pil.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        return as_rgb_image(np.asarray(pil.convert("RGBA")))
+    if pil.mode != "RGB":
+        pil = pil.convert("RGB")
+    return np.ascontiguousarray(np.asarray(pil, dtype=np.uint8))
+
+
+def as_rgb_image(array: np.ndarray) -> np.ndarray:
+    """Bring an in-memory array to ``(H, W, 3) uint8`` RGB by the module's rule.
+
+    Parameters
+    ----------
+    array : (H, W), (H, W, 1), (H, W, 3) or (H, W, 4) array
+        uint8, uint16 (scaled by 1/257), other integers holding 0..255, or floats in
+        [0, 1]. Four channels are RGBA and are composited over white.
+
+    Returns
+    -------
+    image : (H, W, 3) uint8 array
+
+    Raises
+    ------
+    InvalidImageError
+        For any other shape or dtype, or values out of range.
+    """
+    a = np.asarray(array)
+    if a.ndim == 3 and a.shape[2] == 1:
+        a = a[:, :, 0]
+    if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (3, 4)):
+        raise InvalidImageError(f"expected an (H, W), (H, W, 3) or (H, W, 4) image, "
+                                f"got shape {a.shape}")
+    if a.size == 0:
+        raise InvalidImageError("image is empty")
+    if a.dtype == np.uint8:
+        pass
+    elif a.dtype == np.uint16:
+        a = np.round(a.astype(np.float32) / 257.0).astype(np.uint8)
+    elif a.dtype == bool:
+        a = a.astype(np.uint8) * 255
+    elif np.issubdtype(a.dtype, np.floating):
+        if not np.isfinite(a).all() or a.min() < 0 or a.max() > 1:
+            raise InvalidImageError("a float image must hold finite values in [0, 1]")
+        a = np.round(a * 255.0).astype(np.uint8)
+    elif np.issubdtype(a.dtype, np.integer):
+        if a.min() < 0 or a.max() > 255:
+            if a.min() >= 0 and a.max() <= 65535:  # 16-bit data held in a wider int
+                a = np.round(a.astype(np.float32) / 257.0).astype(np.uint8)
+            else:
+                raise InvalidImageError(f"integer image values must lie in 0..255 "
+                                        f"(or 0..65535), got {a.min()}..{a.max()}")
+        else:
+            a = a.astype(np.uint8)
+    else:
+        raise InvalidImageError(f"unsupported image dtype {a.dtype}")
+    if a.ndim == 2:
+        a = np.repeat(a[:, :, None], 3, axis=2)
+    elif a.shape[2] == 4:
+        alpha = a[:, :, 3:4].astype(np.float32) / 255.0
+        a = np.round(a[:, :, :3] * alpha + 255.0 * (1.0 - alpha)).astype(np.uint8)
+    return np.ascontiguousarray(a)
+
+
+def read_mask(path: str | os.PathLike, shape: tuple[int, int] | None = None) -> np.ndarray:
+    """Read a binary mask PNG (nonzero = figure) as a bool array.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Grey or colour image; any nonzero pixel (any channel) counts as foreground.
+    shape : (H, W) tuple, optional
+        Required size; a mask of another size is refused rather than resized.
+
+    Returns
+    -------
+    mask : (H, W) bool array
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ImageReadError(path, "no such mask file")
+    data = np.fromfile(path, dtype=np.uint8)
+    decoded = cv2.imdecode(data, cv2.IMREAD_UNCHANGED | cv2.IMREAD_ANYDEPTH) if data.size else None
+    if decoded is None:
+        raise ImageReadError(path, "cannot decode mask image")
+    mask = decoded if decoded.ndim == 2 else decoded[:, :, :3].max(axis=2)
+    if shape is not None and mask.shape[:2] != tuple(shape):
+        raise ImageReadError(path, f"mask is {mask.shape[1]}x{mask.shape[0]}, but its photo "
+                                   f"is {shape[1]}x{shape[0]}")
+    return mask > 0
+
+
+def encode_png(array: np.ndarray) -> bytes:
+    """Encode an (H, W) grey, (H, W, 3) RGB or (H, W, 4) RGBA uint8 array as PNG bytes."""
+    a = np.asarray(array)
+    if a.dtype == bool:
+        a = a.astype(np.uint8) * 255
+    if a.ndim == 3:
+        code = cv2.COLOR_RGBA2BGRA if a.shape[2] == 4 else cv2.COLOR_RGB2BGR
+        a = cv2.cvtColor(a, code)
+    ok, buf = cv2.imencode(".png", a)
+    if not ok:  # pragma: no cover - OpenCV fails only on invalid input we never build
+        raise RuntimeError("PNG encoding failed")
+    return buf.tobytes()
+
+
+def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` through a temporary file and a rename.
+
+    A reader (or a resumed batch) therefore sees either no file or the whole file.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return path
+
+
+def write_png(path: str | os.PathLike, array: np.ndarray) -> Path:
+    """Encode ``array`` as PNG and write it atomically (see :func:`write_bytes_atomic`)."""
+    return write_bytes_atomic(path, encode_png(array))

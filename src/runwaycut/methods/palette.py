@@ -1,0 +1,28 @@
+"""The design note's palette method as a figure-mask backend."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..background import palette_figure
+from ..colormask import MaskParams
+from ..figure import FigureParams
+from ..palette import PaletteParams
+from .base import FigureResult
+
+
+@dataclass(frozen=True)
+class PaletteMethod:
+    """Background colours sampled at the edges, masked by colour bands."""
+
+    palette: PaletteParams = field(default_factory=PaletteParams)
+    mask: MaskParams = field(default_factory=MaskParams)
+    figure: FigureParams = field(default_factory=FigureParams)
+    name: str = "palette"
+
+    def predict(self, image: np.ndarray) -> FigureResult:
+        result = palette_figure(image, self.palette, self.mask, self.figure)
+        return FigureResult(mask=result.mask, method=self.name, threshold=result.threshold,
+                            details={"palette": result.palette, "distance": result.distance})
