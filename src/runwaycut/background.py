@@ -6,6 +6,7 @@ palette (edge strips) -> distance map (colour bands, vote) -> threshold -> figur
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
@@ -13,6 +14,10 @@ from .colormask import Band, MaskParams, Vote, distance_map, in_band
 from .figure import FigureParams, select_figure
 from .io import as_rgb_image
 from .palette import Palette, PaletteParams, Sampler, sample_palette
+
+
+#: Chooses a threshold from (image, palette, distance map, band); see runwaycut.thresholds.
+ThresholdRule = Callable[[np.ndarray, Palette, np.ndarray, str], float]
 
 
 @dataclass(frozen=True)
@@ -93,11 +98,20 @@ def remove_background(image: np.ndarray, threshold: float | None = None, *,
 
 def palette_figure(image: np.ndarray, palette_params: PaletteParams = PaletteParams(),
                    mask_params: MaskParams = MaskParams(),
-                   figure_params: FigureParams = FigureParams()) -> BackgroundResult:
-    """:func:`remove_background` with its parameters grouped by step."""
+                   figure_params: FigureParams = FigureParams(),
+                   threshold_rule: ThresholdRule | None = None) -> BackgroundResult:
+    """:func:`remove_background` with its parameters grouped by step.
+
+    ``threshold_rule``, when given, chooses the threshold from the photo, its palette
+    and its distance map (see :mod:`runwaycut.thresholds`) instead of
+    ``mask_params.threshold``.
+    """
     palette = sample_palette(image, palette_params)
     distance = distance_map(image, palette.colors, mask_params.band, mask_params.vote)
-    threshold = mask_params.resolved_threshold
+    if threshold_rule is None:
+        threshold = mask_params.resolved_threshold
+    else:
+        threshold = float(threshold_rule(image, palette, distance, mask_params.band))
     figure = select_figure(~in_band(distance, threshold), figure_params)
     return BackgroundResult(mask=figure, palette=palette, distance=distance,
                             threshold=threshold,

@@ -11,20 +11,30 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from ..batch import collect_photos, run_batch, summarize
 from ..colormask import MaskParams, parse_vote
 from ..figure import FigureParams
-from ..methods import PaletteMethod
+from ..methods import METHODS, PaletteMethod, get_method
+from ..thresholds import THRESHOLD_RULES, parse_threshold
 from ..palette import PaletteParams
 from . import app
 from ._common import EXIT_BAD_INPUT, console, fail, reports_errors
 
 
-def palette_options_to_method(threshold: Optional[float], band: str, vote: str, points: int,
+def palette_options_to_method(threshold: Optional[str], band: str, vote: str, points: int,
                               strip: float, block: int, sampler: str, seed: int,
                               keep_largest: bool, fill_holes: bool) -> PaletteMethod:
     """Build the palette backend from command-line values (validating them)."""
+    value, rule = parse_threshold(threshold)
     return PaletteMethod(
         palette=PaletteParams(points=points, strip=strip, block=block, sampler=sampler, seed=seed),
-        mask=MaskParams(threshold=threshold, band=band, vote=parse_vote(vote)),
-        figure=FigureParams(keep_largest=keep_largest, fill_holes=fill_holes))
+        mask=MaskParams(threshold=value, band=band, vote=parse_vote(vote)),
+        figure=FigureParams(keep_largest=keep_largest, fill_holes=fill_holes),
+        threshold_rule=rule)
+
+
+def build_method(name: str, palette: PaletteMethod):
+    """The backend called ``name``; every backend factory takes the palette settings."""
+    if name == "palette":
+        return palette
+    return get_method(name, palette=palette)
 
 
 @app.command()
@@ -33,9 +43,11 @@ def remove(
     inputs: List[Path] = typer.Argument(..., metavar="PHOTO_OR_FOLDER...",
                                         help="Photos and/or folders of photos."),
     out: Path = typer.Option(..., "--out", "-o", help="Folder for the results (created)."),
-    threshold: Optional[float] = typer.Option(
+    method: str = typer.Option("palette", help="Figure-mask backend: " + ", ".join(METHODS) + "."),
+    threshold: Optional[str] = typer.Option(
         None, help="Colour band half-width: levels for the absolute band (default 20), "
-                   "a fraction for the relative band (default 0.4)."),
+                   "a fraction for the relative band (default 0.4); or a rule: "
+                   + ", ".join(THRESHOLD_RULES) + "."),
     band: str = typer.Option("absolute", help="absolute: colour ± t per channel (the note); "
                                               "relative: colour × (1 ± t) (the original code)."),
     vote: str = typer.Option("any", help="Palette colours needed to call a pixel background: "
@@ -61,8 +73,8 @@ def remove(
     cutout) and, with --overlay, <stem>.overlay.png. Exit code 0 when every photo
     succeeded, 2 when any failed (the others are still done).
     """
-    method = palette_options_to_method(threshold, band, vote, points, strip, block, sampler,
-                                       seed, keep_largest, fill_holes)
+    backend = build_method(method, palette_options_to_method(
+        threshold, band, vote, points, strip, block, sampler, seed, keep_largest, fill_holes))
     photos = collect_photos(inputs, recursive=recursive)
     if not photos:
         raise fail("no photos found in " + ", ".join(map(str, inputs)))
@@ -71,7 +83,7 @@ def remove(
                   MofNCompleteColumn(), TimeRemainingColumn(), console=console,
                   transient=True) as progress:
         task = progress.add_task("removing backgrounds", total=len(photos))
-        for record in run_batch(photos, out, method, overlay_too=overlay):
+        for record in run_batch(photos, out, backend, overlay_too=overlay):
             records.append(record)
             if record.status == "failed":
                 progress.console.print(f"[bold red]error:[/] {record.error}", highlight=False,

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..background import palette_figure
+from ..background import ThresholdRule, palette_figure
 from ..colormask import MaskParams
 from ..figure import FigureParams
 from ..palette import PaletteParams
@@ -20,9 +20,10 @@ class PaletteMethod:
     palette: PaletteParams = field(default_factory=PaletteParams)
     mask: MaskParams = field(default_factory=MaskParams)
     figure: FigureParams = field(default_factory=FigureParams)
+    threshold_rule: ThresholdRule | None = None
     name: str = "palette"
 
     def predict(self, image: np.ndarray) -> FigureResult:
-        result = palette_figure(image, self.palette, self.mask, self.figure)
+        result = palette_figure(image, self.palette, self.mask, self.figure, self.threshold_rule)
         return FigureResult(mask=result.mask, method=self.name, threshold=result.threshold,
                             details={"palette": result.palette, "distance": result.distance})

@@ -1,0 +1,76 @@
+"""Label-free rules that choose a photo's colour threshold.
+
+Each rule is a function ``rule(image, palette, distance, band) -> threshold`` and is
+registered in :data:`THRESHOLD_RULES` under the name the command line accepts
+(``--threshold NAME``).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from .palette import Palette
+
+
+def otsu_threshold(image: np.ndarray, palette: Palette, distance: np.ndarray, band: str) -> float:
+    """Otsu's threshold of the distance map: the split that best separates near-palette
+    (background) from far-from-palette (figure) pixels.
+
+    Parameters
+    ----------
+    image : (H, W, 3) uint8 array
+        Unused; part of the rule signature.
+    palette : Palette
+        Unused; part of the rule signature.
+    distance : (H, W) uint8 or float32 array
+        Distance map of the photo to its palette.
+    band : str
+        ``absolute`` or ``relative``.
+
+    Returns
+    -------
+    threshold : float
+        Pixels with distance <= threshold are background.
+    """
+    from skimage.filters import threshold_otsu
+
+    values = distance.ravel()
+    if band == "relative":
+        # Relative distances have an unbounded tail (c = 0 channels); Otsu on the bulk.
+        values = values[values < 10]
+    if values.size == 0 or values.min() == values.max():
+        return float(values.min()) if values.size else 0.0
+    if distance.dtype == np.uint8:
+        return float(threshold_otsu(hist=np.bincount(values, minlength=256)))
+    return float(threshold_otsu(values))
+
+
+#: Name -> rule. Other modules add their rules here (e.g. the trained model, "auto").
+THRESHOLD_RULES: dict[str, Callable[..., float]] = {
+    "otsu": otsu_threshold,
+}
+
+
+def parse_threshold(text: str | float | None):
+    """Split a ``--threshold`` value into (number or None, rule or None).
+
+    Raises
+    ------
+    ValueError
+        For text that is neither a non-negative number nor a rule name.
+    """
+    if text is None:
+        return None, None
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        name = str(text).strip().lower()
+        if name in THRESHOLD_RULES:
+            return None, THRESHOLD_RULES[name]
+        raise ValueError(f"threshold must be a number or one of {', '.join(THRESHOLD_RULES)}; "
+                         f"got {text!r}") from None
+    if not value >= 0:
+        raise ValueError(f"threshold must be >= 0, got {text}")
+    return value, None
