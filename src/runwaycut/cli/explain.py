@@ -3,19 +3,64 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Optional
 
 import typer
 
+from ..explain import default_panels, explain_figure, render
+from ..io import read_image, write_bytes_atomic
+from ..thresholds import THRESHOLD_RULES
 from . import app
-from ._common import reports_errors
+from ._common import console, fail, reports_errors
+from .remove import palette_options_to_method
+
+#: Figure formats by file suffix (what matplotlib's Agg canvas writes).
+FORMATS = {".png": "png", ".pdf": "pdf", ".svg": "svg"}
 
 
 @app.command()
 @reports_errors
-def explain(photo: Path = typer.Argument(..., help="The photo to explain."),
-            out: Path = typer.Option(..., "--out", "-o", help="Figure file to write (PNG)."),
-            threshold: float = typer.Option(None, help="Colour band half-width."),
-            seed: int = typer.Option(0, help="Random seed of the palette sampling.")) -> None:
-    """Draw the method's steps for PHOTO: sampled points, palette, per-colour masks,
-    combined mask and cutout."""
-    raise NotImplementedError
+def explain(
+    photo: Path = typer.Argument(..., help="The photo to explain."),
+    out: Path = typer.Option(..., "--out", "-o",
+                             help="Figure file to write: .png (or .pdf, .svg)."),
+    threshold: Optional[str] = typer.Option(
+        None, help="Colour band half-width: levels for the absolute band (default 20), "
+                   "a fraction for the relative band (default 0.4); or a rule: "
+                   + ", ".join(THRESHOLD_RULES) + "."),
+    band: str = typer.Option("absolute", help="absolute: colour ± t per channel (the note); "
+                                              "relative: colour × (1 ± t) (the original code)."),
+    vote: str = typer.Option("any", help="Palette colours needed to call a pixel background: "
+                                         "any (union), majority, or a fraction like 0.25."),
+    points: int = typer.Option(16, help="Palette colours sampled, half from each edge strip."),
+    strip: float = typer.Option(1 / 8, help="Width of each edge strip, fraction of the width."),
+    block: int = typer.Option(9, help="Side in pixels of the block averaged at each point."),
+    sampler: str = typer.Option("random", help="random (the note's seeded points) or kmeans "
+                                               "(cluster centres of all strip pixels)."),
+    seed: int = typer.Option(0, help="Random seed of the palette sampling."),
+    keep_largest: bool = typer.Option(True, "--keep-largest/--no-keep-largest",
+                                      help="Keep only the largest region (the figure)."),
+    fill_holes: bool = typer.Option(True, "--fill-holes/--no-fill-holes",
+                                    help="Fill holes inside the kept figure."),
+    cutout: str = typer.Option("green", help="Cutout panel: green (removed pixels neon "
+                                             "green, as the note) or checker (transparency)."),
+    dpi: int = typer.Option(100, min=30, max=600, help="Resolution of a PNG figure."),
+) -> None:
+    """Draw the method's steps for PHOTO in one figure: the photo with its sampled
+    blocks, the palette, one mask per colour, the distance map and its histogram, the
+    combined mask and the cutout. Same options and defaults as `runwaycut remove`."""
+    fmt = FORMATS.get(out.suffix.lower())
+    if fmt is None:
+        raise fail(f"{out}: the figure must be a {', '.join(FORMATS)} file")
+    if out.exists() and photo.exists() and out.resolve() == photo.resolve():
+        raise fail(f"{out}: the figure would overwrite the photo; choose another --out")
+    method = palette_options_to_method(threshold, band, vote, points, strip, block, sampler,
+                                       seed, keep_largest, fill_holes)
+    panels = default_panels(cutout_style=cutout)
+    image = read_image(photo)
+    try:
+        figure = explain_figure(image, method, panels=panels, name=photo.name)
+    except ValueError as exc:  # e.g. strips narrower than a block: name the photo
+        raise fail(f"{photo}: {exc}") from None
+    write_bytes_atomic(out, render(figure, format=fmt, dpi=dpi))
+    console.print(f"wrote {out}", highlight=False)
