@@ -215,6 +215,8 @@ def band_bounds(color: np.ndarray, threshold: float, band: Band = "absolute"):
 
 def _one_color_distance(planes, color, band: Band) -> np.ndarray:
     """Chebyshev (absolute) or relative distance of all pixels to one colour."""
+    if planes[0].shape == (4, 1):  # OpenCV mistakes a 4x1 array for a Scalar: use 1x4
+        return _one_color_distance([p.T for p in planes], color, band).T.copy()
     diffs = [cv2.absdiff(plane, float(v)) for plane, v in zip(planes, color)]
     if band == "absolute":
         return cv2.max(cv2.max(diffs[0], diffs[1]), diffs[2])
