@@ -1,0 +1,73 @@
+"""Shared fixtures: where the CCP development photos are, and synthetic photos.
+
+The data lives beside the repository (``../shared/data``); tests that need it are
+skipped, with the reason, when it is absent (e.g. a clone without the shared folder).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+DATA_DIR = (REPO / ".." / "shared" / "data").resolve()
+CCP_DIR = DATA_DIR / "ccp"
+CCP_PHOTOS = CCP_DIR / "photos"
+
+#: A few CCP photos with a plain-ish background, used by the end-to-end tests.
+CCP_SAMPLE = ("0007.jpg", "0100.jpg", "0200.jpg")
+
+needs_ccp = pytest.mark.skipif(
+    not CCP_PHOTOS.is_dir(),
+    reason=f"CCP photos not found at {CCP_PHOTOS} (the shared data folder beside the repo)")
+
+
+@pytest.fixture(scope="session")
+def ccp_photos() -> list[Path]:
+    """Paths of a few CCP photos; skips the test when the data is absent."""
+    paths = [CCP_PHOTOS / name for name in CCP_SAMPLE]
+    missing = [p for p in paths if not p.is_file()]
+    if missing:
+        pytest.skip(f"CCP photos not found: {', '.join(map(str, missing))}")
+    return paths
+
+
+def runway_scene(height: int = 160, width: int = 120, seed: int = 0):
+    """A synthetic runway photo with a known figure.
+
+    A pale backdrop lit unevenly (a horizontal gradient of a few levels) with mild
+    noise; a dark-red figure in the middle third, holding a loop (a bag strap) that
+    encloses a patch of backdrop; and a few small dark specks near the edges.
+
+    Returns
+    -------
+    image : (H, W, 3) uint8 array
+    figure : (H, W) bool array
+        The figure with its enclosed hole filled: what background removal should keep.
+    """
+    rng = np.random.default_rng(seed)
+    ramp = np.linspace(-6, 6, width)[None, :, None]
+    base = np.array([225.0, 222.0, 215.0])[None, None, :] + ramp
+    image = base + rng.normal(0, 1.5, (height, width, 3))
+    figure = np.zeros((height, width), bool)
+    r0, r1 = height // 8, height - height // 10
+    c0, c1 = width * 3 // 8, width * 5 // 8
+    figure[r0:r1, c0:c1] = True
+    # A strap loop to the right of the body enclosing backdrop pixels.
+    lr0, lr1, lc1 = height // 3, height // 2, min(width - width // 6, c1 + width // 6)
+    figure[lr0:lr1, c1:lc1] = True
+    hole = np.zeros_like(figure)
+    hole[lr0 + 3:lr1 - 3, c1 + 3:lc1 - 3] = True
+    painted = figure & ~hole
+    image[painted] = np.array([120.0, 25.0, 35.0]) + rng.normal(0, 4, (painted.sum(), 3))
+    # Specks: small dark blobs far from the figure, which the figure selection drops.
+    for r, c in ((height // 5, width // 5), (height * 4 // 5, width * 4 // 5)):
+        image[r:r + 3, c:c + 3] = (30, 30, 30)
+    return np.clip(np.rint(image), 0, 255).astype(np.uint8), figure
+
+
+@pytest.fixture
+def scene():
+    return runway_scene()

@@ -1,0 +1,342 @@
+"""Reading photos: every bad input gets a typed error naming the file; every odd mode
+is converted by the documented rule (io module docstring)."""
+
+from __future__ import annotations
+
+import os
+
+import cv2
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+from runwaycut.errors import ImageReadError, ImageSizeError, InvalidImageError
+from runwaycut.io import (as_rgb_image, encode_png, read_image, read_mask, write_bytes_atomic,
+                          write_png)
+
+from conftest import needs_ccp, CCP_PHOTOS
+
+
+def noise(h=96, w=80, channels=3, seed=0, dtype=np.uint8, high=256):
+    rng = np.random.default_rng(seed)
+    shape = (h, w) if channels == 1 else (h, w, channels)
+    return rng.integers(0, high, shape).astype(dtype)
+
+
+def over_white(rgb, alpha):
+    """The documented rule: alpha composited over white, rounded."""
+    a = alpha.astype(np.float64)[..., None] / 255
+    return np.round(rgb * a + 255 * (1 - a)).astype(np.uint8)
+
+
+# --- bad input --------------------------------------------------------------------------
+
+def assert_names(exc_info, path):
+    message = str(exc_info.value)
+    assert str(path) in message
+    assert "\n" not in message
+
+
+def test_missing_file(tmp_path):
+    path = tmp_path / "nope.jpg"
+    with pytest.raises(ImageReadError) as exc:
+        read_image(path)
+    assert_names(exc, path)
+    assert "no such file" in str(exc.value)
+
+
+def test_folder(tmp_path):
+    with pytest.raises(ImageReadError) as exc:
+        read_image(tmp_path)
+    assert_names(exc, tmp_path)
+    assert "folder" in str(exc.value)
+
+
+def test_empty_file(tmp_path):
+    path = tmp_path / "empty.jpg"
+    path.write_bytes(b"")
+    with pytest.raises(ImageReadError) as exc:
+        read_image(path)
+    assert_names(exc, path)
+    assert "empty" in str(exc.value)
+
+
+@pytest.mark.parametrize("content", [b"hello, I am not a photo\n" * 20,
+                                     bytes(range(256)) * 8])
+def test_not_an_image(tmp_path, content):
+    path = tmp_path / "notes.png"
+    path.write_bytes(content)
+    with pytest.raises(ImageReadError) as exc:
+        read_image(path)
+    assert_names(exc, path)
+
+
+@pytest.mark.parametrize("keep", [0.2, 0.6, 0.95])
+def test_truncated_jpeg(tmp_path, keep):
+    full = tmp_path / "full.jpg"
+    Image.fromarray(noise(200, 160)).save(full, quality=90)
+    data = full.read_bytes()
+    cut = tmp_path / "cut.jpg"
+    cut.write_bytes(data[: int(len(data) * keep)])
+    assert read_image(full).shape == (200, 160, 3)
+    with pytest.raises(ImageReadError) as exc:
+        read_image(cut)
+    assert_names(exc, cut)
+
+
+def test_truncated_png(tmp_path):
+    full = tmp_path / "full.png"
+    Image.fromarray(noise(200, 160)).save(full)
+    cut = tmp_path / "cut.png"
+    cut.write_bytes(full.read_bytes()[:-2000])
+    with pytest.raises(ImageReadError) as exc:
+        read_image(cut)
+    assert_names(exc, cut)
+
+
+@pytest.mark.parametrize("size", [(40, 200), (200, 40), (63, 63)])
+def test_too_small(tmp_path, size):
+    path = tmp_path / "small.png"
+    Image.fromarray(noise(*size)).save(path)
+    with pytest.raises(ImageSizeError) as exc:
+        read_image(path)
+    assert_names(exc, path)
+    assert "smaller" in str(exc.value)
+
+
+def test_min_side_is_a_parameter(tmp_path):
+    path = tmp_path / "small.png"
+    Image.fromarray(noise(40, 50)).save(path)
+    assert read_image(path, min_side=32).shape == (40, 50, 3)
+
+
+def test_decompression_bomb_limit(tmp_path):
+    # 6000 x 5000 one-bit pixels: a tiny file that would decode to 30 megapixels.
+    path = tmp_path / "bomb.png"
+    Image.new("1", (6000, 5000)).save(path)
+    assert path.stat().st_size < 100_000
+    with pytest.raises(ImageSizeError) as exc:
+        read_image(path, max_pixels=10_000_000)
+    assert_names(exc, path)
+    assert "10,000,000" in str(exc.value)
+
+
+def test_pixel_limit_is_inclusive(tmp_path):
+    path = tmp_path / "ok.png"
+    Image.fromarray(noise(100, 90)).save(path)
+    assert read_image(path, max_pixels=9000).shape == (100, 90, 3)
+    with pytest.raises(ImageSizeError):
+        read_image(path, max_pixels=8999)
+
+
+# --- formats and conversions --------------------------------------------------------------
+
+@pytest.mark.parametrize("suffix, options", [(".png", {}), (".tif", {}), (".bmp", {}),
+                                             (".webp", {"lossless": True})])
+def test_lossless_formats_read_exactly(tmp_path, suffix, options):
+    rgb = noise(90, 70, seed=3)
+    path = tmp_path / f"photo{suffix}"
+    Image.fromarray(rgb).save(path, **options)
+    got = read_image(path)
+    assert got.dtype == np.uint8 and got.shape == (90, 70, 3)
+    np.testing.assert_array_equal(got, rgb)
+
+
+def test_jpeg_is_rgb_order(tmp_path):
+    rgb = np.zeros((80, 80, 3), np.uint8)
+    rgb[..., 0] = 220  # red
+    path = tmp_path / "red.jpg"
+    Image.fromarray(rgb).save(path, quality=95)
+    got = read_image(path).astype(int)
+    assert abs(got[..., 0].mean() - 220) < 3 and got[..., 1:].mean() < 5
+
+
+def test_grey_is_repeated(tmp_path):
+    grey = noise(70, 90, channels=1, seed=1)
+    path = tmp_path / "grey.png"
+    Image.fromarray(grey, mode="L").save(path)
+    got = read_image(path)
+    for c in range(3):
+        np.testing.assert_array_equal(got[..., c], grey)
+
+
+def test_grey_16_bit_is_scaled(tmp_path):
+    grey16 = noise(70, 90, channels=1, seed=2, dtype=np.uint16, high=65536)
+    path = tmp_path / "grey16.png"
+    assert cv2.imwrite(str(path), grey16)
+    assert Image.open(path).mode.startswith("I")
+    expected = np.round(grey16 / 257).astype(np.uint8)
+    got = read_image(path)
+    for c in range(3):
+        np.testing.assert_array_equal(got[..., c], expected)
+
+
+def test_dark_grey_16_bit_is_not_taken_for_8_bit(tmp_path):
+    # All values below 256: still 16-bit data, so it must come out nearly black.
+    grey16 = noise(70, 90, channels=1, seed=2, dtype=np.uint16, high=256)
+    path = tmp_path / "dark16.png"
+    assert cv2.imwrite(str(path), grey16)
+    assert read_image(path).max() <= 1
+
+
+def test_colour_16_bit_is_scaled(tmp_path):
+    rgb16 = noise(70, 90, seed=4, dtype=np.uint16, high=65536)
+    path = tmp_path / "rgb16.png"
+    assert cv2.imwrite(str(path), rgb16[..., ::-1])  # OpenCV writes BGR
+    got = read_image(path).astype(int)
+    # Rule: value / 257, rounded. Pillow reads 16-bit RGB PNGs by their high byte
+    # (value >> 8), which is at most one level below the rule.
+    expected = np.round(rgb16 / 257).astype(int)
+    assert np.abs(got - expected).max() <= 1
+    assert np.abs(got - expected).mean() < 0.6
+
+
+def test_palette_image(tmp_path):
+    index = noise(64, 72, channels=1, seed=5, high=4)
+    colours = np.array([[255, 0, 0], [0, 128, 0], [10, 20, 250], [200, 200, 30]], np.uint8)
+    pil = Image.fromarray(index, mode="P")
+    pil.putpalette(colours.ravel().tolist() + [0] * (768 - 12))
+    path = tmp_path / "palette.png"
+    pil.save(path)
+    np.testing.assert_array_equal(read_image(path), colours[index])
+
+
+def test_palette_transparency_over_white(tmp_path):
+    index = noise(64, 72, channels=1, seed=6, high=3)
+    colours = np.array([[255, 0, 0], [0, 0, 200], [30, 30, 30]], np.uint8)
+    pil = Image.fromarray(index, mode="P")
+    pil.putpalette(colours.ravel().tolist() + [0] * (768 - 9))
+    path = tmp_path / "palette_t.png"
+    pil.save(path, transparency=1)  # colour 1 is transparent
+    expected = colours[index]
+    expected[index == 1] = 255
+    np.testing.assert_array_equal(read_image(path), expected)
+
+
+def test_rgba_composited_over_white(tmp_path):
+    rgba = noise(80, 64, channels=4, seed=7)
+    path = tmp_path / "rgba.png"
+    Image.fromarray(rgba, mode="RGBA").save(path)
+    np.testing.assert_array_equal(read_image(path), over_white(rgba[..., :3], rgba[..., 3]))
+
+
+def test_grey_alpha_composited_over_white(tmp_path):
+    la = noise(80, 64, channels=2, seed=8)
+    path = tmp_path / "la.png"
+    Image.fromarray(la, mode="LA").save(path)
+    grey3 = np.repeat(la[..., :1], 3, axis=2)
+    np.testing.assert_array_equal(read_image(path), over_white(grey3, la[..., 1]))
+
+
+@pytest.mark.parametrize("orientation, corner", [(1, (0, 0)), (3, (-1, -1)), (6, (0, -1)),
+                                                 (8, (-1, 0))])
+def test_exif_orientation_applied(tmp_path, orientation, corner):
+    """A red block stored top-left shows where a viewer puts it after the EXIF rotation."""
+    stored = np.full((96, 128, 3), 235, np.uint8)  # 128 wide, 96 tall as stored
+    stored[:24, :24] = (220, 20, 20)
+    pil = Image.fromarray(stored)
+    exif = pil.getexif()
+    exif[0x0112] = orientation
+    path = tmp_path / f"rot{orientation}.jpg"
+    pil.save(path, exif=exif.tobytes(), quality=95)
+    got = read_image(path)
+    portrait = orientation in (6, 8)
+    assert got.shape == ((128, 96, 3) if portrait else (96, 128, 3))
+    h, w = got.shape[:2]
+    rows = slice(0, 20) if corner[0] == 0 else slice(h - 20, h)
+    cols = slice(0, 20) if corner[1] == 0 else slice(w - 20, w)
+    block = got[rows, cols].reshape(-1, 3).mean(axis=0)
+    assert block[0] > 180 and block[1] < 60, f"red block not at {corner}: {block}"
+
+
+def test_cmyk_jpeg(tmp_path):
+    cmyk = np.zeros((80, 80, 4), np.uint8)
+    cmyk[..., 0] = 255  # full cyan
+    path = tmp_path / "cmyk.jpg"
+    Image.fromarray(cmyk, mode="CMYK").save(path, quality=95)
+    got = read_image(path).astype(int)
+    assert got.shape == (80, 80, 3)
+    assert got[..., 0].mean() < 30 and got[..., 1].mean() > 220 and got[..., 2].mean() > 220
+
+
+@needs_ccp
+def test_ccp_photo():
+    got = read_image(CCP_PHOTOS / "0001.jpg")
+    assert got.dtype == np.uint8 and got.ndim == 3 and got.shape[1] == 550
+    bgr = cv2.imread(str(CCP_PHOTOS / "0001.jpg"))
+    # Two JPEG decoders agree to within rounding of the colour conversion.
+    assert np.abs(got.astype(int) - bgr[..., ::-1]).mean() < 1.5
+
+
+# --- in-memory arrays ----------------------------------------------------------------------
+
+def test_as_rgb_image_rules():
+    grey = noise(5, 6, channels=1)
+    np.testing.assert_array_equal(as_rgb_image(grey), np.repeat(grey[..., None], 3, 2))
+    np.testing.assert_array_equal(as_rgb_image(grey[..., None]), np.repeat(grey[..., None], 3, 2))
+    u16 = np.array([[0, 128, 257, 65535]], np.uint16)
+    np.testing.assert_array_equal(as_rgb_image(u16)[..., 0], [[0, 0, 1, 255]])
+    f = np.array([[0.0, 0.5, 1.0]])
+    np.testing.assert_array_equal(as_rgb_image(f)[..., 1], [[0, 128, 255]])
+    b = np.array([[True, False]])
+    np.testing.assert_array_equal(as_rgb_image(b)[..., 2], [[255, 0]])
+
+
+@pytest.mark.parametrize("bad", [np.zeros((4, 4, 2), np.uint8), np.zeros((4,), np.uint8),
+                                 np.zeros((0, 4, 3), np.uint8), np.full((4, 4), 1.5),
+                                 np.full((4, 4), -3, np.int32), np.full((4, 4), np.nan),
+                                 np.zeros((4, 4), complex)])
+def test_as_rgb_image_refuses(bad):
+    with pytest.raises(InvalidImageError):
+        as_rgb_image(bad)
+
+
+# --- writing ----------------------------------------------------------------------------
+
+@settings(max_examples=15, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(h=st.integers(64, 90), w=st.integers(64, 90), seed=st.integers(0, 2**32 - 1))
+def test_png_round_trip(tmp_path, h, w, seed):
+    rgb = noise(h, w, seed=seed)
+    path = write_png(tmp_path / "sub" / "x.png", rgb)
+    np.testing.assert_array_equal(read_image(path), rgb)
+    mask = noise(h, w, channels=1, seed=seed, high=2).astype(bool)
+    mpath = write_png(tmp_path / "sub" / "m.png", mask)
+    with Image.open(mpath) as pil:
+        assert pil.mode == "L"
+        assert set(np.unique(np.asarray(pil))) <= {0, 255}
+    np.testing.assert_array_equal(read_mask(mpath, (h, w)), mask)
+
+
+def test_rgba_png_keeps_channel_order(tmp_path):
+    rgba = noise(64, 70, channels=4, seed=9)
+    path = tmp_path / "rgba.png"
+    path.write_bytes(encode_png(rgba))
+    with Image.open(path) as pil:
+        assert pil.mode == "RGBA"
+        np.testing.assert_array_equal(np.asarray(pil), rgba)
+
+
+def test_read_mask_errors(tmp_path):
+    with pytest.raises(ImageReadError) as exc:
+        read_mask(tmp_path / "none.png")
+    assert_names(exc, tmp_path / "none.png")
+    path = write_png(tmp_path / "m.png", np.ones((70, 80), bool))
+    with pytest.raises(ImageReadError) as exc:
+        read_mask(path, shape=(80, 70))
+    assert_names(exc, path)
+    junk = tmp_path / "junk.png"
+    junk.write_bytes(b"not a png")
+    with pytest.raises(ImageReadError):
+        read_mask(junk)
+
+
+def test_atomic_write_leaves_old_file_on_failure(tmp_path):
+    path = tmp_path / "out.png"
+    write_bytes_atomic(path, b"first")
+    with pytest.raises(TypeError):
+        write_bytes_atomic(path, "not bytes")  # type: ignore[arg-type]
+    assert path.read_bytes() == b"first"
+    assert os.listdir(tmp_path) == ["out.png"]
