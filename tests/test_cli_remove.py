@@ -1,0 +1,158 @@
+"""``runwaycut remove`` end to end on real photos: the written PNGs, exit codes, errors."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from runwaycut import remove_background
+from runwaycut.cli import app
+from runwaycut.compose import NEON_GREEN_RGB
+from runwaycut.io import read_image
+
+runner = CliRunner()
+
+
+def run(*args: str):
+    result = runner.invoke(app, [str(a) for a in args])
+    assert "Traceback" not in result.output, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    return result
+
+
+def error_lines(output: str, name: str) -> list[str]:
+    return [line for line in output.splitlines() if name in line]
+
+
+def output_file(out: Path, name: str) -> Path:
+    """The one file called ``name`` under ``out`` (sub-folders may mirror the inputs')."""
+    found = list(out.rglob(name))
+    assert len(found) == 1, f"{name}: {found}"
+    return found[0]
+
+
+def check_outputs(photo: Path, out: Path, overlay: bool = True, **params) -> np.ndarray:
+    """Open the files written for ``photo`` and check them against it and each other."""
+    image = read_image(photo)
+    h, w = image.shape[:2]
+    mask_path = output_file(out, f"{photo.stem}.mask.png")
+    folder = mask_path.parent
+    with Image.open(mask_path) as pil:
+        assert pil.mode == "L" and pil.size == (w, h)
+        mask = np.asarray(pil)
+    assert set(np.unique(mask).tolist()) <= {0, 255}
+    keep = mask == 255
+    with Image.open(folder / f"{photo.stem}.png") as pil:
+        assert pil.mode == "RGBA" and pil.size == (w, h)
+        cutout = np.asarray(pil)
+    np.testing.assert_array_equal(cutout[..., 3], mask)
+    np.testing.assert_array_equal(cutout[keep][:, :3], image[keep])
+    if overlay:
+        with Image.open(folder / f"{photo.stem}.overlay.png") as pil:
+            assert pil.mode == "RGB" and pil.size == (w, h)
+            painted = np.asarray(pil)
+        green = (painted == NEON_GREEN_RGB).all(axis=2)
+        np.testing.assert_array_equal(green[~keep], True)
+        np.testing.assert_array_equal(painted[keep], image[keep])
+    else:
+        assert not list(out.rglob(f"{photo.stem}.overlay.png"))
+    # The command line gives what the library gives.
+    np.testing.assert_array_equal(keep, remove_background(image, **params).mask)
+    return keep
+
+
+def test_good_and_bad_photos(ccp_photos, tmp_path):
+    broken = tmp_path / "broken.jpg"
+    data = ccp_photos[0].read_bytes()
+    broken.write_bytes(data[: len(data) // 3])  # a truncated JPEG
+    out = tmp_path / "out"
+    result = run("remove", ccp_photos[0], broken, *ccp_photos[1:], "--out", out, "--overlay")
+    assert result.exit_code == 2, result.output
+    lines = error_lines(result.output, str(broken))
+    assert len(lines) == 1 and lines[0].startswith("error:"), result.output
+    for photo in ccp_photos:  # the good ones are still done
+        keep = check_outputs(photo, out)
+        assert 0.05 < keep.mean() < 0.95  # a figure, not everything or nothing
+        assert not error_lines(result.output, photo.name)
+    assert not list(out.glob("broken*.png"))
+    assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
+
+
+def test_all_good_exit_zero_and_options_reach_the_library(ccp_photos, tmp_path):
+    out = tmp_path / "out"
+    result = run("remove", ccp_photos[1], "--out", out, "--threshold", "12", "--band",
+                 "absolute", "--vote", "majority", "--points", "8", "--strip", "0.1",
+                 "--block", "5", "--seed", "3", "--no-keep-largest")
+    assert result.exit_code == 0, result.output
+    check_outputs(ccp_photos[1], out, overlay=False, threshold=12, vote="majority", points=8,
+                  strip=0.1, block=5, seed=3, keep_largest=False)
+
+
+def test_relative_band_and_kmeans(ccp_photos, tmp_path):
+    out = tmp_path / "out"
+    result = run("remove", ccp_photos[2], "--out", out, "--band", "relative",
+                 "--threshold", "0.1", "--sampler", "kmeans", "--overlay")
+    assert result.exit_code == 0, result.output
+    check_outputs(ccp_photos[2], out, band="relative", threshold=0.1, sampler="kmeans")
+
+
+def test_folder_input(ccp_photos, tmp_path):
+    folder = tmp_path / "shots"
+    folder.mkdir()
+    for photo in ccp_photos[:2]:
+        shutil.copy(photo, folder / photo.name)
+    (folder / "notes.txt").write_text("not a photo")
+    out = tmp_path / "out"
+    result = run("remove", folder, "--out", out)
+    assert result.exit_code == 0, result.output
+    for photo in ccp_photos[:2]:
+        check_outputs(folder / photo.name, out, overlay=False)
+
+
+@pytest.mark.parametrize("option", [["--band", "hsv"], ["--vote", "most"],
+                                    ["--threshold", "-3"], ["--sampler", "grid"],
+                                    ["--points", "0"]])
+def test_bad_option_values(ccp_photos, tmp_path, option):
+    result = run("remove", ccp_photos[0], "--out", tmp_path / "out", *option)
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().startswith("error:") or "Invalid value" in result.output
+    assert not list((tmp_path / "out").rglob("*.png"))
+
+
+def test_missing_photo_only(tmp_path):
+    missing = tmp_path / "nowhere.jpg"
+    result = run("remove", missing, "--out", tmp_path / "out")
+    assert result.exit_code == 2
+    lines = error_lines(result.output, str(missing))
+    assert len(lines) == 1 and lines[0].startswith("error:"), result.output
+
+
+def test_console_script_has_no_traceback(tmp_path):
+    """The real process: what a user sees for a file that is not a photo."""
+    bad = tmp_path / "letter.jpg"
+    bad.write_text("Dear runwaycut, ...")
+    proc = subprocess.run([sys.executable, "-c", "from runwaycut.cli import main; main()",
+                           "remove", str(bad), "--out", str(tmp_path / "out")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr + proc.stdout
+    lines = error_lines(proc.stderr, str(bad))
+    assert len(lines) == 1 and lines[0].startswith("error:"), proc.stderr
+
+
+@pytest.mark.xfail(strict=True, reason="batch records the palette's InvalidImageError "
+                                       "without the photo's path (reported to the lead)")
+def test_error_for_too_narrow_strips_names_the_photo(tmp_path):
+    narrow = tmp_path / "narrow.png"
+    Image.fromarray(np.full((100, 66, 3), 200, np.uint8)).save(narrow)  # strips 8 px < 9
+    result = run("remove", narrow, "--out", tmp_path / "out")
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and str(narrow) in lines[0], result.output
