@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
 from pathlib import Path
 from typing import List, Optional
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn,
+                           TimeElapsedColumn, TimeRemainingColumn)
+from rich.text import Text
 
-from ..batch import collect_photos, run_batch, summarize
+from ..batch import collect_photos, run_collection
+from ..io import MAX_PIXELS
 from ..colormask import MaskParams, parse_vote
 from ..figure import FigureParams
 from ..methods import METHODS, PaletteMethod, get_method
@@ -37,11 +42,25 @@ def build_method(name: str, palette: PaletteMethod):
     return get_method(name, palette=palette)
 
 
+class RateColumn(ProgressColumn):
+    """Photos per second, as the progress bar measures it."""
+
+    def render(self, task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text("" if speed is None else f"{speed:.1f} photos/s", style="progress.data.speed")
+
+
+#: Errors printed as they happen; the rest are only in the manifest.
+_MAX_ERRORS_SHOWN = 20
+
+
 @app.command()
 @reports_errors
 def remove(
-    inputs: List[Path] = typer.Argument(..., metavar="PHOTO_OR_FOLDER...",
-                                        help="Photos and/or folders of photos."),
+    inputs: Optional[List[str]] = typer.Argument(
+        None, metavar="PHOTO_OR_FOLDER...",
+        help="Photos, folders of photos, glob patterns ('shots/**/*.jpg', quoted) or "
+             "@LIST (a text file of paths, one a line)."),
     out: Path = typer.Option(..., "--out", "-o", help="Folder for the results (created)."),
     method: str = typer.Option("palette", help="Figure-mask backend: " + ", ".join(METHODS) + "."),
     threshold: Optional[str] = typer.Option(
@@ -66,31 +85,106 @@ def remove(
                                  "removed pixels painted neon green."),
     recursive: bool = typer.Option(False, "--recursive", "-r",
                                    help="Look for photos in sub-folders too."),
+    from_file: Optional[str] = typer.Option(
+        None, "--from-file", metavar="LIST",
+        help="Text file of photos/folders/patterns, one a line ('-': standard input)."),
+    workers: Optional[int] = typer.Option(
+        None, "--workers", "-j", min=1,
+        help="Worker processes (default: the cores available); 1 works in-process. "
+             "With --scheduler local: the number of Dask workers."),
+    scheduler: Optional[str] = typer.Option(
+        None, metavar="ADDRESS",
+        help="Run on a Dask cluster: its scheduler address (tcp://host:8786), or 'local' "
+             "to start a LocalCluster."),
+    chunk_size: Optional[int] = typer.Option(
+        None, min=1, help="Photos per Dask task (default: about 4 tasks per worker, <= 64)."),
+    manifest: Optional[Path] = typer.Option(
+        None, metavar="FILE", help="Manifest, one JSON row per photo "
+                                   "(default: OUT/manifest.jsonl)."),
+    resume: bool = typer.Option(
+        True, "--resume/--overwrite",
+        help="--resume (default): skip photos whose outputs all exist, refuse if OUT was "
+             "made with other parameters. --overwrite: redo every photo."),
+    max_pixels: int = typer.Option(
+        MAX_PIXELS, min=1, help="Refuse photos with more pixels than this, undecoded "
+                                "(decompression-bomb guard)."),
 ) -> None:
     """Cut the figure out of each photo.
 
-    Writes, per photo, into --out: <stem>.mask.png (255 = figure), <stem>.png (RGBA
-    cutout) and, with --overlay, <stem>.overlay.png. Exit code 0 when every photo
-    succeeded, 2 when any failed (the others are still done).
+    Writes, per photo, into --out (mirroring the folders given): <stem>.mask.png
+    (255 = figure), <stem>.png (RGBA cutout) and, with --overlay, <stem>.overlay.png;
+    plus OUT/manifest.jsonl (one row per photo), its summary and runwaycut-params.json.
+    Rerunning the same command resumes. Exit code 0 when every photo succeeded, 2 when
+    any failed (the others are still done), 130 when interrupted.
     """
     backend = build_method(method, palette_options_to_method(
         threshold, band, vote, points, strip, block, sampler, seed, keep_largest, fill_holes))
-    photos = collect_photos(inputs, recursive=recursive)
+    if not inputs and from_file is None:
+        raise fail("name photos, folders, patterns or --from-file LIST")
+    photos = collect_photos(inputs or [], recursive=recursive, from_file=from_file,
+                            exclude=[out])
     if not photos:
-        raise fail("no photos found in " + ", ".join(map(str, inputs)))
-    records = []
+        raise fail("no photos found in " + ", ".join(inputs or [str(from_file)]))
+    shown = skipped = 0
     with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
-                  MofNCompleteColumn(), TimeRemainingColumn(), console=console,
-                  transient=True) as progress:
+                  MofNCompleteColumn(), RateColumn(), TimeElapsedColumn(),
+                  TimeRemainingColumn(), console=console, transient=True) as progress:
         task = progress.add_task("removing backgrounds", total=len(photos))
-        for record in run_batch(photos, out, backend, overlay_too=overlay):
-            records.append(record)
+
+        def on_record(record) -> None:
+            nonlocal shown, skipped
             if record.status == "failed":
-                progress.console.print(f"[bold red]error:[/] {record.error}", highlight=False,
-                                       soft_wrap=True)
-            progress.advance(task)
-    summary = summarize(records)
-    console.print(f"{summary['ok']} of {summary['total']} photos done, "
-                  f"{summary['failed']} failed; results in {out}", highlight=False)
-    if summary["failed"]:
+                shown += 1
+                if shown <= _MAX_ERRORS_SHOWN:
+                    progress.console.print(f"[bold red]error:[/] {record.error}",
+                                           highlight=False, soft_wrap=True)
+                elif shown == _MAX_ERRORS_SHOWN + 1:
+                    progress.console.print("[bold red]error:[/] more failures; see the "
+                                           "manifest", highlight=False)
+            if record.status == "skipped":
+                skipped += 1
+                progress.update(task, total=progress.tasks[0].total - 1,
+                                description=f"removing backgrounds ({skipped} already done)")
+            else:
+                progress.advance(task)
+
+        try:
+            with _sigterm_as_interrupt():
+                summary = run_collection(photos, out, backend, overlay=overlay,
+                                         workers=workers, scheduler=scheduler, resume=resume,
+                                         manifest=manifest, max_pixels=max_pixels,
+                                         chunk_size=chunk_size, on_record=on_record)
+        except KeyboardInterrupt:
+            progress.stop()
+            console.print("interrupted; the photos done are in the manifest. Run the same "
+                          "command again to resume.", style="yellow", highlight=False)
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+    rate = f", {summary.photos_per_s:.2f} photos/s" if summary.photos_per_s else ""
+    mean = f", {summary.mean_ms:.0f} ms per photo" if summary.mean_ms else ""
+    skipped = f", {summary.skipped} already done" if summary.skipped else ""
+    console.print(f"{summary.ok} of {summary.total} photos done, {summary.failed} failed"
+                  f"{skipped} in {summary.seconds:.1f} s{rate}{mean}; results in {out}, "
+                  f"manifest {summary.manifest}", highlight=False)
+    if summary.failed:
         raise typer.Exit(EXIT_BAD_INPUT)
+
+
+#: Exit code of a run stopped by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it).
+EXIT_INTERRUPTED = 130
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """Treat SIGTERM (a job scheduler's stop) like Ctrl-C while the batch runs."""
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
