@@ -181,16 +181,13 @@ def test_dark_grey_16_bit_is_not_taken_for_8_bit(tmp_path):
     assert read_image(path).max() <= 1
 
 
-def test_colour_16_bit_is_scaled(tmp_path):
+@pytest.mark.parametrize("suffix", [".png", ".tif"])
+def test_colour_16_bit_is_scaled(tmp_path, suffix):
     rgb16 = noise(70, 90, seed=4, dtype=np.uint16, high=65536)
-    path = tmp_path / "rgb16.png"
+    path = tmp_path / f"rgb16{suffix}"
     assert cv2.imwrite(str(path), rgb16[..., ::-1])  # OpenCV writes BGR
-    got = read_image(path).astype(int)
-    # Rule: value / 257, rounded. Pillow reads 16-bit RGB PNGs by their high byte
-    # (value >> 8), which is at most one level below the rule.
-    expected = np.round(rgb16 / 257).astype(int)
-    assert np.abs(got - expected).max() <= 1
-    assert np.abs(got - expected).mean() < 0.6
+    # Rule: value / 257, rounded -- exactly, all 16 bits used (not Pillow's high byte).
+    np.testing.assert_array_equal(read_image(path), np.round(rgb16 / 257).astype(np.uint8))
 
 
 def test_palette_image(tmp_path):

@@ -84,9 +84,16 @@ def read_image(path: str | os.PathLike, *, max_pixels: int = MAX_PIXELS,
             try:
                 with Image.open(path) as pil:
                     _check_size(path, pil.width, pil.height, max_pixels, min_side)
-                    pil.load()
-                    pil = ImageOps.exif_transpose(pil)
-                    image = pil_to_rgb(pil)
+                    if pil.mode in ("RGB", "RGBA") and _is_16bit_colour(pil):
+                        # Pillow keeps only the high byte of 16-bit colour; OpenCV keeps
+                        # all 16 bits, so the rule (value / 257, rounded) holds exactly.
+                        orientation = pil.getexif().get(_EXIF_ORIENTATION, 1)
+                        image = _orient(_read_with_opencv(path, max_pixels, min_side),
+                                        orientation)
+                    else:
+                        pil.load()
+                        pil = ImageOps.exif_transpose(pil)
+                        image = pil_to_rgb(pil)
             finally:
                 Image.MAX_IMAGE_PIXELS = saved_limit
     except ImageReadError:
@@ -108,6 +115,23 @@ def _check_size(path, width: int, height: int, max_pixels: int, min_side: int) -
     if min(width, height) < min_side:
         raise ImageSizeError(path, f"image is {width}x{height}, smaller than the minimum "
                                    f"side of {min_side} px")
+
+
+_EXIF_ORIENTATION = 0x0112
+
+
+def _is_16bit_colour(pil: Image.Image) -> bool:
+    """Whether Pillow would decode this colour image by dropping a 16-bit low byte."""
+    return any(";16" in str(tile[3]) for tile in (pil.tile or []))
+
+
+def _orient(image: np.ndarray, orientation: int) -> np.ndarray:
+    """Apply an EXIF orientation (1..8) to an array, as ``ImageOps.exif_transpose``."""
+    ops = {2: lambda a: a[:, ::-1], 3: lambda a: a[::-1, ::-1], 4: lambda a: a[::-1],
+           5: lambda a: a.transpose(1, 0, 2), 6: lambda a: np.rot90(a, -1),
+           7: lambda a: a.transpose(1, 0, 2)[::-1, ::-1], 8: lambda a: np.rot90(a, 1)}
+    op = ops.get(int(orientation))
+    return image if op is None else np.ascontiguousarray(op(image))
 
 
 def _read_with_opencv(path: Path, max_pixels: int, min_side: int) -> np.ndarray:
