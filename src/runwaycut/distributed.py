@@ -14,9 +14,12 @@ and sees the photos and the output folder at the same absolute paths as the clie
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import math
 import os
+import pickle
 import sys
+import threading
 from collections import deque
 from typing import Iterator
 
@@ -34,13 +37,26 @@ def default_chunk_size(n_photos: int, n_threads: int) -> int:
     return max(1, min(64, math.ceil(n_photos / (4 * max(1, n_threads)))))
 
 
-def run_chunk(settings: BatchSettings, chunk: list[Item]) -> list[tuple[int, PhotoRecord]]:
+#: Settings already unpickled in this worker process, by token (a few at most).
+_SETTINGS: dict[str, BatchSettings] = {}
+_SETTINGS_LOCK = threading.Lock()
+
+
+def run_chunk(token: str, blob: bytes, chunk: list[Item]) -> list[tuple[int, PhotoRecord]]:
     """Dask task: process one chunk of photos on a worker.
 
-    ``settings`` arrives as data scattered to every worker once, so all chunks on a
-    worker share one backend object: a backend that loads its model lazily loads it
-    once per worker and keeps it for every later chunk.
+    ``blob`` is the pickled :class:`~runwaycut.batch.BatchSettings` and ``token`` its
+    digest. The settings are unpickled once per worker process and kept under the
+    token, so all chunks on a worker share one backend object: a backend that loads
+    its model lazily loads it once per worker, not once per chunk. (Each task carries
+    the blob rather than a scattered copy, so a worker's death loses nothing.)
     """
+    with _SETTINGS_LOCK:
+        settings = _SETTINGS.get(token)
+        if settings is None:
+            if len(_SETTINGS) >= 4:
+                _SETTINGS.clear()
+            settings = _SETTINGS[token] = pickle.loads(blob)
     single_threaded()
     _undo_malloc_trim()
     return [process_item(item, settings) for item in chunk]
@@ -97,8 +113,11 @@ def connect(scheduler: str, workers: int | None = None):
     if scheduler == "local":
         from .batch import default_workers
 
+        # No dashboard, and the scheduler's small HTTP server on a free port, so that
+        # several local runs never fight over port 8787.
         cluster = LocalCluster(n_workers=workers or default_workers(), threads_per_worker=1,
-                               processes=True, dashboard_address=None)
+                               processes=True, dashboard_address=None,
+                               scheduler_kwargs={"dashboard_address": ":0"})
         try:
             with Client(cluster) as client:
                 yield client
@@ -131,6 +150,10 @@ def iter_dask(items: list[Item], settings: BatchSettings, scheduler="local",
 
     Notes
     -----
+    At most four chunks per worker thread are in flight, so a million photos never
+    become a million futures. A chunk whose task fails (a worker died on it, after
+    Dask's own retries) is split and its photos are rerun one at a time, alone on the
+    cluster, so that only the photo that kills a worker is recorded as failed.
     On Ctrl-C (or any exception in the caller) the remaining tasks are cancelled and a
     LocalCluster is closed; chunks already running on remote workers finish their
     current photos, whose files are written atomically.
@@ -148,40 +171,49 @@ def iter_dask(items: list[Item], settings: BatchSettings, scheduler="local",
     threads = sum(client.nthreads().values()) or 1
     size = chunk_size or default_chunk_size(len(items), threads)
     chunks = [items[i:i + size] for i in range(0, len(items), size)]
-    [remote] = client.scatter([settings], broadcast=True, hash=False)
-    pending = deque(chunks)
-    inflight: dict = {}
+    blob = pickle.dumps(settings)
+    token = hashlib.sha1(blob).hexdigest()
+    pending, suspects = deque(chunks), deque()
+    inflight: dict = {}  # future -> (chunk, run alone?)
+    limit = _CHUNKS_PER_THREAD * threads
 
-    def submit(chunk):
-        fut = client.submit(run_chunk, remote, chunk, pure=False)
-        inflight[fut] = chunk
-        return fut
+    def submit_more() -> list:
+        new = []
+        if suspects:  # isolate: a suspect photo runs alone, so a crash names it
+            if not inflight:
+                chunk = [suspects.popleft()]
+                new.append(client.submit(run_chunk, token, blob, chunk, pure=False))
+                inflight[new[-1]] = (chunk, True)
+        else:
+            while pending and len(inflight) < limit:
+                chunk = pending.popleft()
+                new.append(client.submit(run_chunk, token, blob, chunk, pure=False))
+                inflight[new[-1]] = (chunk, False)
+        return new
 
-    window = as_completed([submit(pending.popleft())
-                           for _ in range(min(len(pending), _CHUNKS_PER_THREAD * threads))])
+    window = as_completed(submit_more())
     try:
         for fut in window:
-            chunk = inflight.pop(fut)
+            chunk, alone = inflight.pop(fut)
             try:
                 results = fut.result()
             except Exception as exc:  # noqa: BLE001 - e.g. KilledWorker: a worker died
-                if len(chunk) > 1:  # find the culprit: its photos one by one
-                    pending.extendleft([item] for item in reversed(chunk))
+                if not alone:  # find the culprit: these photos one at a time
+                    suspects.extend(chunk)
                     results = []
                 else:
                     index, path, rel = chunk[0]
                     results = [(index, PhotoRecord(
                         path=path, status="failed", method=settings.method.name, output=rel,
-                        error=f"{path}: the Dask task failed on this photo "
+                        error=f"{path}: the Dask task failed on this photo alone "
                               f"({type(exc).__name__}: {exc})"))]
             fut.release()
-            while pending and len(inflight) < _CHUNKS_PER_THREAD * threads:
-                window.add(submit(pending.popleft()))
+            for new in submit_more():
+                window.add(new)
             yield from results
     finally:
         if inflight:
             client.cancel(list(inflight))
-        client.cancel([remote])
 
 
 __all__ = ["connect", "default_chunk_size", "iter_dask", "run_chunk"]
