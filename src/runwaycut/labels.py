@@ -411,8 +411,8 @@ def read_ccp_label(path: str | Path, shape: tuple[int, int] | None = None) -> La
         raise LabelError(path, "no such label file")
     try:
         data = scipy.io.loadmat(path, variable_names=["groundtruth"])
-    except (OSError, ValueError, TypeError, NotImplementedError, scipy.io.matlab.MatReadError) as exc:
-        raise LabelError(path, f"cannot read MATLAB file ({exc})") from None
+    except Exception as exc:  # noqa: BLE001 - SciPy's parser raises many types on bad files
+        raise LabelError(path, f"cannot read MATLAB file ({type(exc).__name__}: {exc})") from None
     if "groundtruth" not in data:
         raise LabelError(path, "no variable 'groundtruth' in the MATLAB file")
     classes = ccp_to_classes(data["groundtruth"], path)

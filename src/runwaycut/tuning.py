@@ -407,7 +407,7 @@ def coarse_to_fine(score: Callable[[float], float], grid: Sequence[float] = COAR
 
     def visit(values: Iterable[float]) -> None:
         for v in values:
-            v = max(0.0, float(v))
+            v = max(0.0, round(float(v), 12))  # linspace's 0.6000000000000001 is 0.6
             if v not in seen:
                 seen[v] = float(score(v))
 

@@ -1,0 +1,136 @@
+"""``runwaycut evaluate``: score a figure-mask method against a labelled set."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from ..evaluation import SUMMARY_SCORES, evaluate as evaluate_dataset, write_csv
+from ..labels import LAYOUTS, TARGETS, open_dataset
+from ..methods import METHODS
+from ..report import write_report
+from ..thresholds import THRESHOLD_RULES
+from . import app
+from ._common import EXIT_BAD_INPUT, console, fail, reports_errors
+from .remove import build_method, palette_options_to_method
+
+#: Errors printed one by one; beyond this, only counted (all are in the CSV).
+_MAX_SHOWN = 10
+
+
+@app.command()
+@reports_errors
+def evaluate(
+    dataset: Path = typer.Argument(..., help="Labelled set: a folder in the ccp, seg "
+                                             "(<name>-seg.jpg) or masks layout, detected."),
+    csv: Path = typer.Option(..., "--csv", help="CSV file to write: one row per photo."),
+    report: Optional[Path] = typer.Option(None, "--report",
+                                          help="Also write a self-contained HTML report."),
+    target: str = typer.Option("figure", help="Positive class: figure (all but background) "
+                                              "or garment."),
+    method: str = typer.Option("palette", help="Figure-mask backend: " + ", ".join(METHODS) + "."),
+    threshold: Optional[str] = typer.Option(
+        None, help="Colour band half-width (palette-based methods): a number, best (each "
+                   "photo's best against its labels: the ceiling), or a rule: "
+                   + ", ".join(THRESHOLD_RULES) + ". Default: the band's default."),
+    band: str = typer.Option("absolute", help="absolute: colour ± t per channel (the note); "
+                                              "relative: colour × (1 ± t) (the original code)."),
+    vote: str = typer.Option("any", help="Palette colours needed to call a pixel background: "
+                                         "any (union), majority, or a fraction like 0.25."),
+    points: int = typer.Option(16, help="Palette colours sampled, half from each edge strip."),
+    strip: float = typer.Option(1 / 8, help="Width of each edge strip, fraction of the width."),
+    block: int = typer.Option(9, help="Side in pixels of the block averaged at each point."),
+    sampler: str = typer.Option("random", help="random (the note's seeded points) or kmeans."),
+    seed: int = typer.Option(0, help="Random seed of the palette sampling."),
+    keep_largest: bool = typer.Option(True, "--keep-largest/--no-keep-largest",
+                                      help="Keep only the largest region (the figure)."),
+    fill_holes: bool = typer.Option(True, "--fill-holes/--no-fill-holes",
+                                    help="Fill holes inside the kept figure."),
+    layout: str = typer.Option("auto", help="Layout of DATASET: auto, " + ", ".join(LAYOUTS) + "."),
+    smoothing: bool = typer.Option(False, "--smoothing",
+                                   help="Add 1 to numerator and denominator (the original)."),
+    candidates: Optional[int] = typer.Option(
+        None, min=1, help="With --threshold best: re-score only the K best raw thresholds "
+                          "after figure selection (faster; default: every distinct mask)."),
+    limit: Optional[int] = typer.Option(None, min=1, help="Score only the first N photos."),
+    worst: int = typer.Option(8, min=0, help="Worst photos shown in the report."),
+) -> None:
+    """Score a method's figure masks against the hand labels of DATASET.
+
+    Writes one CSV row per photo (id, threshold, precision, recall, f1, iou, ...) and
+    prints the mean and median of each score. Photos without a label are skipped and
+    reported; unreadable or mismatched labels fail that photo (exit code 2 at the end).
+    """
+    if target not in TARGETS:
+        raise fail(f"--target must be one of {', '.join(TARGETS)}, got {target!r}")
+    if method not in METHODS:
+        raise fail(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    best = threshold is not None and threshold.strip().lower() == "best"
+    if best and method != "palette":
+        raise fail(f"--threshold best needs --method palette (a colour-band threshold to "
+                   f"search); {method!r} has none")
+    backend = build_method(method, palette_options_to_method(
+        None if best else threshold, band, vote, points, strip, block, sampler, seed,
+        keep_largest, fill_holes))
+    data = open_dataset(dataset, layout)
+    if not data.items:
+        raise fail(f"{dataset}: no photos or labels found ({data.layout} layout)")
+    total = len(data.items) if limit is None else min(limit, len(data.items))
+    shown = 0
+    with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
+                  MofNCompleteColumn(), TimeRemainingColumn(), console=console,
+                  transient=True) as progress:
+        task = progress.add_task("scoring", total=total)
+
+        def on_photo(row):
+            nonlocal shown
+            if row["status"] == "failed" and shown < _MAX_SHOWN:
+                progress.console.print(f"[bold red]error:[/] {row['error']}", highlight=False,
+                                       soft_wrap=True)
+                shown += 1
+            progress.advance(task)
+
+        result = evaluate_dataset(data, backend, target=target,
+                                  threshold="best" if best else None, smoothing=smoothing,
+                                  limit=limit, candidates=candidates, worst=worst,
+                                  on_photo=on_photo)
+    write_csv(csv, result.rows)
+    if report is not None:
+        write_report(result, report)
+    _print_summary(result)
+    s = result.summary
+    if s["skipped"]:
+        first = next(r for r in result.rows if r["status"] == "skipped")
+        console.print(f"[yellow]skipped {s['skipped']} photo(s)[/] without a label or photo, "
+                      f"e.g. {first['error']}", highlight=False, soft_wrap=True)
+    where = f"rows in {csv}" + (f", report in {report}" if report is not None else "")
+    console.print(f"{s['scored']} of {s['photos']} photos scored, {s['failed']} failed, "
+                  f"{s['skipped']} skipped; {where}", highlight=False)
+    if s["failed"]:
+        raise typer.Exit(EXIT_BAD_INPUT)
+    if not s["scored"]:
+        raise fail("no photo could be scored")
+
+
+def _print_summary(result) -> None:
+    s = result.summary
+    if not s["scored"]:
+        return
+    st = result.settings
+    table = Table(title=f"{st['method']} · threshold {st['threshold']}"
+                        + (f" · {st['band']} band" if st.get("band") else "")
+                        + f" · target {st['target']} · {s['scored']} photos")
+    table.add_column("score")
+    for col in ("mean", "median", "pooled"):
+        table.add_column(col, justify="right")
+    for k in SUMMARY_SCORES:
+        table.add_row(k, *(f"{s[col][k]:.4f}" for col in ("mean", "median", "pooled")))
+    if "threshold" in s["mean"]:
+        table.add_row("threshold", f"{s['mean']['threshold']:.4g}",
+                      f"{s['median']['threshold']:.4g}", "")
+    Console().print(table)
