@@ -410,11 +410,12 @@ def run_batch(photos: list[tuple[Path, Path]], out_dir: Path, method: FigureMeth
 
 
 def in_order(results: Iterable[tuple[int, PhotoRecord]],
-             on_done: Callable[[PhotoRecord], None] | None = None,
-             start: int = 0) -> Iterator[tuple[int, PhotoRecord]]:
-    """Reorder ``(index, record)`` pairs arriving in any order into index order."""
+             on_done: Callable[[PhotoRecord], None] | None = None
+             ) -> Iterator[tuple[int, PhotoRecord]]:
+    """Reorder ``(index, record)`` pairs arriving in any order (indices 0, 1, ...) into
+    index order; ``on_done`` sees each record as it arrives."""
     held: dict[int, PhotoRecord] = {}
-    nxt = start
+    nxt = 0
     for index, record in results:
         if on_done is not None:
             on_done(record)
@@ -430,8 +431,9 @@ def iter_local(items: list[Item], settings: BatchSettings,
 
     Notes
     -----
-    Worker processes are spawned and receive ``settings``, the backend included, once: a backend that loads a model lazily
-    loads it once per worker, not once per photo. At most ``2 * workers`` photos are
+    Worker processes are spawned and receive ``settings``, the backend included,
+    once: a backend that loads a model lazily loads it once per worker, not once per
+    photo. At most ``2 * workers`` photos are
     in flight, so memory does not grow with the batch. Workers ignore Ctrl-C (the
     parent stops them) and quit, removing any temporary file, when sent SIGTERM or
     when the parent dies. A worker that dies (killed for memory, crashed) breaks the
@@ -526,7 +528,10 @@ def _close_pool(pool: ProcessPoolExecutor, kill: bool) -> None:
             proc.terminate()
     for proc in processes:
         with contextlib.suppress(Exception):
-            proc.join(10)
+            proc.join(5)
+            if proc.is_alive():  # stuck outside a photo: nothing of ours to clean up
+                proc.kill()
+                proc.join(1)
 
 
 _WORKER: dict = {}
@@ -535,12 +540,14 @@ _WORKER: dict = {}
 def _init_worker(settings: BatchSettings, parent: int) -> None:
     """Runs once in each worker process; ``parent`` is the pid of the process it serves."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, _exit_now)
     single_threaded()
     _WORKER["settings"] = settings
+    _WORKER["busy"] = False
     _die_with_parent()
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True,
                      name="runwaycut-parent-watch").start()
+    # Last: a SIGTERM before this point kills the worker the default way, silently.
+    signal.signal(signal.SIGTERM, _on_sigterm)
 
 
 def _watch_parent(parent: int, every: float = 0.25) -> None:
@@ -548,6 +555,24 @@ def _watch_parent(parent: int, every: float = 0.25) -> None:
     while os.getppid() == parent:
         time.sleep(every)
     os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _on_sigterm(signum, frame):
+    """In a photo: unwind (``write_bytes_atomic`` removes its temporary file), then quit
+    in :func:`_work`. Between photos: quit at once."""
+    if _WORKER.get("busy"):
+        raise SystemExit(128 + signum)
+    os._exit(128 + signum)
+
+
+def _work(item: Item) -> tuple[int, PhotoRecord]:
+    try:
+        _WORKER["busy"] = True
+        return process_item(item, _WORKER["settings"])
+    except SystemExit:
+        os._exit(143)
+    finally:
+        _WORKER["busy"] = False
 
 
 def single_threaded() -> None:
@@ -579,10 +604,6 @@ def one_thread():
         cv2.setNumThreads(before)
 
 
-def _exit_now(signum, frame):
-    raise SystemExit(128 + signum)
-
-
 def _die_with_parent() -> None:
     """Ask Linux to send SIGTERM to this worker as soon as its parent dies (elsewhere
     :func:`_watch_parent` notices within a quarter of a second)."""
@@ -595,13 +616,6 @@ def _die_with_parent() -> None:
         libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):  # pragma: no cover
         pass
-
-
-def _work(item: Item) -> tuple[int, PhotoRecord]:
-    try:
-        return process_item(item, _WORKER["settings"])
-    except SystemExit:  # SIGTERM: temporary files are already removed on the way out
-        os._exit(143)
 
 
 # --------------------------------------------------------------------------- parameters
@@ -754,11 +768,16 @@ def read_manifest(path: str | os.PathLike) -> list[dict]:
     return rows
 
 
-def _previous_results(path: Path) -> dict[str, dict]:
-    """Last successful row per output stem in an existing manifest."""
+#: Fields a skipped photo's row copies from the row of the run that made its files.
+_CARRIED = ("method", "threshold", "figure_fraction", "width", "height")
+
+
+def _previous_results(path: Path) -> dict[str, tuple]:
+    """Carried fields of the last successful row per output stem in an existing manifest."""
     if not path.is_file():
         return {}
-    return {row.get("output", ""): row for row in read_manifest(path) if row.get("status") == "ok"}
+    return {row.get("output", ""): tuple(row.get(k) for k in _CARRIED)
+            for row in read_manifest(path) if row.get("status") == "ok"}
 
 
 # --------------------------------------------------------------------------- whole run
@@ -782,19 +801,43 @@ class BatchSummary:
         return asdict(self)
 
 
-def summarize(records: list[PhotoRecord], seconds: float | None = None) -> dict:
-    """Counts by status, mean milliseconds per processed photo and photos per second.
+class _Tally:
+    """Running counts of a batch, so a million rows need not stay in memory."""
 
-    ``photos_per_s`` counts the photos processed (ok or failed) in ``seconds``.
+    def __init__(self):
+        self.total = self.ok = self.failed = self.skipped = self.processed = 0
+        self.ok_ms = 0.0
+
+    def add(self, record: PhotoRecord) -> None:
+        self.total += 1
+        if record.status == "ok":
+            self.ok += 1
+            self.ok_ms += record.ms or 0.0
+        elif record.status == "failed":
+            self.failed += 1
+        elif record.status == "skipped":
+            self.skipped += 1
+        if record.status in ("ok", "failed") and record.ms is not None:
+            self.processed += 1
+
+    def counts(self, seconds: float | None) -> dict:
+        return {"total": self.total, "ok": self.ok, "failed": self.failed,
+                "skipped": self.skipped,
+                "mean_ms": round(self.ok_ms / self.ok, 2) if self.ok else None,
+                "photos_per_s": (round(self.processed / seconds, 3)
+                                 if seconds and self.processed else None)}
+
+
+def summarize(records: Iterable[PhotoRecord], seconds: float | None = None) -> dict:
+    """Counts by status, mean milliseconds per successful photo, photos per second.
+
+    ``photos_per_s`` counts the photos processed in this run (ok or failed, not
+    skipped) in ``seconds``.
     """
-    ok = [r for r in records if r.status == "ok"]
-    failed = sum(r.status == "failed" for r in records)
-    processed = sum(r.status in ("ok", "failed") and r.ms is not None for r in records)
-    return {"total": len(records), "ok": len(ok), "failed": failed,
-            "skipped": sum(r.status == "skipped" for r in records),
-            "mean_ms": round(float(np.mean([r.ms for r in ok])), 2) if ok else None,
-            "photos_per_s": (round(processed / seconds, 3)
-                             if seconds and processed else None)}
+    tally = _Tally()
+    for record in records:
+        tally.add(record)
+    return tally.counts(seconds)
 
 
 def run_collection(photos: list[tuple[Path, Path]], out_dir: str | os.PathLike,
@@ -853,18 +896,21 @@ def run_collection(photos: list[tuple[Path, Path]], out_dir: str | os.PathLike,
     with _folder_lock(out_dir):
         reuse = check_params(out_dir, method, overwrite=not resume)
         previous = _previous_results(manifest_path) if reuse else {}
-        planned, todo, positions = _plan(photos, out_dir, method.name, overlay, reuse,
-                                         previous)
         settings = BatchSettings(out_dir, method, overlay, max_pixels)
-        records: list[PhotoRecord] = []
+        tally = _Tally()
         start = time.perf_counter()
         interrupted = False
         with Manifest(manifest_path, append=resume) as log:
-            for record in planned:
+
+            def emit(record: PhotoRecord) -> None:
                 log.write(record)
-                records.append(record)
+                tally.add(record)
                 if on_record is not None:
                     on_record(record)
+
+            todo, positions = _plan(photos, out_dir, method.name, overlay, reuse, previous,
+                                    emit)
+            del previous
             held: dict[int, PhotoRecord] = {}
             try:
                 if scheduler is not None:
@@ -883,7 +929,7 @@ def run_collection(photos: list[tuple[Path, Path]], out_dir: str | os.PathLike,
                         while nxt in held:  # rows in input order
                             rec = held.pop(nxt)
                             log.write(rec)
-                            records.append(rec)
+                            tally.add(rec)
                             nxt += 1
             except KeyboardInterrupt:
                 interrupted = True
@@ -891,10 +937,9 @@ def run_collection(photos: list[tuple[Path, Path]], out_dir: str | os.PathLike,
             finally:
                 for index in sorted(held):  # done but out of order: still true rows
                     log.write(held[index])
-                    records.append(held[index])
+                    tally.add(held[index])
                 seconds = time.perf_counter() - start
-                counts = summarize(records, seconds)
-                summary = BatchSummary(**counts, seconds=round(seconds, 3),
+                summary = BatchSummary(**tally.counts(seconds), seconds=round(seconds, 3),
                                        manifest=str(manifest_path), interrupted=interrupted)
                 summary_path = manifest_path.with_name(manifest_path.stem + ".summary.json")
                 write_bytes_atomic(summary_path,
@@ -903,17 +948,18 @@ def run_collection(photos: list[tuple[Path, Path]], out_dir: str | os.PathLike,
 
 
 def _plan(photos, out_dir: Path, method_name: str, overlay: bool, reuse: bool,
-          previous: dict[str, dict]) -> tuple[list[PhotoRecord], list[Item], list[int]]:
-    """Rows known before any work (skipped, colliding), the work items left, and
-    each item's position in ``photos``."""
-    planned: list[PhotoRecord] = []
-    todo: list = []
+          previous: dict[str, tuple],
+          emit: Callable[[PhotoRecord], None]) -> tuple[list[Item], list[int]]:
+    """Emit the rows known before any work (skipped, colliding); return the work items
+    left (numbered by their place in the work list) and each one's place in ``photos``."""
+    items: list[Item] = []
+    positions: list[int] = []
     owners: dict[str, str] = {}
     listing = lru_cache(maxsize=256)(_listing)
     for position, (path, rel) in enumerate(photos):
         stem = Path(rel).as_posix()
         if stem in owners:
-            planned.append(PhotoRecord(
+            emit(PhotoRecord(
                 path=str(path), status="failed", method=method_name, output=stem,
                 error=f"{path}: its outputs {stem}.* would overwrite those of {owners[stem]}; "
                       "rename one or process them into separate folders"))
@@ -922,18 +968,12 @@ def _plan(photos, out_dir: Path, method_name: str, overlay: bool, reuse: bool,
         paths = output_paths(out_dir, Path(rel), overlay)
         names = listing(str(paths["mask"].parent))
         if reuse and all(p.name in names for p in paths.values()):
-            row = previous.get(stem, {})
-            planned.append(PhotoRecord(
-                path=str(path), status="skipped", method=row.get("method", method_name),
-                threshold=row.get("threshold"), figure_fraction=row.get("figure_fraction"),
-                width=row.get("width"), height=row.get("height"), output=stem))
+            carried = dict(zip(_CARRIED, previous.get(stem, (method_name,))))
+            emit(PhotoRecord(path=str(path), status="skipped", output=stem, **carried))
         else:
-            todo.append((position, os.path.abspath(path), stem))
-    # Work items are numbered by their place in the work list; ``positions`` maps
-    # that number back to the photo's place in ``photos``.
-    items = [(i, p, s) for i, (_, p, s) in enumerate(todo)]
-    positions = [pos for pos, _, _ in todo]
-    return planned, items, positions
+            items.append((len(items), os.path.abspath(path), stem))
+            positions.append(position)
+    return items, positions
 
 
 def _listing(folder: str) -> frozenset[str]:
