@@ -219,3 +219,35 @@ def test_report_renders_in_headless_chromium(masks_set, tmp_path):
     # The neon green of the predictions' removed pixels shows in the thumbnails.
     neon = np.all(np.abs(picture.astype(int) - (57, 255, 20)) < 30, axis=2)
     assert neon.sum() > 500
+
+
+class _CentreBox:
+    """A stand-in figure backend without a threshold: the middle third of the photo."""
+
+    name = "centre-box"
+
+    def predict(self, image):
+        from runwaycut.methods import FigureResult
+
+        mask = np.zeros(image.shape[:2], bool)
+        h, w = mask.shape
+        mask[:, w // 3: 2 * w // 3] = True
+        return FigureResult(mask=mask, method=self.name)
+
+
+def test_evaluate_library_thresholds_and_other_methods(masks_set):
+    fixed = evaluate(masks_set, threshold=5, worst=0)
+    assert {r["threshold"] for r in fixed.rows} == {5.0}
+    assert fixed.settings["threshold"] == "5" and fixed.worst == []
+    best = evaluate(masks_set, threshold="best", worst=1)
+    assert all(b["f1"] >= f["f1"] for b, f in zip(best.rows, fixed.rows))
+    assert "figure_f1" in best.curve.mean
+    assert best.curve.mean["figure_f1"].max() <= 1.0
+    box = evaluate(masks_set, _CentreBox())
+    assert box.curve is None and box.summary["scored"] == 3
+    # The middle third holds the body but misses the strap loop: recall < 1, plausible F1.
+    assert all(0.3 < r["f1"] < 0.95 and r["recall"] < 1 for r in box.rows)
+    with pytest.raises(ValueError, match="needs the palette method"):
+        evaluate(masks_set, _CentreBox(), threshold="best")
+    with pytest.raises(ValueError, match="applies to the palette method"):
+        evaluate(masks_set, _CentreBox(), threshold=10)

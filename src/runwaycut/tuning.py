@@ -47,6 +47,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence
 
+import cv2
 import numpy as np
 
 from .colormask import _REL_TOL, MaskParams, distance_map, in_band
@@ -200,15 +201,14 @@ def sweep(distance: np.ndarray, truth: np.ndarray, valid: np.ndarray | None = No
                              f"{truth.shape}")
     t = _check_thresholds(distance, valid, thresholds)
     n = len(t)
-    scored = distance.ravel() if valid is None else distance[valid]
-    positive = distance[truth if valid is None else truth & valid]
+    positive = truth if valid is None else truth & valid
     # Pixels turning background at each threshold (index n: never, on this grid).
-    bg_all = _turning_counts(scored, t)
-    bg_pos = _turning_counts(positive, t)
+    bg_all = _turning_counts(distance, t, valid)
+    bg_pos = _turning_counts(distance, t, positive)
     fn = np.cumsum(bg_pos[:n])
     tn = np.cumsum(bg_all[:n]) - fn
-    pos_total = positive.size
-    neg_total = scored.size - pos_total
+    pos_total = int(bg_pos.sum())
+    neg_total = int(bg_all.sum()) - pos_total
     return Sweep(thresholds=t, tp=pos_total - fn, fp=neg_total - tn, fn=fn, tn=tn)
 
 
@@ -232,15 +232,25 @@ def _first_index(values: np.ndarray, thresholds: np.ndarray, dtype) -> np.ndarra
     return np.searchsorted(edges, values, side="left")
 
 
-def _turning_counts(values: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
-    """How many of ``values`` turn background at each threshold: (T + 1,) int64."""
+def _turning_counts(distance: np.ndarray, thresholds: np.ndarray,
+                    where: np.ndarray | None = None) -> np.ndarray:
+    """How many pixels (of ``where``) turn background at each threshold: (T + 1,) int64."""
     n = len(thresholds)
-    if values.dtype == np.uint8:
-        counts = np.bincount(values, minlength=256)
+    if distance.dtype == np.uint8:
         distinct = np.arange(256)
+        if distance.ndim == 2 and distance.size < 2 ** 24:
+            # OpenCV's histogram with a mask: no copy of the selected pixels. Its float32
+            # counts are exact below 2**24 pixels.
+            mask = None if where is None else np.ascontiguousarray(where).view(np.uint8)
+            counts = cv2.calcHist([np.ascontiguousarray(distance)], [0], mask, [256],
+                                  [0, 256]).ravel().astype(np.int64)
+        else:
+            values = distance.ravel() if where is None else distance[where]
+            counts = np.bincount(values, minlength=256)
     else:
+        values = distance.ravel() if where is None else distance[where]
         distinct, counts = np.unique(values, return_counts=True)
-    first = _first_index(distinct, thresholds, values.dtype)
+    first = _first_index(distinct, thresholds, distance.dtype)
     return np.bincount(first, weights=counts, minlength=n + 1).astype(np.int64)
 
 
@@ -253,7 +263,7 @@ def mask_changes(distance: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
         ``changes[0]`` is True; ``changes[i]`` is True when some pixel of ``distance``
         (scored or not) turns background at ``thresholds[i]``.
     """
-    counts = _turning_counts(distance.ravel(), np.asarray(thresholds, np.float64))
+    counts = _turning_counts(distance, np.asarray(thresholds, np.float64))
     changes = counts[:len(thresholds)] > 0
     changes[0] = True
     return changes
