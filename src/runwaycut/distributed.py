@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import math
 import os
 import pickle
@@ -117,7 +118,8 @@ def connect(scheduler: str, workers: int | None = None):
         # several local runs never fight over port 8787.
         cluster = LocalCluster(n_workers=workers or default_workers(), threads_per_worker=1,
                                processes=True, dashboard_address=None,
-                               scheduler_kwargs={"dashboard_address": ":0"})
+                               scheduler_kwargs={"dashboard_address": ":0"},
+                               silence_logs=logging.ERROR)
         try:
             with Client(cluster) as client:
                 yield client

@@ -162,7 +162,7 @@ def remove(
     rate = f", {summary.photos_per_s:.2f} photos/s" if summary.photos_per_s else ""
     mean = f", {summary.mean_ms:.0f} ms per photo" if summary.mean_ms else ""
     skipped = f", {summary.skipped} already done" if summary.skipped else ""
-    console.print(f"{summary.ok} of {summary.total} photos done, {summary.failed} failed"
+    console.print(f"{summary.total} photos: {summary.ok} done, {summary.failed} failed"
                   f"{skipped} in {summary.seconds:.1f} s{rate}{mean}; results in {out}, "
                   f"manifest {summary.manifest}", highlight=False)
     if summary.failed:
