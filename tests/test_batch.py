@@ -356,3 +356,19 @@ def test_fast_cutout_equals_compose_cutout(image, data):
     soft = data.draw(arrays(np.float32, image.shape[:2],
                             elements=st.floats(0, 1, width=32)))
     assert np.array_equal(fast_cutout(image, soft), cutout(image, soft))
+
+
+def test_parameter_record_is_stable_across_runs_and_names_rules():
+    from runwaycut.batch import describe
+    from runwaycut.cli.remove import palette_options_to_method
+
+    def build(threshold):
+        return palette_options_to_method(threshold, "absolute", "any", 16, 1 / 8, 9, "random",
+                                         0, True, True)
+
+    otsu = describe(build("otsu"))
+    assert otsu == describe(build("otsu"))  # no memory addresses in it
+    assert otsu["threshold_rule"] == "runwaycut.thresholds.otsu_threshold"
+    assert describe(build("25"))["mask"]["threshold"] == 25.0
+    assert describe(build("25")) != describe(build("26"))
+    json.dumps(otsu)  # JSON-ready
