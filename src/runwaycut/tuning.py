@@ -111,7 +111,7 @@ def _plateau_offset(values: np.ndarray) -> np.ndarray:
     return np.abs(np.arange(n) - middle)
 
 
-def relative_grid(step: float = 0.001, stop: float = 2.0) -> np.ndarray:
+def relative_grid(step: float = 0.005, stop: float = 2.0) -> np.ndarray:
     """A regular grid of relative thresholds ``0, step, ..., stop`` (rounded to ``step``)."""
     if not step > 0 or not stop >= 0:
         raise ValueError(f"grid step must be > 0 and stop >= 0, got {step}, {stop}")
