@@ -47,20 +47,39 @@ def otsu_threshold(image: np.ndarray, palette: Palette, distance: np.ndarray, ba
     return float(threshold_otsu(values))
 
 
-#: Name -> rule. Other modules add their rules here (e.g. the trained model, "auto").
+from .face_ratio import face_ratio_threshold  # noqa: E402
+from .threshold_model import ModelRule  # noqa: E402
+
+#: Name -> rule. ``auto``: the shipped threshold model (:mod:`runwaycut.threshold_model`);
+#: ``face-ratio``: the original's figure-to-face window (:mod:`runwaycut.face_ratio`).
 THRESHOLD_RULES: dict[str, Callable[..., float]] = {
     "otsu": otsu_threshold,
+    "auto": ModelRule(),
+    "face-ratio": face_ratio_threshold,
 }
 
 
-def parse_threshold(text: str | float | None):
+def parse_threshold(text: str | float | None, model=None):
     """Split a ``--threshold`` value into (number or None, rule or None).
+
+    ``model``, a threshold-model file, makes ``auto`` (and an omitted threshold) predict
+    with that model instead of the shipped one; the file is read now, so a bad one
+    fails before any photo is processed.
 
     Raises
     ------
     ValueError
-        For text that is neither a non-negative number nor a rule name.
+        For text that is neither a non-negative number nor a rule name, or a model
+        given with another threshold.
+    ModelError
+        For a missing, corrupt or other-version model file.
     """
+    if model is not None:
+        if text is not None and str(text).strip().lower() != "auto":
+            raise ValueError(f"--model goes with --threshold auto, not {text!r}")
+        from .threshold_model import model_rule
+
+        return None, model_rule(model)
     if text is None:
         return None, None
     try:

@@ -19,6 +19,7 @@ from . import remove as _remove  # noqa: E402,F401
 from . import explain as _explain  # noqa: E402,F401
 from . import evaluate as _evaluate  # noqa: E402,F401
 from . import tune as _tune  # noqa: E402,F401
+from . import train as _train  # noqa: E402,F401
 
 
 def main() -> None:

@@ -1,0 +1,90 @@
+"""``runwaycut train``: fit the threshold model on a labelled set, with k-fold CV."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.console import Console
+from rich.table import Table
+
+from ..labels import open_dataset
+from ..threshold_model import ModelParams, save_model
+from ..threshold_training import collect, cross_validate, train_model
+from . import app
+from ._common import console, fail, reports_errors
+
+_ROW_NAMES = {"default": "fixed default (t = 20)", "otsu": "Otsu on the distance map",
+              "face-ratio": "face-ratio window (10-30 faces)", "model": "model (predicted t)",
+              "ceiling": "each photo's best t (ceiling)"}
+
+
+@app.command()
+@reports_errors
+def train(
+    dataset: Path = typer.Argument(..., help="Labelled set: CCP layout, colour-coded "
+                                             "-seg.jpg, or photos with binary masks."),
+    out: Path = typer.Option(..., "--out", "-o", help="Model file to write (JSON)."),
+    cv: Optional[int] = typer.Option(None, "--cv", min=2, metavar="K",
+                                     help="Also print a K-fold cross-validation table."),
+    seed: int = typer.Option(0, help="Random state of the model and of the CV folds."),
+    trees: int = typer.Option(ModelParams.n_estimators, min=1, help="Trees of the forest."),
+    min_leaf: int = typer.Option(ModelParams.min_samples_leaf, min=1,
+                                 help="Fewest photos in a leaf."),
+    smoothing: float = typer.Option(ModelParams.smoothing, min=0.0,
+                                    help="Gaussian smoothing (levels) of each F1 curve "
+                                         "before its best threshold becomes the target."),
+    faces: bool = typer.Option(True, "--faces/--no-faces",
+                               help="Run the person model for the face-ratio baseline."),
+    workers: Optional[int] = typer.Option(None, "--workers", "-j", min=1,
+                                          help="Processes (default: the cores available)."),
+    cache: Optional[Path] = typer.Option(None, help="Folder caching each photo's sweep "
+                                                    "(default: a folder in the temp dir)."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Compute every sweep afresh."),
+) -> None:
+    """Train the threshold model on DATASET and write it to --out.
+
+    Each labelled photo's figure F1 is swept over thresholds 0..80 (cached), the model
+    is fitted on every photo, and with --cv K the table of mean figure F1 under K-fold
+    cross-validation is printed: fixed default, Otsu, face-ratio, the model, and each
+    photo's best threshold. The same data, seed and options give the same model: the
+    shipped one is `runwaycut train ../shared/data/ccp --out MODEL --cv 5`.
+    """
+    params = ModelParams(n_estimators=trees, min_samples_leaf=min_leaf, smoothing=smoothing,
+                         seed=seed)
+    data_set = open_dataset(dataset)
+    if not data_set.complete:
+        raise fail(f"{dataset}: no photo with a label to train on")
+    n_workers = workers or len(os.sched_getaffinity(0))
+    with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
+                  MofNCompleteColumn(), TimeElapsedColumn(), console=console,
+                  transient=True) as progress:
+        task = progress.add_task("sweeping thresholds", total=len(data_set.complete))
+        data = collect(data_set, max_threshold=params.max_threshold, faces=faces,
+                       cache_dir=cache, use_cache=not no_cache, workers=n_workers,
+                       progress=lambda done, total: progress.update(task, completed=done))
+    if data.skipped:
+        console.print(f"skipped {len(data.skipped)} photos without photo or label: "
+                      + ", ".join(data.skipped[:10]) + (" ..." if len(data.skipped) > 10 else ""),
+                      highlight=False)
+    result = None
+    if cv is not None:
+        if cv > len(data):
+            raise fail(f"--cv {cv} needs at least {cv} labelled photos; {dataset} has {len(data)}")
+        result = cross_validate(data, params, folds=cv, seed=seed)
+        table = Table(title=f"{cv}-fold cross-validation, {len(data)} photos, mean figure F1")
+        for column in ("threshold rule", "mean F1", "median F1", "of ceiling"):
+            table.add_column(column, justify="left" if column == "threshold rule" else "right")
+        for row in result.table():
+            if row["rule"] == "face-ratio" and not faces:
+                continue
+            table.add_row(_ROW_NAMES[row["rule"]], f"{row['mean_f1']:.4f}",
+                          f"{row['median_f1']:.4f}", f"{row['of_ceiling']:.1%}")
+        Console().print(table)  # the table is the result: stdout
+    model = train_model(data, params, source=data_set.root.name, cv=result)
+    save_model(model, out)
+    console.print(f"wrote {out}: {params.n_estimators} trees on {len(data)} photos",
+                  highlight=False)
