@@ -43,7 +43,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from runwaycut.colormask import band_bounds, distance_map, in_band
+from runwaycut.colormask import band_bounds, distance_map
 from runwaycut.figure import FigureParams, select_figure
 from runwaycut.labels import load_item, open_dataset
 from runwaycut.metrics import mask_scores

@@ -13,7 +13,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-import scipy.io
 from typer.testing import CliRunner
 
 from conftest import CCP_DIR, needs_ccp, runway_scene

@@ -9,7 +9,7 @@ from hypothesis.extra.numpy import arrays
 
 from conftest import CCP_DIR, needs_ccp, runway_scene
 from runwaycut.colormask import _REL_TOL, distance_map, in_band
-from runwaycut.figure import FigureParams, select_figure
+from runwaycut.figure import select_figure
 from runwaycut.metrics import confusion, mask_scores, scores
 from runwaycut.palette import sample_palette
 from runwaycut.tuning import (COARSE_GRID, RELATIVE_GRID, best_over_seeds, best_threshold,
