@@ -513,15 +513,26 @@ def _cached_model(path: str, digest: str) -> ThresholdModel:
     return model
 
 
-def get_model(path: str | Path | None = None) -> ThresholdModel:
-    """A model by file (the shipped one when ``path`` is None), loaded once per process
-    and content (a file rewritten in place is read again)."""
+def _model_and_digest(path: str | Path | None) -> tuple[ThresholdModel, str]:
     path = default_model_path() if path is None else Path(path)
     try:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError:
-        return load_model(path)  # raises the right ModelError
-    return _cached_model(str(path), digest)
+        load_model(path)  # raises the right ModelError
+        raise  # pragma: no cover - load_model raised
+    return _cached_model(str(path), digest), digest
+
+
+def get_model(path: str | Path | None = None) -> ThresholdModel:
+    """A model by file (the shipped one when ``path`` is None), loaded once per process
+    and content (a file rewritten in place is read again).
+
+    Raises
+    ------
+    ModelError
+        Missing, corrupt or other-version file, or features of another version.
+    """
+    return _model_and_digest(path)[0]
 
 
 def default_model() -> ThresholdModel:
@@ -542,33 +553,48 @@ class ModelRule:
     ----------
     path : str or None
         Model file; ``None``: the shipped model.
+    sha256 : str or None
+        The file's digest when the rule was made (:func:`model_rule`): a model file
+        rewritten since is refused rather than silently mixed into one batch.
     """
 
     path: str | None = None
+    sha256: str | None = None
 
     @property
-    def __name__(self) -> str:  # noqa: D401 - read by callers that name rules
+    def __name__(self) -> str:  # read by callers that name rules
         return "auto" if self.path is None else f"model:{Path(self.path).name}"
 
     def model(self) -> ThresholdModel:
-        return get_model(self.path)
+        """The model this rule predicts with."""
+        model, digest = _model_and_digest(self.path)
+        if self.sha256 is not None and digest != self.sha256:
+            raise ModelError(f"{self.path or default_model_path()}: model file changed since "
+                             "the run started")
+        return model
 
     def __call__(self, image: np.ndarray, palette: Palette, distance: np.ndarray,
                  band: str) -> float:
-        model = self.model()
         if band != "absolute":
             raise ValueError("the threshold model predicts absolute-band thresholds; use "
                              "--band absolute with --threshold auto")
+        model = self.model()
         features = image_features(image, palette, distance, model.palette)
         return float(model.predict(features)[0])
 
 
 def model_rule(path: str | Path | None = None) -> ModelRule:
-    """A threshold rule predicting with the model in ``path`` (checked now, so that a
-    bad file fails before any photo is processed); the shipped model when None."""
-    rule = ModelRule(None if path is None else str(Path(path)))
-    rule.model()
-    return rule
+    """A threshold rule predicting with the model in ``path`` (the shipped one when None).
+
+    The file is read and checked now, so that a bad one fails before any photo is
+    processed, and its digest is kept (see :class:`ModelRule`).
+
+    Raises
+    ------
+    ModelError
+    """
+    _, digest = _model_and_digest(path)
+    return ModelRule(None if path is None else str(Path(path)), digest)
 
 
 __all__ = ["DEFAULT_MODEL_FILE", "FORMAT", "FORMAT_VERSION", "Forest", "ModelParams",

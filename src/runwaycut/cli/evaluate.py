@@ -38,6 +38,9 @@ def evaluate(
         None, help="Colour band half-width (palette-based methods): a number, best (each "
                    "photo's best against its labels: the ceiling), or a rule: "
                    + ", ".join(THRESHOLD_RULES) + ". Default: the band's default."),
+    model: Optional[Path] = typer.Option(
+        None, "--model", metavar="FILE", help="Threshold model (from runwaycut train) for "
+                                              "--threshold auto, instead of the shipped one."),
     band: str = typer.Option("absolute", help="absolute: colour ± t per channel (the note); "
                                               "relative: colour × (1 ± t) (the original code)."),
     vote: str = typer.Option("any", help="Palette colours needed to call a pixel background: "
@@ -76,7 +79,7 @@ def evaluate(
                    f"search); {method!r} has none")
     backend = build_method(method, palette_options_to_method(
         None if best else threshold, band, vote, points, strip, block, sampler, seed,
-        keep_largest, fill_holes))
+        keep_largest, fill_holes, model=None if best else model))
     data = open_dataset(dataset, layout)
     if not data.items:
         raise fail(f"{dataset}: no photos or labels found ({data.layout} layout)")

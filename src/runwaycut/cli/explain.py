@@ -9,6 +9,7 @@ import typer
 
 from ..explain import default_panels, explain_figure, render
 from ..io import read_image, write_bytes_atomic
+from ..threshold_model import ModelRule
 from ..thresholds import THRESHOLD_RULES
 from . import app
 from ._common import console, fail, reports_errors
@@ -28,6 +29,9 @@ def explain(
         None, help="Colour band half-width: levels for the absolute band (default 20), "
                    "a fraction for the relative band (default 0.4); or a rule: "
                    + ", ".join(THRESHOLD_RULES) + "."),
+    model: Optional[Path] = typer.Option(
+        None, "--model", metavar="FILE", help="Threshold model (from runwaycut train) for "
+                                              "--threshold auto, instead of the shipped one."),
     band: str = typer.Option("absolute", help="absolute: colour ± t per channel (the note); "
                                               "relative: colour × (1 ± t) (the original code)."),
     vote: str = typer.Option("any", help="Palette colours needed to call a pixel background: "
@@ -55,8 +59,12 @@ def explain(
     if out.exists() and photo.exists() and out.resolve() == photo.resolve():
         raise fail(f"{out}: the figure would overwrite the photo; choose another --out")
     method = palette_options_to_method(threshold, band, vote, points, strip, block, sampler,
-                                       seed, keep_largest, fill_holes)
+                                       seed, keep_largest, fill_holes, model=model)
     panels = default_panels(cutout_style=cutout)
+    if isinstance(method.threshold_rule, ModelRule):  # the prediction and its features
+        from ..explain_threshold import ThresholdPanel
+
+        panels.append(ThresholdPanel())
     image = read_image(photo)
     try:
         figure = explain_figure(image, method, panels=panels, name=photo.name)

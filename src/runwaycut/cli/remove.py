@@ -25,9 +25,11 @@ from ._common import EXIT_BAD_INPUT, console, fail, reports_errors
 
 def palette_options_to_method(threshold: Optional[str], band: str, vote: str, points: int,
                               strip: float, block: int, sampler: str, seed: int,
-                              keep_largest: bool, fill_holes: bool) -> PaletteMethod:
-    """Build the palette backend from command-line values (validating them)."""
-    value, rule = parse_threshold(threshold)
+                              keep_largest: bool, fill_holes: bool,
+                              model: Optional[Path] = None) -> PaletteMethod:
+    """Build the palette backend from command-line values (validating them); ``model``
+    is a threshold-model file for ``--threshold auto``."""
+    value, rule = parse_threshold(threshold, model)
     return PaletteMethod(
         palette=PaletteParams(points=points, strip=strip, block=block, sampler=sampler, seed=seed),
         mask=MaskParams(threshold=value, band=band, vote=parse_vote(vote)),
@@ -67,6 +69,9 @@ def remove(
         None, help="Colour band half-width: levels for the absolute band (default 20), "
                    "a fraction for the relative band (default 0.4); or a rule: "
                    + ", ".join(THRESHOLD_RULES) + "."),
+    model: Optional[Path] = typer.Option(
+        None, "--model", metavar="FILE", help="Threshold model (from runwaycut train) for "
+                                              "--threshold auto, instead of the shipped one."),
     band: str = typer.Option("absolute", help="absolute: colour ± t per channel (the note); "
                                               "relative: colour × (1 ± t) (the original code)."),
     vote: str = typer.Option("any", help="Palette colours needed to call a pixel background: "
@@ -118,7 +123,8 @@ def remove(
     any failed (the others are still done), 130 when interrupted.
     """
     backend = build_method(method, palette_options_to_method(
-        threshold, band, vote, points, strip, block, sampler, seed, keep_largest, fill_holes))
+        threshold, band, vote, points, strip, block, sampler, seed, keep_largest, fill_holes,
+        model=model))
     if not inputs and from_file is None:
         raise fail("name photos, folders, patterns or --from-file LIST")
     photos = collect_photos(inputs or [], recursive=recursive, from_file=from_file,
