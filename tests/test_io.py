@@ -337,3 +337,11 @@ def test_atomic_write_leaves_old_file_on_failure(tmp_path):
         write_bytes_atomic(path, "not bytes")  # type: ignore[arg-type]
     assert path.read_bytes() == b"first"
     assert os.listdir(tmp_path) == ["out.png"]
+
+
+def test_written_files_get_ordinary_permissions(tmp_path):
+    from runwaycut.io import _UMASK, write_png
+
+    path = write_png(tmp_path / "m.png", np.zeros((8, 8), np.uint8))
+    assert (path.stat().st_mode & 0o777) == (0o666 & ~_UMASK)
+    assert not list(tmp_path.glob(".*.tmp"))

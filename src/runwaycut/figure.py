@@ -42,10 +42,13 @@ def largest_component(mask: np.ndarray) -> np.ndarray:
     largest : (H, W) bool array
         All False when ``mask`` is empty. Ties go to the lowest label (scan order).
     """
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    # Plain labelling plus a bincount is faster than connectedComponentsWithStats,
+    # which also computes bounding boxes and centroids we do not use.
+    n, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
     if n <= 1:
         return np.zeros(mask.shape, bool)
-    biggest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    areas = np.bincount(labels.ravel(), minlength=n)
+    biggest = 1 + int(np.argmax(areas[1:]))
     return labels == biggest
 
 
