@@ -61,28 +61,45 @@ def candidate_thresholds(band: str) -> np.ndarray:
 
 @lru_cache(maxsize=1)
 def _segmenter():
-    from .person import PersonSegmenter
+    try:
+        from .person import PersonSegmenter
+    except ImportError as exc:  # the person models are an optional part of the install
+        from .errors import ModelError
 
+        raise ModelError(f"the person models are not available ({exc}); the face-ratio and "
+                         "person rules need them") from None
     return PersonSegmenter()
+
+
+def person_estimate(image: np.ndarray):
+    """The shipped person models' estimate for a photo
+    (:meth:`runwaycut.person.PersonSegmenter.estimate`), with one segmenter per process."""
+    return _segmenter().estimate(image)
+
+
+def estimate_face_box(estimate) -> tuple[int, int, int, int] | None:
+    """Face box of a person estimate (from its pose landmarks), or None."""
+    from .person import face_box
+
+    return None if estimate.pose is None else face_box(estimate.pose)
 
 
 def person_face_box(image: np.ndarray) -> tuple[int, int, int, int] | None:
     """Face box of the central person, from the shipped pose model, or None."""
-    from .person import face_box
-
-    estimate = _segmenter().estimate(image)
-    if estimate.pose is None:
-        return None
-    return face_box(estimate.pose)
+    return estimate_face_box(person_estimate(image))
 
 
 def face_area(image: np.ndarray, detector: FaceDetector | None = None) -> float | None:
     """Area in pixels of the face ``detector`` finds (the pose model's by default),
     clipped to the photo; None when there is no face."""
-    box = (detector or person_face_box)(image)
+    return box_area((detector or person_face_box)(image), image.shape[:2])
+
+
+def box_area(box, shape: tuple[int, int]) -> float | None:
+    """Area of an inclusive ``(x0, y0, x1, y1)`` box clipped to an image of ``shape``."""
     if box is None:
         return None
-    h, w = image.shape[:2]
+    h, w = shape
     x0, y0, x1, y1 = box
     x0, x1 = max(0, x0), min(w - 1, x1)
     y0, y1 = max(0, y0), min(h - 1, y1)
@@ -176,5 +193,6 @@ def face_ratio_threshold(image: np.ndarray, palette: Palette, distance: np.ndarr
     return choose_by_face_ratio(areas, face, params, thresholds, default)
 
 
-__all__ = ["FaceDetector", "FaceRatioParams", "candidate_thresholds", "choose_by_face_ratio",
-           "face_area", "face_ratio_threshold", "person_face_box"]
+__all__ = ["FaceDetector", "FaceRatioParams", "box_area", "candidate_thresholds",
+           "choose_by_face_ratio", "estimate_face_box", "face_area", "face_ratio_threshold",
+           "person_estimate", "person_face_box"]

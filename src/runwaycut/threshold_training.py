@@ -3,15 +3,16 @@
 For every labelled photo we compute, once, everything the model and its baselines need
 (:class:`PhotoRecord`): its features, the F1 of its figure mask at every whole
 threshold ``0 .. max_threshold`` (the *curve*: colour mask, then figure selection,
-scored against the labels), the figure's area at each threshold (for the face-ratio
-rule), Otsu's threshold and its F1, and the face's area. Records are cached on disk
+scored against the labels), the figure's area at each threshold and the face's area
+(for the face-ratio rule), the figure's agreement with the person model at each
+threshold (for the person rule), and Otsu's threshold and its F1. Records are cached on disk
 (a temporary folder by default), keyed by the photo's and label's bytes and every
 setting, so a second run, or ``--cv`` after a plain train, only fits.
 
 :func:`cross_validate` then fits the model on k - 1 folds and scores the held-out
 fold, so that no photo is scored by a model that saw it, and reports the mean figure
-F1 of the fixed default threshold, Otsu, the face-ratio rule, the model, and each
-photo's best threshold (the ceiling).
+F1 of the fixed default threshold, Otsu, the face-ratio and person rules, the model,
+and each photo's best threshold (the ceiling).
 """
 
 from __future__ import annotations
@@ -28,20 +29,22 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .colormask import DEFAULT_THRESHOLD, distance_map, in_band
-from .face_ratio import FaceRatioParams, choose_by_face_ratio, face_area
+from .face_ratio import (FaceRatioParams, box_area, choose_by_face_ratio, estimate_face_box,
+                         person_estimate)
 from .features import FEATURES_VERSION, image_features
 from .figure import FigureParams, select_figure
 from .labels import Dataset, load_item, open_dataset
 from .metrics import scores
 from .palette import PaletteParams, sample_palette
+from .person_agreement import PERSON_LEVEL, best_agreement
 from .threshold_model import ModelParams, ThresholdModel, curve_target, fit_model
 from .thresholds import otsu_threshold
 
 #: Bump when what a record holds, or how it is computed, changes (invalidates caches).
-RECORD_VERSION = 1
+RECORD_VERSION = 2
 
 #: Rows of the cross-validation table, in order.
-CV_ROWS = ("default", "otsu", "face-ratio", "model", "ceiling")
+CV_ROWS = ("default", "otsu", "face-ratio", "person", "model", "ceiling")
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,9 @@ class PhotoRecord:
     face : float
         Area in pixels of the face found by the person model (0: none found or not
         computed).
+    agreement : (T + 1,) float64 array
+        F1 of the figure mask against the person model's mask at each threshold (all
+        zero when the person models were not run or found no one).
     """
 
     id: str
@@ -70,11 +76,12 @@ class PhotoRecord:
     otsu_threshold: float
     otsu_f1: float
     face: float = 0.0
+    agreement: np.ndarray | None = None
 
 
 def figure_curve(distance: np.ndarray, truth: np.ndarray, valid: np.ndarray | None = None,
-                 max_threshold: int = 80,
-                 figure: FigureParams = FigureParams()) -> tuple[np.ndarray, np.ndarray]:
+                 max_threshold: int = 80, figure: FigureParams = FigureParams(),
+                 person: np.ndarray | None = None):
     """F1 and area of the figure mask at every whole threshold ``0 .. max_threshold``.
 
     Parameters
@@ -88,12 +95,16 @@ def figure_curve(distance: np.ndarray, truth: np.ndarray, valid: np.ndarray | No
     max_threshold : int
     figure : FigureParams
         Figure selection applied to each colour mask before scoring.
+    person : (H, W) bool array, optional
+        A person mask: also score each figure mask against it (F1, every pixel).
 
     Returns
     -------
     f1 : (max_threshold + 1,) float64 array
     area : (max_threshold + 1,) int64 array
         Figure pixels (scored or not).
+    agreement : (max_threshold + 1,) float64 array
+        Only when ``person`` is given: F1 of the figure mask against it.
 
     Notes
     -----
@@ -107,9 +118,7 @@ def figure_curve(distance: np.ndarray, truth: np.ndarray, valid: np.ndarray | No
         valid = np.asarray(valid, bool)
         truth = truth & valid
     n = max_threshold + 1
-    tp = np.zeros(n, np.int64)
-    pred = np.zeros(n, np.int64)
-    area = np.zeros(n, np.int64)
+    tp, pred, area, both = (np.zeros(n, np.int64) for _ in range(4))
     pos = int(np.count_nonzero(truth))
     total = int(truth.size if valid is None else np.count_nonzero(valid))
     for t in range(n):
@@ -117,31 +126,52 @@ def figure_curve(distance: np.ndarray, truth: np.ndarray, valid: np.ndarray | No
         area[t] = np.count_nonzero(mask)
         tp[t] = np.count_nonzero(mask & truth)
         pred[t] = area[t] if valid is None else np.count_nonzero(mask & valid)
+        if person is not None:
+            both[t] = np.count_nonzero(mask & person)
     fp = pred - tp
     fn = pos - tp
     tn = total - pos - fp
-    return scores(tp, fp, fn, tn)["f1"], area
+    f1 = scores(tp, fp, fn, tn)["f1"]
+    if person is None:
+        return f1, area
+    n_person = int(np.count_nonzero(person))
+    p_fp = area - both
+    p_fn = n_person - both
+    return f1, area, scores(both, p_fp, p_fn, person.size - both - p_fp - p_fn)["f1"]
 
 
 def photo_record(photo_id: str, image: np.ndarray, truth: np.ndarray,
                  valid: np.ndarray | None = None, *,
                  palette: PaletteParams = PaletteParams(),
                  figure: FigureParams = FigureParams(), max_threshold: int = 80,
-                 faces: bool = True) -> PhotoRecord:
-    """Compute a :class:`PhotoRecord` (the expensive part of training)."""
+                 person: bool = True) -> PhotoRecord:
+    """Compute a :class:`PhotoRecord` (the expensive part of training).
+
+    ``person=False`` skips the person models (no face-ratio or person baselines).
+    """
     pal = sample_palette(image, palette)
     distance = distance_map(image, pal.colors, "absolute")
-    curve, area = figure_curve(distance, truth, valid, max_threshold, figure)
+    face, person_mask = 0.0, None
+    if person:
+        estimate = person_estimate(image)
+        if estimate.found:
+            person_mask = estimate.probability >= PERSON_LEVEL
+            face = float(box_area(estimate_face_box(estimate), image.shape[:2]) or 0.0)
+    if person_mask is not None:
+        curve, area, agreement = figure_curve(distance, truth, valid, max_threshold, figure,
+                                              person_mask)
+    else:
+        curve, area = figure_curve(distance, truth, valid, max_threshold, figure)
+        agreement = np.zeros(max_threshold + 1)
     otsu_t = float(otsu_threshold(image, pal, distance, "absolute"))
     if otsu_t <= max_threshold:
         otsu_f1 = float(curve[int(otsu_t)])
     else:
         mask = select_figure(~in_band(distance, otsu_t), figure)
         otsu_f1 = float(_f1(mask, truth, valid))
-    face = float(face_area(image) or 0.0) if faces else 0.0
     return PhotoRecord(id=photo_id, features=image_features(image, pal, distance, palette),
                        curve=curve, area=area, otsu_threshold=otsu_t, otsu_f1=otsu_f1,
-                       face=face)
+                       face=face, agreement=agreement)
 
 
 def _f1(mask, truth, valid) -> float:
@@ -165,6 +195,7 @@ class TrainingData:
     areas: np.ndarray
     otsu_f1: np.ndarray
     faces: np.ndarray
+    agreement: np.ndarray
     skipped: tuple[str, ...] = ()
 
     def __len__(self) -> int:
@@ -178,10 +209,10 @@ def default_cache_dir() -> Path:
 
 
 def _settings_key(palette: PaletteParams, figure: FigureParams, max_threshold: int,
-                  faces: bool) -> str:
+                  person: bool) -> str:
     text = json.dumps({"record": RECORD_VERSION, "features": FEATURES_VERSION,
                        "palette": asdict(palette), "figure": asdict(figure),
-                       "max_threshold": max_threshold, "faces": faces}, sort_keys=True)
+                       "max_threshold": max_threshold, "person": person}, sort_keys=True)
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
@@ -199,7 +230,7 @@ class _Job:
     palette: PaletteParams
     figure: FigureParams
     max_threshold: int
-    faces: bool
+    person: bool
     cache: Path | None
     key: str
 
@@ -217,27 +248,29 @@ def _record_job(job: _Job):
                 with np.load(path, allow_pickle=False) as z:
                     return PhotoRecord(id=item.id, features=z["features"], curve=z["curve"],
                                        area=z["area"], otsu_threshold=float(z["otsu_t"]),
-                                       otsu_f1=float(z["otsu_f1"]), face=float(z["face"]))
+                                       otsu_f1=float(z["otsu_f1"]), face=float(z["face"]),
+                                       agreement=z["agreement"])
             except (OSError, KeyError, ValueError):
                 pass  # a damaged cache entry: compute it again
     image, labels = load_item(item)
     rec = photo_record(item.id, image, labels.positive("figure"), labels.valid,
                        palette=job.palette, figure=job.figure,
-                       max_threshold=job.max_threshold, faces=job.faces)
+                       max_threshold=job.max_threshold, person=job.person)
     if path is not None:
         from .io import write_bytes_atomic
         import io
 
         buf = io.BytesIO()
         np.savez(buf, features=rec.features, curve=rec.curve, area=rec.area,
-                 otsu_t=rec.otsu_threshold, otsu_f1=rec.otsu_f1, face=rec.face)
+                 otsu_t=rec.otsu_threshold, otsu_f1=rec.otsu_f1, face=rec.face,
+                 agreement=rec.agreement)
         write_bytes_atomic(path, buf.getvalue())
     return rec
 
 
 def collect(dataset: Dataset | str | Path, *, palette: PaletteParams = PaletteParams(),
             figure: FigureParams = FigureParams(), max_threshold: int = 80,
-            faces: bool = True, cache_dir: str | Path | None = None, use_cache: bool = True,
+            person: bool = True, cache_dir: str | Path | None = None, use_cache: bool = True,
             workers: int = 1,
             progress: Callable[[int, int], None] | None = None) -> TrainingData:
     """Records of every complete photo of a labelled set.
@@ -248,8 +281,9 @@ def collect(dataset: Dataset | str | Path, *, palette: PaletteParams = PalettePa
         A labelled set (:func:`runwaycut.labels.open_dataset`).
     palette, figure, max_threshold
         The pipeline the curves describe.
-    faces : bool
-        Run the person model for the face-ratio baseline (about 0.1 s a photo).
+    person : bool
+        Run the person models for the face-ratio and person baselines (about 0.1 s a
+        photo).
     cache_dir : path, optional
         Record cache (default :func:`default_cache_dir`); ``use_cache=False`` skips it.
     workers : int
@@ -273,8 +307,8 @@ def collect(dataset: Dataset | str | Path, *, palette: PaletteParams = PalettePa
     if use_cache:
         cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
         cache.mkdir(parents=True, exist_ok=True)
-    key = _settings_key(palette, figure, max_threshold, faces)
-    jobs = [_Job(item, palette, figure, max_threshold, faces, cache, key) for item in items]
+    key = _settings_key(palette, figure, max_threshold, person)
+    jobs = [_Job(item, palette, figure, max_threshold, person, cache, key) for item in items]
     records = []
     if workers <= 1:
         for i, job in enumerate(jobs):
@@ -293,6 +327,7 @@ def collect(dataset: Dataset | str | Path, *, palette: PaletteParams = PalettePa
                         areas=np.stack([r.area for r in records]),
                         otsu_f1=np.array([r.otsu_f1 for r in records]),
                         faces=np.array([r.face for r in records]),
+                        agreement=np.stack([r.agreement for r in records]),
                         skipped=skipped)
 
 
@@ -331,6 +366,15 @@ def face_ratio_thresholds(data: TrainingData,
                      zip(data.areas, data.faces)], np.float64)
 
 
+def person_thresholds(data: TrainingData,
+                      default: float = DEFAULT_THRESHOLD["absolute"]) -> np.ndarray:
+    """The person rule's threshold for each record (from its stored agreement curve);
+    the default where the person models found no one."""
+    t = np.arange(data.agreement.shape[1], dtype=np.float64)
+    return np.array([best_agreement(a, t, default) if a.any() else default
+                     for a in data.agreement])
+
+
 def cross_validate(data: TrainingData, params: ModelParams = ModelParams(), folds: int = 5,
                    seed: int = 0, default: float = DEFAULT_THRESHOLD["absolute"]) -> CrossValidation:
     """k-fold cross-validation of the model and the label-free baselines.
@@ -351,14 +395,16 @@ def cross_validate(data: TrainingData, params: ModelParams = ModelParams(), fold
         model = fit_model(data.features[train], targets[train], params)
         predicted[test] = model.predict(data.features[test])
     face_t = face_ratio_thresholds(data)
+    person_t = person_thresholds(data, default)
     default_i = min(int(default), curves.shape[1] - 1)
     f1 = {"default": curves[:, default_i],
           "otsu": data.otsu_f1,
           "face-ratio": curves[rows, face_t.astype(int)],
+          "person": curves[rows, person_t.astype(int)],
           "model": curves[rows, predicted.astype(int)],
           "ceiling": curves.max(axis=1)}
     thresholds = {"default": np.full(n, float(default)), "face-ratio": face_t,
-                  "model": predicted, "ceiling": curves.argmax(axis=1).astype(float)}
+                  "person": person_t, "model": predicted, "ceiling": curves.argmax(axis=1).astype(float)}
     return CrossValidation(folds=folds, f1=f1, thresholds=thresholds)
 
 
@@ -379,4 +425,4 @@ def train_model(data: TrainingData, params: ModelParams = ModelParams(), *,
 
 __all__ = ["CV_ROWS", "CrossValidation", "PhotoRecord", "TrainingData", "collect",
            "cross_validate", "default_cache_dir", "face_ratio_thresholds", "figure_curve",
-           "photo_record", "train_model"]
+           "person_thresholds", "photo_record", "train_model"]

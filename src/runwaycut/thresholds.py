@@ -48,14 +48,17 @@ def otsu_threshold(image: np.ndarray, palette: Palette, distance: np.ndarray, ba
 
 
 from .face_ratio import face_ratio_threshold  # noqa: E402
+from .person_agreement import person_threshold  # noqa: E402
 from .threshold_model import ModelRule  # noqa: E402
 
 #: Name -> rule. ``auto``: the shipped threshold model (:mod:`runwaycut.threshold_model`);
-#: ``face-ratio``: the original's figure-to-face window (:mod:`runwaycut.face_ratio`).
+#: ``face-ratio``: the original's figure-to-face window (:mod:`runwaycut.face_ratio`);
+#: ``person``: best agreement with the person models (:mod:`runwaycut.person_agreement`).
 THRESHOLD_RULES: dict[str, Callable[..., float]] = {
     "otsu": otsu_threshold,
     "auto": ModelRule(),
     "face-ratio": face_ratio_threshold,
+    "person": person_threshold,
 }
 
 

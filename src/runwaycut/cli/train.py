@@ -18,7 +18,8 @@ from . import app
 from ._common import console, fail, reports_errors
 
 _ROW_NAMES = {"default": "fixed default (t = 20)", "otsu": "Otsu on the distance map",
-              "face-ratio": "face-ratio window (10-30 faces)", "model": "model (predicted t)",
+              "face-ratio": "face-ratio window (10-30 faces)",
+              "person": "agreement with the person model", "model": "model (predicted t)",
               "ceiling": "each photo's best t (ceiling)"}
 
 
@@ -37,8 +38,9 @@ def train(
     smoothing: float = typer.Option(ModelParams.smoothing, min=0.0,
                                     help="Gaussian smoothing (levels) of each F1 curve "
                                          "before its best threshold becomes the target."),
-    faces: bool = typer.Option(True, "--faces/--no-faces",
-                               help="Run the person model for the face-ratio baseline."),
+    person: bool = typer.Option(True, "--person/--no-person",
+                                help="Run the person models for the face-ratio and person "
+                                     "baselines (about 0.1 s a photo)."),
     workers: Optional[int] = typer.Option(None, "--workers", "-j", min=1,
                                           help="Processes (default: the cores available)."),
     cache: Optional[Path] = typer.Option(None, help="Folder caching each photo's sweep "
@@ -49,8 +51,8 @@ def train(
 
     Each labelled photo's figure F1 is swept over thresholds 0..80 (cached), the model
     is fitted on every photo, and with --cv K the table of mean figure F1 under K-fold
-    cross-validation is printed: fixed default, Otsu, face-ratio, the model, and each
-    photo's best threshold. The same data, seed and options give the same model: the
+    cross-validation is printed: fixed default, Otsu, face-ratio, person, the model, and
+    each photo's best threshold. The same data, seed and options give the same model: the
     shipped one is `runwaycut train ../shared/data/ccp --out MODEL --cv 5`.
     """
     params = ModelParams(n_estimators=trees, min_samples_leaf=min_leaf, smoothing=smoothing,
@@ -63,7 +65,7 @@ def train(
                   MofNCompleteColumn(), TimeElapsedColumn(), console=console,
                   transient=True) as progress:
         task = progress.add_task("sweeping thresholds", total=len(data_set.complete))
-        data = collect(data_set, max_threshold=params.max_threshold, faces=faces,
+        data = collect(data_set, max_threshold=params.max_threshold, person=person,
                        cache_dir=cache, use_cache=not no_cache, workers=n_workers,
                        progress=lambda done, total: progress.update(task, completed=done))
     if data.skipped:
@@ -79,7 +81,7 @@ def train(
         for column in ("threshold rule", "mean F1", "median F1", "of ceiling"):
             table.add_column(column, justify="left" if column == "threshold rule" else "right")
         for row in result.table():
-            if row["rule"] == "face-ratio" and not faces:
+            if row["rule"] in ("face-ratio", "person") and not person:
                 continue
             table.add_row(_ROW_NAMES[row["rule"]], f"{row['mean_f1']:.4f}",
                           f"{row['median_f1']:.4f}", f"{row['of_ceiling']:.1%}")
