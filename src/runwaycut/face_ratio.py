@@ -71,6 +71,15 @@ def _segmenter():
     return PersonSegmenter()
 
 
+def person_models_available() -> bool:
+    """Whether the shipped person models can run here (module, runtime and files)."""
+    try:
+        _segmenter().interpreter("selfie_segmentation")
+    except Exception:  # noqa: BLE001 - any failure means "not available"
+        return False
+    return True
+
+
 def person_estimate(image: np.ndarray):
     """The shipped person models' estimate for a photo
     (:meth:`runwaycut.person.PersonSegmenter.estimate`), with one segmenter per process."""
@@ -195,4 +204,4 @@ def face_ratio_threshold(image: np.ndarray, palette: Palette, distance: np.ndarr
 
 __all__ = ["FaceDetector", "FaceRatioParams", "box_area", "candidate_thresholds",
            "choose_by_face_ratio", "estimate_face_box", "face_area", "face_ratio_threshold",
-           "person_estimate", "person_face_box"]
+           "person_estimate", "person_face_box", "person_models_available"]

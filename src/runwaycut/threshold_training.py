@@ -404,7 +404,11 @@ def cross_validate(data: TrainingData, params: ModelParams = ModelParams(), fold
           "model": curves[rows, predicted.astype(int)],
           "ceiling": curves.max(axis=1)}
     thresholds = {"default": np.full(n, float(default)), "face-ratio": face_t,
-                  "person": person_t, "model": predicted, "ceiling": curves.argmax(axis=1).astype(float)}
+                  "person": person_t, "model": predicted,
+                  "ceiling": curves.argmax(axis=1).astype(float)}
+    if not data.agreement.any():  # the person models were not run: no such baselines
+        for name in ("face-ratio", "person"):
+            del f1[name], thresholds[name]
     return CrossValidation(folds=folds, f1=f1, thresholds=thresholds)
 
 

@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.console import Console
 from rich.table import Table
 
+from ..face_ratio import person_models_available
 from ..labels import open_dataset
 from ..threshold_model import ModelParams, save_model
 from ..threshold_training import collect, cross_validate, train_model
@@ -60,6 +61,10 @@ def train(
     data_set = open_dataset(dataset)
     if not data_set.complete:
         raise fail(f"{dataset}: no photo with a label to train on")
+    if person and not person_models_available():
+        console.print("[yellow]warning:[/] the person models are not available: no "
+                      "face-ratio or person baselines", highlight=False)
+        person = False
     n_workers = workers or len(os.sched_getaffinity(0))
     with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
                   MofNCompleteColumn(), TimeElapsedColumn(), console=console,
@@ -81,8 +86,6 @@ def train(
         for column in ("threshold rule", "mean F1", "median F1", "of ceiling"):
             table.add_column(column, justify="left" if column == "threshold rule" else "right")
         for row in result.table():
-            if row["rule"] in ("face-ratio", "person") and not person:
-                continue
             table.add_row(_ROW_NAMES[row["rule"]], f"{row['mean_f1']:.4f}",
                           f"{row['median_f1']:.4f}", f"{row['of_ceiling']:.1%}")
         Console().print(table)  # the table is the result: stdout
