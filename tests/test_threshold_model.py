@@ -388,3 +388,16 @@ def test_remove_and_evaluate_refuse_a_bad_model_in_one_line(ccp_photos, tmp_path
     result = runner.invoke(app, ["remove", str(ccp_photos[0]), "--out", str(tmp_path / "o"),
                                  "--threshold", "12", "--model", str(bad)])
     assert result.exit_code == 2 and "--model" in result.output
+
+
+@pytest.mark.parametrize("rule", ["face-ratio", "person"])
+def test_person_model_rules_run_end_to_end(ccp_photos, rule):
+    from runwaycut.face_ratio import person_models_available
+
+    if not person_models_available():
+        pytest.skip("the person models (runwaycut.person and its model files) are not here")
+    image = read_image(ccp_photos[0])
+    palette = sample_palette(image)
+    d = distance_map(image, palette.colors)
+    t = THRESHOLD_RULES[rule](image, palette, d, "absolute")
+    assert 0 <= t <= 80 and t == round(t)
