@@ -30,7 +30,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d
 from sklearn.ensemble import ExtraTreesClassifier, ExtraTreesRegressor, GradientBoostingRegressor
 from sklearn.model_selection import KFold
 

@@ -20,7 +20,7 @@ from runwaycut.features import FEATURE_NAMES, image_features
 from runwaycut.io import read_image
 from runwaycut.palette import sample_palette
 from runwaycut.colormask import distance_map
-from runwaycut.threshold_model import (FORMAT_VERSION, Forest, ModelParams, ModelRule,
+from runwaycut.threshold_model import (FORMAT_VERSION, Forest, ModelParams,
                                        ThresholdModel, curve_target, default_model,
                                        default_model_path, fit_model, get_model, load_model,
                                        model_rule, save_model)
