@@ -74,7 +74,10 @@ def _segmenter():
 def person_models_available() -> bool:
     """Whether the shipped person models can run here (module, runtime and files)."""
     try:
-        _segmenter().interpreter("selfie_segmentation")
+        from .person import PersonSegmenter
+
+        # A throwaway segmenter: no model stays loaded in a process about to fork workers.
+        PersonSegmenter().interpreter("selfie_segmentation")
     except Exception:  # noqa: BLE001 - any failure means "not available"
         return False
     return True
