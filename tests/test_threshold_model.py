@@ -10,6 +10,8 @@ import zlib
 import cv2
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from conftest import runway_scene
@@ -62,6 +64,27 @@ def test_forest_predicts_as_scikit_learn():
     np.testing.assert_array_equal(forest.leaves(probe)[:, :len(est.estimators_)] - forest.roots,
                                   est.apply(probe.astype(np.float32)))
     assert inner.any()
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**16), n=st.integers(2, 60), leaf=st.integers(1, 8),
+       trees=st.integers(1, 6), ties=st.booleans())
+def test_forest_equals_scikit_learn_on_any_data(seed, n, leaf, trees, ties):
+    from sklearn.ensemble import ExtraTreesRegressor
+
+    rng = np.random.default_rng(seed)
+    x = rng.random((n, 7))
+    if ties:  # few distinct values: test points fall exactly on split values
+        x = np.round(x * 3) / 3
+    y = rng.normal(20, 8, n)
+    est = ExtraTreesRegressor(n_estimators=trees, min_samples_leaf=leaf,
+                              random_state=seed).fit(x, y)
+    forest = Forest.from_sklearn(est)
+    test = np.vstack([x, np.round(rng.random((20, 7)) * 3) / 3])
+    np.testing.assert_allclose(forest.predict(test), est.predict(test), rtol=0, atol=1e-9)
+    np.testing.assert_array_equal(forest.leaves(test) - forest.roots, est.apply(test))
+    bias, contrib = forest.contributions(test)
+    np.testing.assert_allclose(bias + contrib.sum(1), forest.predict(test), atol=1e-9)
 
 
 def test_model_learns_the_rule_and_explains_it(small_model):
