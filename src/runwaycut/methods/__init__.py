@@ -12,11 +12,15 @@ import numpy as np
 
 from ..io import as_rgb_image
 from .base import FigureMethod, FigureResult
+from .auto import AutoMethod
 from .palette import PaletteMethod
+from .person import PersonMethod
 
 #: Backend name -> factory(**options) -> FigureMethod.
 METHODS: dict[str, Callable[..., FigureMethod]] = {
     "palette": PaletteMethod,
+    "person": PersonMethod,
+    "auto": AutoMethod,
 }
 
 
@@ -49,4 +53,5 @@ def remove(image: np.ndarray, method: str | FigureMethod = "palette", **options)
     return backend.predict(as_rgb_image(image))
 
 
-__all__ = ["FigureMethod", "FigureResult", "METHODS", "PaletteMethod", "get_method", "remove"]
+__all__ = ["AutoMethod", "FigureMethod", "FigureResult", "METHODS", "PaletteMethod",
+           "PersonMethod", "get_method", "remove"]

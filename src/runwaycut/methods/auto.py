@@ -1,0 +1,116 @@
+"""The default figure mask (``--method auto``): the person models fused with the photo.
+
+Steps, at a working resolution of at most ``max_side`` pixels on the long side:
+
+1. the person probability, box and pose (:class:`runwaycut.person.PersonSegmenter`);
+2. the background palette of the design note (:mod:`runwaycut.palette`) and each
+   pixel's colour distance to it (:func:`runwaycut.colormask.distance_map`);
+3. in the band where the person boundary is uncertain, a small classifier trained on
+   labelled photos weighs the person probabilities against the photo's local colours,
+   edges and palette distance (:func:`runwaycut.fusion.fused_probability`);
+4. the figure: ``fused > 0.5``, keeping the largest region and those not much smaller
+   (specks and stray people at the edges go), with small enclosed holes filled;
+5. photos larger than the working size get the fused probability back at full size by
+   guided upsampling, so the mask's edges land on the photo's edges;
+6. a soft alpha matte along the mask boundary and foreground colours estimated under
+   it (:mod:`runwaycut.matting`), for a cutout without background halo.
+
+The binary mask stays the reference result (``<stem>.mask.png``); ``alpha`` and
+``foreground`` only feed the cutout.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..fusion import BandParams, fused_probability, load_fusion_model
+from ..matting import MattingParams, alpha_from_mask, estimate_foreground, guided_upsample
+from ..palette import PaletteParams, sample_palette
+from ..person import PersonParams
+from .base import FigureResult
+from .person import MAX_SIDE, PersonMethod, keep_regions, person_details
+
+
+class AutoMethod:
+    """Person models + palette distances + edges, fused by a learned classifier.
+
+    Parameters
+    ----------
+    person : PersonParams
+    band : BandParams
+        The uncertain band and its features (must match the shipped classifier).
+    matting : MattingParams
+        How the soft alpha matte is made.
+    min_region : float
+        Regions smaller than this fraction of the largest are dropped.
+    max_hole : float
+        Enclosed holes smaller than this fraction of the photo are filled.
+    soft : bool
+        Also compute the alpha matte and foreground colours.
+    max_side : int
+        Working resolution (long side, pixels).
+    num_threads : int
+        CPU threads per neural model.
+    model : runwaycut.fusion.MLP, optional
+        The fusion classifier; the shipped ``models/fusion.json`` by default.
+    palette : PaletteMethod, optional
+        Its palette sampling parameters (points, strips, block, sampler, seed) are used
+        for the colour-distance feature; its threshold and vote are not.
+    """
+
+    name = "auto"
+
+    def __init__(self, person: PersonParams = PersonParams(), band: BandParams = BandParams(),
+                 matting: MattingParams = MattingParams(), min_region: float = 0.05,
+                 max_hole: float = 0.0005, soft: bool = True, max_side: int = MAX_SIDE,
+                 num_threads: int = 1, model=None, palette=None):
+        self._person = PersonMethod(person, max_side=max_side, num_threads=num_threads)
+        self.band = band
+        self.matting = matting
+        self.min_region = float(min_region)
+        self.max_hole = float(max_hole)
+        self.soft = bool(soft)
+        self.max_side = int(max_side)
+        self.model = model
+        self.palette_params = palette.palette if palette is not None else PaletteParams()
+
+    def predict(self, image: np.ndarray) -> FigureResult:
+        work, est = self._person.estimate(image)
+        details = person_details(est, image.shape[0] / work.shape[0])
+        if not est.found:
+            empty = np.zeros(image.shape[:2], bool)
+            return FigureResult(mask=empty, method=self.name,
+                                alpha=empty.astype(np.float32) if self.soft else None,
+                                foreground=image.copy() if self.soft else None, details=details)
+        palette = sample_palette(work, self.palette_params)
+        model = self.model if self.model is not None else load_fusion_model()
+        prob = fused_probability(work, est, palette.colors, model, self.band)
+        if work.shape != image.shape:
+            prob = np.clip(guided_upsample(work, prob, image), 0, 1)
+        mask = fill_small_holes(keep_regions(prob > 0.5, self.min_region), self.max_hole)
+        details.update(probability=prob, palette=palette)
+        alpha = foreground = None
+        if self.soft:
+            alpha = alpha_from_mask(image, mask, self.matting)
+            foreground = estimate_foreground(image, alpha)
+        return FigureResult(mask=mask, method=self.name, alpha=alpha, foreground=foreground,
+                            details=details)
+
+    def __getstate__(self):
+        return self.__dict__.copy()  # the person backend drops its own interpreters
+
+
+def fill_small_holes(mask: np.ndarray, max_hole: float) -> np.ndarray:
+    """Fill enclosed background regions smaller than ``max_hole`` of the photo's area
+    (gaps between arm and body are larger and stay background)."""
+    import cv2
+
+    if max_hole <= 0:
+        return mask
+    h, w = mask.shape
+    n, labels, stats, _ = cv2.connectedComponentsWithStats((~mask).astype(np.uint8), connectivity=4)
+    x, y, bw, bh, area = (stats[:, i] for i in range(5))
+    enclosed = (x > 0) & (y > 0) & (x + bw < w) & (y + bh < h)
+    fill = enclosed & (area < max_hole * h * w)
+    fill[0] = False
+    return mask | fill[labels]
