@@ -6,7 +6,7 @@ IoU and milliseconds per photo on one core, overall and on subsets.
 
 Scores: figure = every label but background, against the method's binary mask.
 Timing: ``predict`` alone (reading the photo and scoring are not timed), one thread
-(OpenCV and LiteRT set to 1), after one warm-up photo per method (model loading is
+(OpenCV, LiteRT and the BLAS behind numpy all set to 1), after one warm-up photo per method (model loading is
 timed apart). Both wall-clock and process CPU milliseconds are shown: on a shared
 machine the CPU time is the steadier of the two.
 
@@ -30,6 +30,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import scipy.io
+from threadpoolctl import threadpool_limits
 
 from runwaycut.fusion import MLP
 from runwaycut.io import read_image
@@ -86,6 +87,11 @@ def main(argv=None) -> None:
     ap.add_argument("--csv", type=Path, default=None, help="write per-photo rows here")
     args = ap.parse_args(argv)
     cv2.setNumThreads(1)
+    with threadpool_limits(1):
+        run(args)
+
+
+def run(args) -> None:
 
     root = args.data.resolve()
     photos = sorted((root / "photos").glob("*.jpg"))[:args.limit]

@@ -62,6 +62,41 @@ def test_auto_mask_is_a_plausible_figure_no_worse_than_person(auto, person, name
     assert score > f1(person.predict(image).mask, truth) - 0.01
 
 
+def with_bystander(a_name: str, b_name: str):
+    """Photo ``a`` with the labelled person of photo ``b`` (shrunk to 3/4) pasted at its
+    right edge, behind ``a``'s figure; returns the composite, a's figure and the pasted
+    pixels."""
+    a = read_image(CCP_DIR / "photos" / a_name)
+    fig_a = ccp_figure(a_name)
+    b = read_image(CCP_DIR / "photos" / b_name)
+    small = cv2.resize(b, None, fx=0.75, fy=0.75, interpolation=cv2.INTER_AREA)
+    fig_b = cv2.resize(ccp_figure(b_name).astype(np.uint8), small.shape[1::-1],
+                       interpolation=cv2.INTER_NEAREST).astype(bool)
+    h, w = fig_a.shape
+    ys, xs = np.nonzero(fig_b)
+    ys, xs = ys + h - small.shape[0], xs + int(w - 60 - xs.mean())
+    inside = (xs >= 0) & (xs < w) & (ys >= 0)
+    src = np.nonzero(fig_b)
+    ys, xs, sy, sx = ys[inside], xs[inside], src[0][inside], src[1][inside]
+    behind = ~fig_a[ys, xs]
+    composite = a.copy()
+    composite[ys[behind], xs[behind]] = small[sy[behind], sx[behind]]
+    pasted = np.zeros_like(fig_a)
+    pasted[ys[behind], xs[behind]] = True
+    return composite, fig_a, pasted
+
+
+@needs_ccp
+@pytest.mark.parametrize("a_name, b_name", [(CCP_SAMPLE[0], CCP_SAMPLE[1]),
+                                            (CCP_SAMPLE[2], CCP_SAMPLE[0])])
+def test_a_bystander_at_the_edge_is_dropped(auto, a_name, b_name):
+    composite, figure, pasted = with_bystander(a_name, b_name)
+    assert pasted.sum() > 10_000  # a real second person
+    mask = auto.predict(composite).mask
+    assert np.count_nonzero(mask & pasted) < 0.02 * pasted.sum()
+    assert f1(mask, figure) > 0.95
+
+
 @needs_ccp
 def test_soft_matte_and_foreground_agree_with_the_mask(auto):
     image = read_image(CCP_DIR / "photos" / CCP_SAMPLE[0])
@@ -195,8 +230,11 @@ def test_foreground_estimation_recovers_a_flat_foreground(fg_color, bg_color):
     image = np.rint(alpha[..., None] * f + (1 - alpha[..., None]) * b).astype(np.uint8)
     est = estimate_foreground(image, alpha)
     soft = (alpha > 0) & (alpha < 1)
-    err = np.abs(est[soft].astype(np.float32) - f)
-    assert err.max() <= 12  # the halo (background bleeding) is gone
+    err = np.abs(est[soft].astype(np.float32) - f).max(axis=1)
+    # The photo's own colour there is off by (1 - alpha) |F - B| (the halo); the
+    # estimate removes at least 90 % of it (4 levels spare for 8-bit rounding).
+    halo = (1 - alpha[soft]) * np.abs(f - b).max()
+    assert np.all(err <= 0.1 * halo + 4)
     assert np.array_equal(est[~soft], image[~soft])
 
 

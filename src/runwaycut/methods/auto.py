@@ -28,7 +28,7 @@ from ..matting import MattingParams, alpha_from_mask, estimate_foreground, guide
 from ..palette import PaletteParams, sample_palette
 from ..person import PersonParams
 from .base import FigureResult
-from .person import MAX_SIDE, PersonMethod, keep_regions, person_details
+from .person import MAX_SIDE, PersonMethod, _bounds, keep_regions, person_details
 
 
 class AutoMethod:
@@ -105,12 +105,17 @@ def fill_small_holes(mask: np.ndarray, max_hole: float) -> np.ndarray:
     (gaps between arm and body are larger and stay background)."""
     import cv2
 
-    if max_hole <= 0:
+    box = _bounds(mask, pad=1)
+    if max_hole <= 0 or box is None:
         return mask
-    h, w = mask.shape
-    n, labels, stats, _ = cv2.connectedComponentsWithStats((~mask).astype(np.uint8), connectivity=4)
+    limit = max_hole * mask.size
+    crop = mask[box]  # holes lie inside the figure's box; its 1-px frame is outside
+    h, w = crop.shape
+    n, labels, stats, _ = cv2.connectedComponentsWithStats((~crop).astype(np.uint8), connectivity=4)
     x, y, bw, bh, area = (stats[:, i] for i in range(5))
     enclosed = (x > 0) & (y > 0) & (x + bw < w) & (y + bh < h)
-    fill = enclosed & (area < max_hole * h * w)
+    fill = enclosed & (area < limit)
     fill[0] = False
-    return mask | fill[labels]
+    out = mask.copy()
+    out[box] |= fill[labels]
+    return out

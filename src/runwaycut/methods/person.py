@@ -86,13 +86,31 @@ def working_image(image: np.ndarray, max_side: int) -> np.ndarray:
 def keep_regions(mask: np.ndarray, min_region: float) -> np.ndarray:
     """The largest 8-connected region of ``mask`` and every region at least
     ``min_region`` times its size (an arm or a bag cut off by a gap stays; specks go)."""
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    mask = np.asarray(mask, bool)
+    box = _bounds(mask)
+    if box is None:
+        return mask
+    crop = mask[box]
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(crop.astype(np.uint8), connectivity=8)
     if n <= 2:
-        return mask.astype(bool)
+        return mask
     area = stats[1:, cv2.CC_STAT_AREA]
     keep = np.zeros(n, bool)
     keep[1:] = area >= min_region * area.max()
-    return keep[labels]
+    out = np.zeros_like(mask)
+    out[box] = keep[labels]
+    return out
+
+
+def _bounds(mask: np.ndarray, pad: int = 0):
+    """Slices of the bounding box of ``mask``'s True pixels widened by ``pad`` (None if empty)."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(mask.any(axis=0))
+    h, w = mask.shape
+    return (slice(max(0, rows[0] - pad), min(h, rows[-1] + 1 + pad)),
+            slice(max(0, cols[0] - pad), min(w, cols[-1] + 1 + pad)))
 
 
 def person_details(est: PersonEstimate, scale: float = 1.0) -> dict:
