@@ -1,4 +1,5 @@
-"""Features for threshold prediction: fixed length, deterministic, meaningful values."""
+"""Features for threshold prediction, photo and person: fixed length, deterministic,
+meaningful values, the same in training as in use."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from hypothesis import strategies as st
 
 from conftest import runway_scene
 from runwaycut.colormask import distance_map
-from runwaycut.features import CDF_LEVELS, FEATURE_NAMES, QUANTILES, image_features
+from runwaycut.features import (CDF_LEVELS, FEATURE_NAMES, FEATURE_SETS, PERSON_FEATURE_NAMES,
+                                QUANTILES, image_features, person_features)
 from runwaycut.io import read_image
 from runwaycut.palette import Palette, sample_palette
 
@@ -101,3 +103,80 @@ def test_photo_features_on_ccp(ccp_photos):
     g = image_features(half)
     i = _index("dist_cdf_all_20")
     assert abs(f[i] - g[i]) < 0.1
+
+
+# --- person features -------------------------------------------------------------------
+
+def _pindex(name: str) -> int:
+    return PERSON_FEATURE_NAMES.index(name)
+
+
+def test_feature_sets_name_unique_features():
+    assert FEATURE_SETS["photo"] == FEATURE_NAMES
+    both = FEATURE_SETS["photo+person"]
+    assert both == FEATURE_NAMES + PERSON_FEATURE_NAMES and len(set(both)) == len(both)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**16), n=st.integers(1, 100), face=st.floats(0, 5e4),
+       person=st.floats(0, 4e5), h=st.integers(1, 2000), w=st.integers(1, 2000))
+def test_person_features_fixed_length_finite_and_consistent(seed, n, face, person, h, w):
+    rng = np.random.default_rng(seed)
+    agreement = rng.random(n) * (rng.random(n) > 0.3)
+    areas = np.sort(rng.integers(0, h * w + 1, n))[::-1]  # the figure shrinks as t grows
+    f = person_features(agreement, areas, face, person, (h, w))
+    again = person_features(agreement.copy(), areas.copy(), face, person, (h, w))
+    assert f.shape == (len(PERSON_FEATURE_NAMES),) and np.isfinite(f).all()
+    np.testing.assert_array_equal(f, again)
+    t = int(f[_pindex("person_t")])
+    assert agreement[t] == agreement.max() == f[_pindex("agree_max")]
+    for name in PERSON_FEATURE_NAMES:
+        if name.startswith("agree_drop"):
+            assert f[_pindex(name)] >= 0  # the person threshold is the curve's top
+    assert 1 <= f[_pindex("agree_plateau")] <= n
+    assert f[_pindex("figure_fraction")] == pytest.approx(areas[t] / (h * w))
+    assert f[_pindex("face_found")] == float(face >= 1)
+    assert 0 <= f[_pindex("face_ratio_t")] < n
+
+
+def test_person_features_read_the_sweep():
+    # Agreement tops at 0.9 at 30 and 31, with 0.895 either side (29..32 within 0.01 of
+    # the top); the figure shrinks linearly.
+    agreement = np.concatenate([np.linspace(0.2, 0.895, 30), [0.9, 0.9, 0.895],
+                                np.linspace(0.85, 0.3, 48)])
+    areas = np.linspace(90000, 10000, 81).round()
+    f = person_features(agreement, areas, face=3000, person_area=40000, shape=(400, 300))
+    assert f[_pindex("person_t")] == 30  # of the tied 30 and 31, the one nearer 20
+    assert f[_pindex("agree_plateau")] == 4
+    assert f[_pindex("agree_drop_p2")] == pytest.approx(0.9 - 0.895)
+    assert f[_pindex("agree_default")] == pytest.approx(agreement[20])
+    assert f[_pindex("person_fraction")] == pytest.approx(40000 / 120000)
+    assert f[_pindex("face_figure_log_ratio")] == pytest.approx(np.log(areas[30] / 3000))
+    # The original's window: figure 10..30 face areas is 30000..90000 px; the threshold
+    # inside it nearest the default is the default itself.
+    assert f[_pindex("face_ratio_t")] == 20
+    no_face = person_features(agreement, areas, face=0, person_area=40000, shape=(400, 300))
+    assert no_face[_pindex("face_found")] == 0 and no_face[_pindex("face_figure_log_ratio")] == 0
+    with pytest.raises(ValueError, match="one length"):
+        person_features(agreement, areas[:-1], 3000, 40000, (400, 300))
+
+
+def test_person_features_of_a_training_record_equal_those_of_the_photo(ccp_photos):
+    from runwaycut.face_ratio import person_models_available
+    from runwaycut.labels import open_dataset, load_item
+    from runwaycut.person_agreement import person_sweep
+    from runwaycut.threshold_training import photo_record
+
+    if not person_models_available():
+        pytest.skip("the person models (runwaycut.person and its model files) are not here")
+    ccp = open_dataset(ccp_photos[0].parents[1])
+    item = next(i for i in ccp.complete if i.id == ccp_photos[0].stem)
+    image, labels = load_item(item)
+    record = photo_record(item.id, image, labels.positive("figure"), labels.valid)
+    palette = sample_palette(image)
+    sweep = person_sweep(image, distance_map(image, palette.colors))
+    assert sweep.found and record.person_area == sweep.person_area > 0
+    from_record = person_features(record.agreement, record.area, record.face,
+                                  record.person_area, record.shape)
+    np.testing.assert_array_equal(from_record, sweep.features())
+    np.testing.assert_array_equal(record.features, image_features(image, palette))

@@ -11,14 +11,24 @@ whatever the photo's size (:data:`FEATURE_NAMES`). Colour statistics are read fr
 copy shrunk to about :data:`PROFILE_WIDTH` pixels wide (as the original's 200 px), the
 distance histograms from the full-size map, so that the features cost a few
 milliseconds once the palette and the distance map exist.
+
+**Person features** (:data:`PERSON_FEATURE_NAMES`, :func:`person_features`) add what the
+shipped person models (:mod:`runwaycut.person`) say about the photo, summarised from one
+sweep of the figure mask over thresholds ``0 .. 80``: the threshold whose figure best
+agrees with the person mask (the ``person`` rule), the agreement curve's height and
+sharpness around it, the figure's, person's and face's sizes, and the original's
+figure-to-face ratio. They cost the person models and the sweep (about 0.15 s a photo);
+:data:`FEATURE_SETS` names the two sets a threshold model can be trained on.
 """
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 
-from .colormask import distance_map
+from .colormask import DEFAULT_THRESHOLD, distance_map
 from .palette import Palette, PaletteParams, sample_palette, strip_width
 
 #: Bins of the resampled row/column profiles.
@@ -29,8 +39,8 @@ CDF_LEVELS = (2, 5, 10, 15, 20, 25, 30, 40, 60, 90)
 QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
 #: Least width the photo is shrunk to (by a whole factor) for the colour statistics.
 PROFILE_WIDTH = 200
-#: Version of the feature definitions; a saved model records it.
-FEATURES_VERSION = 2
+#: Version of the feature definitions (photo and person); a saved model records it.
+FEATURES_VERSION = 3
 
 _CHANNELS = ("r", "g", "b", "grey")
 _REGIONS = ("all", "centre", "strips")
@@ -55,6 +65,26 @@ def _names() -> list[str]:
 
 #: Names of the features, in order.
 FEATURE_NAMES: tuple[str, ...] = tuple(_names())
+
+#: Offsets (levels) from the person threshold at which the agreement's drop is read.
+AGREEMENT_OFFSETS = (-5, -2, 2, 5)
+#: Agreement within this of its maximum counts toward the plateau width.
+PLATEAU_TOLERANCE = 0.01
+
+#: Names of the person features (:func:`person_features`), in order.
+PERSON_FEATURE_NAMES: tuple[str, ...] = (
+    "person_t", "agree_max", "agree_default",
+    *(f"agree_drop_{'m' if k < 0 else 'p'}{abs(k)}" for k in AGREEMENT_OFFSETS),
+    "agree_plateau", "figure_fraction", "person_fraction", "figure_person_ratio",
+    "face_found", "face_fraction", "face_figure_log_ratio", "face_figure_log_ratio_default",
+    "face_ratio_t",
+)
+
+#: Feature set name -> feature names, in the order a model reads them.
+FEATURE_SETS: dict[str, tuple[str, ...]] = {
+    "photo": FEATURE_NAMES,
+    "photo+person": FEATURE_NAMES + PERSON_FEATURE_NAMES,
+}
 
 
 def image_features(image: np.ndarray, palette: Palette | None = None,
@@ -122,6 +152,73 @@ def image_features(image: np.ndarray, palette: Palette | None = None,
     return np.concatenate([np.asarray(p, np.float64).ravel() for p in parts])
 
 
+def person_features(agreement: np.ndarray, areas: np.ndarray, face: float, person_area: float,
+                    shape: tuple[int, int],
+                    default: float = DEFAULT_THRESHOLD["absolute"]) -> np.ndarray:
+    """Person feature vector of a photo, from its sweep of thresholds ``0 .. T``.
+
+    Parameters
+    ----------
+    agreement : (T + 1,) float array
+        F1 of the figure mask at each threshold against the person mask
+        (:func:`runwaycut.person_agreement.person_sweep`).
+    areas : (T + 1,) int array
+        Figure pixels at each threshold.
+    face : float
+        Face area in pixels (0, or under one pixel: no face found).
+    person_area : float
+        Pixels of the person mask (0: no person found; the features then describe an
+        empty person and a model should not use them).
+    shape : (H, W)
+        The photo's size.
+    default : float
+        The fixed default threshold (ties of the agreement go to the one nearest it).
+
+    Returns
+    -------
+    features : (len(PERSON_FEATURE_NAMES),) float64 array
+        Finite; named by :data:`PERSON_FEATURE_NAMES`. Thresholds are in levels, areas
+        as fractions of the photo, ratios as plain or natural-log ratios.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> agreement = np.r_[np.linspace(0.2, 0.9, 31), np.linspace(0.88, 0.3, 50)]
+    >>> areas = np.linspace(90000, 10000, 81).astype(int)
+    >>> f = person_features(agreement, areas, face=3000, person_area=40000, shape=(400, 300))
+    >>> float(f[PERSON_FEATURE_NAMES.index("person_t")])
+    30.0
+    """
+    from .face_ratio import choose_by_face_ratio
+    from .person_agreement import best_agreement
+
+    agreement = np.asarray(agreement, np.float64)
+    areas = np.asarray(areas, np.float64)
+    if agreement.ndim != 1 or agreement.shape != areas.shape or len(agreement) == 0:
+        raise ValueError(f"agreement and areas must be one curve each of one length, got "
+                         f"{agreement.shape} and {areas.shape}")
+    last = len(agreement) - 1
+    levels = np.arange(len(agreement), dtype=np.float64)
+    t = int(best_agreement(agreement, levels, default))
+    d = int(min(max(round(default), 0), last))
+    top = agreement[t]
+    pixels = float(shape[0] * shape[1])
+    face = float(face) if face and face >= 1 else 0.0  # under a pixel: no face
+    figure = max(areas[t], 1.0)
+
+    def log_ratio(area: float) -> float:
+        return math.log(max(area, 1.0) / face) if face else 0.0
+
+    return np.array([
+        t, top, agreement[d],
+        *(top - agreement[min(max(t + k, 0), last)] for k in AGREEMENT_OFFSETS),
+        np.count_nonzero(agreement >= top - PLATEAU_TOLERANCE),
+        areas[t] / pixels, person_area / pixels, figure / max(person_area, 1.0),
+        float(face > 0), face / pixels, log_ratio(areas[t]), log_ratio(areas[d]),
+        choose_by_face_ratio(areas, face, default=d),
+    ], np.float64)
+
+
 def _shrink(image: np.ndarray) -> np.ndarray:
     """The photo shrunk by the largest whole factor that keeps it at least
     :data:`PROFILE_WIDTH` wide (area averaging: a whole factor is several times faster
@@ -172,5 +269,6 @@ def _bin_mean(profile: np.ndarray, bins: int) -> np.ndarray:
     return sums / np.diff(edges)[:, None]
 
 
-__all__ = ["CDF_LEVELS", "FEATURES_VERSION", "FEATURE_NAMES", "PROFILE_BINS", "PROFILE_WIDTH",
-           "QUANTILES", "image_features"]
+__all__ = ["AGREEMENT_OFFSETS", "CDF_LEVELS", "FEATURES_VERSION", "FEATURE_NAMES",
+           "FEATURE_SETS", "PERSON_FEATURE_NAMES", "PLATEAU_TOLERANCE", "PROFILE_BINS",
+           "PROFILE_WIDTH", "QUANTILES", "image_features", "person_features"]
