@@ -10,7 +10,12 @@ k-fold cross-validation (same folds for all) of:
 * classification over 5-level threshold bins: most likely bin, or the bin mix that
   maximises the expected F1 (class-probability-weighted mean training curves);
 * regression of the whole F1 curve (multi-output trees), then its argmax;
-* the same trees with the person-agreement curve added to the features;
+* with the person features too (``photo+person``, :func:`runwaycut.features.person_features`):
+  the person rule alone (no training); trees on the raw best threshold and on the
+  smoothed target, on photo+person and on person features only; and trees on the
+  *offset* of the best threshold from the person rule's, 5 to 160 photos a leaf, the
+  offset rounded to nearest or toward zero (shipped: 80 a leaf, toward zero), with the
+  number of photos it moved off the person threshold, for worse and for better;
 * for reference: each photo's best threshold (ceiling), and an oracle that knows each
   photo's smoothed target exactly (the most a perfect predictor of it could reach).
 
@@ -33,7 +38,7 @@ import numpy as np
 from sklearn.ensemble import ExtraTreesClassifier, ExtraTreesRegressor, GradientBoostingRegressor
 from sklearn.model_selection import KFold
 
-from runwaycut.threshold_model import ModelParams, curve_target
+from runwaycut.threshold_model import PERSON_PARAMS, ModelParams, curve_target
 from runwaycut.threshold_training import collect, person_thresholds
 
 REPO = Path(__file__).resolve().parents[1]
@@ -54,18 +59,21 @@ def main(argv=None) -> int:
     folds = list(KFold(args.folds, shuffle=True, random_state=args.seed).split(x))
     p = ModelParams()
 
-    def trees(**kw):
-        return ExtraTreesRegressor(n_estimators=p.n_estimators, min_samples_leaf=p.min_samples_leaf,
+    def trees(leaf=p.min_samples_leaf, **kw):
+        return ExtraTreesRegressor(n_estimators=p.n_estimators, min_samples_leaf=leaf,
                                    random_state=args.seed, n_jobs=1, **kw)
 
     def score(chosen) -> float:
         return float(c[rows, np.clip(np.round(chosen), 0, t_max).astype(int)].mean())
 
-    def regress(features, target, make=trees, inverse=lambda v: v):
+    def predict(features, target, make=trees):
         out = np.zeros(n)
         for train, test in folds:
-            out[test] = inverse(make().fit(features[train], target[train]).predict(features[test]))
-        return score(out)
+            out[test] = make().fit(features[train], target[train]).predict(features[test])
+        return out
+
+    def regress(features, target, make=trees, inverse=lambda v: v):
+        return score(inverse(predict(features, target, make)))
 
     def classify(width=5):
         labels = np.minimum(c.argmax(1) // width, t_max // width)
@@ -95,7 +103,8 @@ def main(argv=None) -> int:
     results.append(("trees on log(1 + best t)", regress(x, np.log1p(best), inverse=np.expm1)))
     for s in (2, 3, 4):
         mark = "  (shipped)" if s == p.smoothing else ""
-        results.append((f"trees on smoothed target, sigma {s}{mark}", regress(x, curve_target(c, s))))
+        results.append((f"trees on smoothed target, sigma {s}{mark}",
+                        regress(x, curve_target(c, s))))
     results.append(("gradient boosting (Huber) on sigma 3", regress(
         x, curve_target(c, 3), make=lambda: GradientBoostingRegressor(
             n_estimators=150, max_depth=3, learning_rate=0.05, subsample=0.8, loss="huber",
@@ -104,15 +113,33 @@ def main(argv=None) -> int:
     results.append(("classes of 5 levels: most likely bin", top))
     results.append(("classes of 5 levels: max expected F1", expected))
     results.append(("whole F1 curve (multi-output trees), argmax", curve_regression()))
-    if agree.any():
+    notes = {}
+    if data.found.all():
         pt = person_thresholds(data)
+        rule = c[rows, pt.astype(int)]
         results.append(("person rule (agreement argmax), no training", score(pt)))
-        xp = np.hstack([x, pt[:, None], agree.max(1)[:, None], agree[:, ::4]])
-        results.append(("trees + person features, raw best t", regress(xp, best)))
-        results.append(("trees + person features, sigma 3", regress(xp, curve_target(c, 3))))
+        xp = data.features_of("photo+person")
+        xo = data.person_features()
+        for name, feats in (("photo+person", xp), ("person only", xo)):
+            results.append((f"trees on {name}, raw best t", regress(feats, best)))
+            results.append((f"trees on {name}, sigma 3", regress(feats, curve_target(c, 3))))
+        for leaf in (5, 20, 80, 160):
+            offset = predict(xp, best - pt, make=lambda: trees(leaf))
+            for how, fn in (("nearest", np.round), ("toward 0", np.fix)):
+                chosen = np.clip(pt + fn(offset), 0, t_max).astype(int)
+                mark = ("  (shipped)" if leaf == PERSON_PARAMS.min_samples_leaf
+                        and how == "toward 0" else "")
+                label = f"offset from person t, leaf {leaf}, {how}{mark}"
+                results.append((label, score(chosen)))
+                f = c[rows, chosen]
+                notes[label] = (f"moved {np.count_nonzero(chosen != pt)}: "
+                                f"{np.count_nonzero(f < rule - 1e-12)} worse, "
+                                f"{np.count_nonzero(f > rule + 1e-12)} better")
+    elif agree.any():
+        print("some photos have no person: person rows left out (their fallback differs)")
     print(f"{n} photos, {args.folds}-fold CV, mean figure F1 (share of ceiling)")
     for name, value in results:
-        print(f"  {name:50s} {value:.4f}  ({value / ceiling:6.1%})")
+        print(f"  {name:62s} {value:.4f}  ({value / ceiling:6.1%})  {notes.get(name, '')}")
     return 0
 
 

@@ -1,4 +1,5 @@
-"""The threshold model: exact tree walking, safe files, the auto rule, training, face ratio."""
+"""The threshold model: exact tree walking, safe files, the person-offset model and its
+fallback, the auto rule, training, face ratio."""
 
 from __future__ import annotations
 
@@ -18,11 +19,12 @@ from conftest import runway_scene
 from runwaycut.cli import app
 from runwaycut.errors import ModelError
 from runwaycut.face_ratio import choose_by_face_ratio, face_ratio_threshold
-from runwaycut.features import FEATURE_NAMES, image_features
+from runwaycut.features import (FEATURE_NAMES, FEATURE_SETS, PERSON_FEATURE_NAMES,
+                                image_features)
 from runwaycut.io import read_image
 from runwaycut.palette import sample_palette
 from runwaycut.colormask import distance_map
-from runwaycut.threshold_model import (FORMAT_VERSION, Forest, ModelParams,
+from runwaycut.threshold_model import (FORMAT_VERSION, PERSON_PARAMS, Forest, ModelParams,
                                        ThresholdModel, curve_target, default_model,
                                        default_model_path, fit_model, get_model, load_model,
                                        model_rule, save_model)
@@ -45,6 +47,27 @@ def _training_set(n=80, seed=0):
 def small_model() -> ThresholdModel:
     x, y = _training_set()
     return fit_model(x, y, ModelParams(n_estimators=12, min_samples_leaf=3))
+
+
+PERSON_T = len(FEATURE_NAMES) + PERSON_FEATURE_NAMES.index("person_t")
+
+
+def _person_training_set(n=120, seed=0):
+    """Random photo+person features; the best threshold is the person threshold,
+    except 4 levels lower where the first photo feature is above 0.7."""
+    rng = np.random.default_rng(seed)
+    x = rng.random((n, len(FEATURE_SETS["photo+person"])))
+    x[:, PERSON_T] = rng.integers(5, 60, n)
+    y = x[:, PERSON_T] - 4 * (x[:, 0] > 0.7)
+    return x, y
+
+
+@pytest.fixture(scope="module")
+def person_model(small_model) -> ThresholdModel:
+    x, y = _person_training_set()
+    return fit_model(x, y, ModelParams(n_estimators=8, min_samples_leaf=3, smoothing=0,
+                                       target="person-offset"),
+                     feature_set="photo+person", fallback=small_model)
 
 
 # --- the forest ------------------------------------------------------------------------
@@ -99,6 +122,68 @@ def test_model_learns_the_rule_and_explains_it(small_model):
     shares = np.abs([small_model.explain(r).contributions for r in x[:40]]).mean(axis=0)
     assert set(np.argsort(-shares)[:2]) == {0, 1}
     assert why.top(3)[0][0] in (FEATURE_NAMES[0], FEATURE_NAMES[1])
+
+
+def test_person_offset_model_corrects_the_person_threshold(person_model, small_model):
+    x, y = _person_training_set(200, seed=5)
+    pred = person_model.predict(x)
+    # Offsets are rounded toward zero: whole corrections from the person threshold.
+    offset = pred - x[:, PERSON_T]
+    assert set(np.unique(offset)) <= {-4.0, -3.0, -2.0, -1.0, 0.0}
+    assert np.all(offset[x[:, 0] < 0.6] == 0)  # no correction where none is due
+    assert np.all(offset[x[:, 0] > 0.8] <= -3)  # and most of it where it is
+    assert np.corrcoef(pred, y)[0, 1] > 0.95
+    why = person_model.explain(x[0])
+    assert why.target == "person-offset" and why.base == x[0, PERSON_T]
+    assert why.threshold == pred[0]
+    assert why.bias + why.contributions.sum() == pytest.approx(why.raw, abs=1e-9)
+    assert person_model.needs_person and not small_model.needs_person
+    with pytest.raises(ValueError, match="features"):
+        person_model.predict(x[:, :len(FEATURE_NAMES)])
+
+
+def test_person_offset_needs_the_person_features_and_a_fallback(small_model):
+    x, y = _training_set()
+    offset = ModelParams(n_estimators=2, target="person-offset")
+    with pytest.raises(ValueError, match="photo\\+person"):
+        fit_model(x, y, offset)
+    xp, yp = _person_training_set()
+    with pytest.raises(ValueError, match="fallback"):
+        fit_model(xp, yp, offset, feature_set="photo+person")
+    with pytest.raises(ValueError, match="fallback"):
+        fit_model(x, y, ModelParams(n_estimators=2), fallback=small_model)
+    with pytest.raises(ValueError, match="target"):
+        ModelParams(target="median")
+
+
+def test_person_model_falls_back_without_a_person(person_model, small_model):
+    from runwaycut.person import PersonEstimate
+
+    image, figure = runway_scene(160, 120, seed=3)
+    palette = sample_palette(image)
+    d = distance_map(image, palette.colors)
+    photo = image_features(image, palette, d)
+    nobody = PersonEstimate(probability=np.zeros(figure.shape, np.float32),
+                            selfie=np.zeros(figure.shape, np.float32), pose=None, box=None,
+                            found=False)
+    model, row = person_model.features_for(image, palette, d, estimate=nobody)
+    assert model is person_model.fallback
+    np.testing.assert_array_equal(row, photo)
+    assert person_model.predict_image(image, palette, d, estimate=nobody) == \
+        small_model.predict(photo)[0]
+    # With a person (here the true figure as the person mask), the person features are
+    # read and the person threshold is where the figure agrees with it best.
+    someone = PersonEstimate(probability=figure.astype(np.float32),
+                             selfie=figure.astype(np.float32), pose=None, box=(0, 0, 1, 1),
+                             found=True)
+    model, row = person_model.features_for(image, palette, d, estimate=someone)
+    assert model is person_model and len(row) == len(FEATURE_SETS["photo+person"])
+    np.testing.assert_array_equal(row[:len(FEATURE_NAMES)], photo)
+    f1, _ = figure_curve(d, figure)
+    assert f1[int(row[PERSON_T])] == pytest.approx(f1.max())
+    t = person_model.predict_image(image, palette, d, estimate=someone)
+    assert t == person_model.predict(row)[0]
+    assert person_model.explain_image(image, palette, d, estimate=someone).threshold == t
 
 
 def test_curve_target_prefers_a_wide_good_region_to_a_spike():
@@ -170,11 +255,18 @@ def _corrupt(data: dict, how: str) -> dict:
         data["params"]["n_estimators"] = "many"
     elif how == "features":
         data["feature_names"] = data["feature_names"][:3]
+    elif how == "feature_set":
+        data["feature_set"] = "photo+crystal-ball"
+    elif how == "no_feature_set":
+        del data["feature_set"]
+    elif how == "target":
+        data["params"]["target"] = "person-offset"  # without the person features
     return data
 
 
 @pytest.mark.parametrize("how", ["version", "format", "missing", "base64", "zlib", "length",
-                                 "child", "cycle", "params", "features"])
+                                 "child", "cycle", "params", "features", "feature_set",
+                                 "no_feature_set", "target"])
 def test_bad_model_files_are_refused(small_model, tmp_path, how):
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(_corrupt(small_model.to_json(), how)))
@@ -183,6 +275,38 @@ def test_bad_model_files_are_refused(small_model, tmp_path, how):
     assert str(path) in str(err.value)
     if how == "version":
         assert "version" in str(err.value)
+
+
+def test_person_model_files_round_trip_and_need_their_fallback(person_model, tmp_path):
+    path = save_model(person_model, tmp_path / "person.json")
+    loaded = load_model(path)
+    assert loaded.feature_set == "photo+person" and loaded.fallback.feature_set == "photo"
+    assert loaded.params == person_model.params
+    x, _ = _person_training_set(50, seed=9)
+    np.testing.assert_array_equal(loaded.predict(x), person_model.predict(x))
+    assert save_model(loaded, tmp_path / "again.json").read_bytes() == path.read_bytes()
+    data = json.loads(path.read_text())
+    for how in ("drop", "person fallback", "other settings"):
+        bad = json.loads(json.dumps(data))
+        if how == "drop":
+            del bad["fallback"]
+        elif how == "person fallback":
+            bad["fallback"] = json.loads(json.dumps(data))
+        else:
+            bad["fallback"]["params"]["max_threshold"] = 60
+        (tmp_path / "bad.json").write_text(json.dumps(bad))
+        with pytest.raises(ModelError, match="bad.json.*fallback"):
+            load_model(tmp_path / "bad.json")
+
+
+def test_a_model_file_of_the_first_format_is_refused_with_a_clear_error(small_model, tmp_path):
+    data = small_model.to_json()
+    data["version"] = 1
+    del data["feature_set"]
+    path = tmp_path / "v1.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ModelError, match="v1.json: threshold model file version 1.*retrain"):
+        load_model(path)
 
 
 @pytest.mark.parametrize("content", [b"", b"{not json", b"\x80\x81\x82", b"[1, 2, 3]",
@@ -215,9 +339,27 @@ def test_model_of_other_features_is_refused(small_model, tmp_path):
 
 def test_shipped_model_loads_and_matches_the_features():
     model = default_model()
-    assert model.feature_names == FEATURE_NAMES
+    assert model.feature_set == "photo+person"
+    assert model.feature_names == FEATURE_NAMES + PERSON_FEATURE_NAMES
+    assert model.params == PERSON_PARAMS
+    assert model.fallback.feature_names == FEATURE_NAMES
+    assert model.fallback.params == ModelParams()
     assert default_model_path().stat().st_size < 1_000_000
     assert model.training.get("photos", 0) >= 100
+    # It records the cross-validation it was shipped with, meeting the issue's target.
+    table = {row["rule"]: row for row in model.training["cross_validation"]["table"]}
+    assert table["model"]["of_ceiling"] >= 0.97
+    for rule in ("default", "otsu", "face-ratio", "photo-model"):
+        assert table["model"]["mean_f1"] > table[rule]["mean_f1"]
+
+
+def test_shipped_model_was_trained_with_these_person_models():
+    from runwaycut.threshold_training import _person_fingerprint
+
+    # A change to the person models' settings or files changes the person features:
+    # retrain the shipped model (runwaycut train ../shared/data/ccp --out ...).
+    assert default_model().training["person_models"] == json.loads(
+        json.dumps(_person_fingerprint()))
 
 
 def test_auto_rule_predicts_a_threshold_for_a_ccp_photo(ccp_photos):
@@ -228,6 +370,11 @@ def test_auto_rule_predicts_a_threshold_for_a_ccp_photo(ccp_photos):
     t = rule(image, palette, distance, "absolute")
     assert 0 <= t <= 80 and t == round(t)
     assert t == default_model().predict_image(image, palette, distance)
+    # The shipped model reads the person features; on this photo it keeps or corrects
+    # the person rule's threshold by whole levels.
+    model, row = default_model().features_for(image, palette, distance)
+    assert model is default_model() and len(row) == len(FEATURE_SETS["photo+person"])
+    assert t == model.predict(row)[0]
     # Picklable for batch workers, and named for the parameter record.
     assert pickle.loads(pickle.dumps(rule)) == rule
     assert rule.__name__ == "auto"
@@ -251,6 +398,11 @@ def test_model_file_selects_the_auto_rule(small_model, tmp_path):
         rule(image, palette, d, "absolute")
     with pytest.raises(ValueError, match="--model"):
         parse_threshold("12", model=path)
+    with pytest.raises(ValueError, match="--band absolute"):
+        parse_threshold("auto", model=path, band="relative")
+    with pytest.raises(ValueError, match="--band absolute"):
+        parse_threshold("auto", band="relative")
+    assert parse_threshold("otsu", band="relative")[1] is THRESHOLD_RULES["otsu"]
     (tmp_path / "broken.json").write_text("{}")
     with pytest.raises(ModelError, match="broken.json"):
         model_rule(tmp_path / "broken.json")
@@ -314,6 +466,52 @@ def test_train_cli_writes_a_reproducible_model_and_a_cv_table(tmp_path):
     assert model.training["cross_validation"]["folds"] == 2
     image, _ = runway_scene(130, 90, seed=9)
     assert 0 <= model.predict(image_features(image))[0] <= 80
+
+
+def _ccp_subset(root, names=("0007", "0100", "0200", "0300")):
+    """A CCP-layout set of a few of the development photos (links, not copies)."""
+    from conftest import CCP_DIR
+
+    (root / "photos").mkdir(parents=True)
+    (root / "annotations" / "pixel-level").mkdir(parents=True)
+    for name in names:
+        photo = CCP_DIR / "photos" / f"{name}.jpg"
+        label = CCP_DIR / "annotations" / "pixel-level" / f"{name}.mat"
+        if not (photo.is_file() and label.is_file()):
+            pytest.skip(f"CCP photo {name} not found in {CCP_DIR}")
+        (root / "photos" / photo.name).symlink_to(photo)
+        (root / "annotations" / "pixel-level" / label.name).symlink_to(label)
+    return root
+
+
+def test_train_cli_person_model_and_photo_only_model(tmp_path, ccp_photos):
+    from runwaycut.face_ratio import person_models_available
+
+    if not person_models_available():
+        pytest.skip("the person models (runwaycut.person and its model files) are not here")
+    data = _ccp_subset(tmp_path / "set")
+    args = ["train", str(data), "--cv", "2", "--trees", "4", "--person-min-leaf", "2",
+            "-j", "1", "--cache", str(tmp_path / "cache")]
+    first = runner.invoke(app, args + ["--out", str(tmp_path / "a.json")])
+    assert first.exit_code == 0, first.output
+    for name in ("person rule", "photo-only model", "face-ratio", "model (predicted t)"):
+        assert name in first.output
+    again = runner.invoke(app, args + ["--out", str(tmp_path / "b.json")])
+    assert again.exit_code == 0, again.output
+    assert (tmp_path / "a.json").read_bytes() == (tmp_path / "b.json").read_bytes()
+    model = load_model(tmp_path / "a.json")
+    assert model.feature_set == "photo+person" and model.fallback.feature_set == "photo"
+    assert model.params.min_samples_leaf == 2 and model.training["photos_with_person"] == 4
+    # --no-person: a photo-only model, which remove takes with --model.
+    fast = runner.invoke(app, args + ["--no-person", "--out", str(tmp_path / "fast.json")])
+    assert fast.exit_code == 0, fast.output
+    assert "person rule" not in fast.output
+    assert load_model(tmp_path / "fast.json").feature_set == "photo"
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["remove", str(ccp_photos[0]), "--out", str(out), "-j", "1",
+                                 "--threshold", "auto", "--model", str(tmp_path / "fast.json")])
+    assert result.exit_code == 0, result.output
+    assert (out / (ccp_photos[0].stem + ".mask.png")).is_file()
 
 
 def test_train_cli_errors_are_one_line(tmp_path):
@@ -411,6 +609,27 @@ def test_remove_and_evaluate_refuse_a_bad_model_in_one_line(ccp_photos, tmp_path
     result = runner.invoke(app, ["remove", str(ccp_photos[0]), "--out", str(tmp_path / "o"),
                                  "--threshold", "12", "--model", str(bad)])
     assert result.exit_code == 2 and "--model" in result.output
+
+
+@pytest.mark.parametrize("command", ["remove", "explain"])
+def test_auto_with_the_relative_band_is_refused_up_front(ccp_photos, tmp_path, command):
+    out = tmp_path / ("o" if command == "remove" else "why.png")
+    result = runner.invoke(app, [command, str(ccp_photos[0]), "--out", str(out),
+                                 "--threshold", "auto", "--band", "relative"])
+    assert result.exit_code == 2
+    assert "--band absolute" in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not out.exists()  # refused before any photo: no folder, no manifest
+
+
+def test_a_person_model_needs_the_person_models(monkeypatch):
+    import runwaycut.face_ratio
+
+    monkeypatch.setattr(runwaycut.face_ratio, "person_models_available", lambda: False)
+    with pytest.raises(ModelError, match="--no-person"):
+        model_rule(None)
+    with pytest.raises(ModelError, match="person models"):
+        parse_threshold("auto")
 
 
 @pytest.mark.parametrize("rule", ["face-ratio", "person"])

@@ -10,7 +10,6 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import SubFigure
 
-from .features import image_features
 from .threshold_model import ModelRule, Prediction, ThresholdModel, get_model
 
 
@@ -26,15 +25,17 @@ def explain_prediction(image: np.ndarray, palette, distance: np.ndarray | None,
     distance : (H, W) uint8 array or None
         Its absolute-band distance map (computed when None or relative).
     model : ThresholdModel
+        A ``photo+person`` model runs the person models; where they find no one, its
+        photo-only fallback is explained.
 
     Returns
     -------
     prediction : Prediction
         ``threshold``, ``bias`` (the training mean) and per-feature ``contributions``
-        that add up to the raw prediction.
+        that add up to the raw prediction (the threshold, or for a ``photo+person``
+        model the correction to the person threshold ``base``).
     """
-    model.check_features()
-    return model.explain(image_features(image, palette, distance, model.palette))
+    return model.explain_image(image, palette, distance)
 
 
 class ThresholdPanel:
@@ -75,9 +76,15 @@ class ThresholdPanel:
         ax.axvline(0, color="black", linewidth=0.6)
         ax.tick_params(axis="x", labelsize=6)
         rest = p.raw - p.bias - sum(shares)
+        total = (f"training mean {p.bias:.1f} + shown {sum(shares):+.1f} "
+                 f"+ other features {rest:+.1f} = {p.raw:.1f}")
+        if p.target == "person-offset":  # the forest corrects the person rule's threshold
+            total = (f"correction to the person rule's t = {p.base:g}:\n{total}, "
+                     f"kept as {p.threshold - p.base:+g}")
+        else:
+            total += "\n(photo features only)"
         ax.set_xlabel(f"share of the prediction, levels (red: raises t, blue: lowers it)\n"
-                      f"training mean {p.bias:.1f} + shown {sum(shares):+.1f} "
-                      f"+ other features {rest:+.1f} = {p.raw:.1f}", fontsize=7)
+                      + total, fontsize=7)
         ax.set_title(f"model predicts t = {p.threshold:g}", fontsize=8)
 
 

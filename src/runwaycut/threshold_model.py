@@ -1,36 +1,50 @@
-"""A trained model that predicts each photo's colour threshold from the photo alone.
+"""A trained model that predicts each photo's colour threshold without labels.
 
 The design note's goal is "to find these optimal thresholds on unlabelled images" from
-"intrinsic features of the image". This module holds the model that does it:
+"intrinsic features of the image". This module holds the model that does it.
 
-* **Target.** For each labelled photo, the F1 of the figure mask (colour mask, then
+* **Targets.** For each labelled photo, the F1 of the figure mask (colour mask, then
   figure selection) at every whole threshold ``0 .. max_threshold``
-  (:func:`runwaycut.threshold_training.photo_curve`). The curve is spiky, because
+  (:func:`runwaycut.threshold_training.figure_curve`). The curve is spiky, because
   keeping the largest region flips between the figure and a background blob from one
-  level to the next; the target is the argmax of the curve smoothed by a Gaussian of
-  ``smoothing`` levels, the middle of the widest good region rather than a lucky spike,
-  which is what a prediction a few levels off still scores well around.
-* **Model.** An extremely randomised trees regressor (scikit-learn's
-  ``ExtraTreesRegressor``, 50 trees, 5 photos a leaf) on
-  :func:`runwaycut.features.image_features`. Chosen by 5-fold cross-validation on the
-  500 CCP development photos (``benchmarks/threshold_model_choice.py``), mean figure F1:
-  smoothed target 0.700 (92.8% of the per-photo ceiling 0.754); raw best threshold
-  0.698; its log 0.699; gradient boosting 0.699; whole-curve regression then argmax
-  0.698; classification over 5-level bins 0.680 (most likely bin) and 0.685 (maximum
-  expected F1); fixed default 0.614. An oracle that knew each photo's smoothed target
-  exactly would reach 0.734 (97.2%): the F1 curve falls by about 0.03 per level on
-  either side of its peak, so intrinsic features, which place the threshold within
-  about 4 levels, stop near 93%.
-* **File.** The fitted trees are saved as JSON: node arrays as base64 of zlib-packed
-  little-endian bytes, with a format name and version, the feature names and version, and the
-  settings the model was trained for. Nothing is unpickled: :func:`load_model` reads
-  numbers and strings only, and refuses a corrupt file or another version with a
-  :class:`~runwaycut.errors.ModelError`. Prediction walks the trees in NumPy, exactly as
-  scikit-learn does (features cast to float32, ``x <= split`` goes left), so scikit-learn
-  is needed to train but not to predict.
+  level to the next.
+* **Two feature sets** (:data:`runwaycut.features.FEATURE_SETS`):
 
-A default model trained on the development photos of CCP ships inside the package
-(:func:`default_model`); ``runwaycut train`` reproduces it.
+  - ``photo``: :func:`runwaycut.features.image_features`, from the photo alone (about
+    3 ms). A forest on them (extremely randomised trees, 50 trees, 5 photos a leaf)
+    learns the argmax of the F1 curve smoothed by a Gaussian of 3 levels (the middle of
+    the widest good region: a prediction a few levels off still scores well there).
+    Under 5-fold cross-validation on the 500 CCP development photos it reaches about
+    93% of the per-photo ceiling: intrinsic features place the threshold within about
+    4 levels, and the curve falls by about 0.03 F1 per level around its peak.
+  - ``photo+person``: those plus :func:`runwaycut.features.person_features`, from the
+    shipped person models and one sweep of the figure mask (about 0.15 s). The sweep's
+    agreement curve follows the F1 curve's spikes level by level, so the threshold that
+    agrees best with the person mask (the ``person`` rule) is itself within 0.1% of the
+    ceiling on CCP. The forest therefore learns a *correction* to it (target
+    ``person-offset``: best threshold minus the person threshold, 80 photos a leaf) and
+    the correction is rounded toward zero, so the model moves off the person threshold
+    only when its trees agree on at least a whole level. Under cross-validation the
+    corrections that moved thresholds lost far more than they gained (5 photos a leaf,
+    rounded to nearest: 82 photos worse, 2 better; the person threshold sits on the
+    curve's spike, and a level off falls off it); at 80 a leaf, toward zero, no photo
+    moves, so on CCP the model keeps the person threshold (99.9% of the ceiling). The
+    forest is there for training sets where the person mask is biased one way.
+    A ``photo+person`` model carries a ``photo`` model as its **fallback**, used for
+    photos where the person models find no one.
+
+  ``benchmarks/threshold_model_choice.py`` holds the comparison behind these choices.
+* **File.** The fitted trees are saved as JSON: node arrays as base64 of zlib-packed
+  little-endian bytes, with a format name and version, the feature set, names and
+  version, and the settings the model was trained for. Nothing is unpickled:
+  :func:`load_model` reads numbers and strings only, and refuses a corrupt file or
+  another version with a :class:`~runwaycut.errors.ModelError`. Prediction walks the
+  trees in NumPy, exactly as scikit-learn does (features cast to float32, ``x <= split``
+  goes left), so scikit-learn is needed to train but not to predict.
+
+A default ``photo+person`` model trained on the development photos of CCP ships inside
+the package (:func:`default_model`); ``runwaycut train`` reproduces it, and
+``runwaycut train --no-person`` trains a ``photo`` model (a few ms a photo).
 """
 
 from __future__ import annotations
@@ -49,22 +63,35 @@ from typing import Any, Mapping
 import numpy as np
 
 from .errors import ModelError
-from .features import FEATURE_NAMES, FEATURES_VERSION, image_features
-from .palette import Palette, PaletteParams
+from .features import FEATURE_SETS, FEATURES_VERSION, image_features
+from .figure import FigureParams
+from .palette import Palette, PaletteParams, sample_palette
 
 #: Name written in every model file.
 FORMAT = "runwaycut-threshold-model"
 #: Version of the file layout; a file of another version is refused.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 #: The shipped model's file name inside ``runwaycut/data``.
 DEFAULT_MODEL_FILE = "threshold_model.json"
 #: Largest file :func:`load_model` reads (a model is a few hundred kB).
 MAX_MODEL_BYTES = 64 * 1024 * 1024
 
+#: What a forest learns: ``threshold`` (the photo's target threshold) or
+#: ``person-offset`` (target threshold minus the person threshold, feature ``person_t``).
+TARGETS = ("threshold", "person-offset")
+
+_TARGET_TEXT = {
+    "threshold": "threshold (absolute levels): argmax of the figure-F1 curve smoothed by "
+                 "params.smoothing, rounded",
+    "person-offset": "threshold (absolute levels) minus feature person_t, target as "
+                     "params.smoothing says; prediction person_t + the offset rounded "
+                     "toward zero",
+}
+
 
 @dataclass(frozen=True)
 class ModelParams:
-    """How a threshold model is trained.
+    """How a threshold forest is trained.
 
     Attributes
     ----------
@@ -76,11 +103,14 @@ class ModelParams:
         Fraction of the features tried at each split.
     smoothing : float
         Standard deviation, in levels, of the Gaussian that smooths each photo's F1
-        curve before its argmax becomes the target (0: the raw best threshold).
+        curve before its argmax becomes the target threshold (0: the raw best threshold).
     max_threshold : int
         Thresholds ``0 .. max_threshold`` (absolute levels) are swept and predicted.
     seed : int
         Random state of the forest: same data, same seed, same model.
+    target : {'threshold', 'person-offset'}
+        What the forest learns (see :data:`TARGETS`); ``person-offset`` needs the
+        ``photo+person`` feature set.
     """
 
     n_estimators: int = 50
@@ -89,6 +119,7 @@ class ModelParams:
     smoothing: float = 3.0
     max_threshold: int = 80
     seed: int = 0
+    target: str = "threshold"
 
     def __post_init__(self):
         if self.n_estimators < 1:
@@ -101,7 +132,14 @@ class ModelParams:
             raise ValueError(f"smoothing must be >= 0, got {self.smoothing}")
         if not 1 <= self.max_threshold <= 255:
             raise ValueError(f"max_threshold must lie in 1..255, got {self.max_threshold}")
+        if self.target not in TARGETS:
+            raise ValueError(f"target must be one of {', '.join(TARGETS)}, got {self.target!r}")
 
+
+#: Settings of the forest of a ``photo+person`` model (the ``photo`` forest takes
+#: :class:`ModelParams`' defaults): the raw best threshold's offset from the person
+#: threshold, 80 photos a leaf (chosen by cross-validation, see the module notes).
+PERSON_PARAMS = ModelParams(min_samples_leaf=80, smoothing=0.0, target="person-offset")
 
 # --- the forest, as arrays -------------------------------------------------------------
 
@@ -288,18 +326,24 @@ class ThresholdModel:
     Attributes
     ----------
     forest : Forest
-        The fitted trees (target: threshold in absolute levels).
+        The fitted trees (their output is what ``params.target`` says).
     feature_names : tuple of str
-        Names of the features, in order (:data:`runwaycut.features.FEATURE_NAMES` of
+        Names of the features, in order (``FEATURE_SETS[feature_set]`` of
         ``features_version``).
     features_version : int
     params : ModelParams
     palette : PaletteParams
         Palette sampling of the photos it was trained on (the features depend on it).
     figure : dict
-        Figure selection of the training masks (``FigureParams`` fields).
+        Figure selection of the training masks (``FigureParams`` fields); the person
+        features' sweep uses it too.
     training : dict
         Where it came from: data set, number of photos, cross-validation summary.
+    feature_set : {'photo', 'photo+person'}
+        Which features it reads (:data:`runwaycut.features.FEATURE_SETS`).
+    fallback : ThresholdModel or None
+        A ``photo+person`` model's ``photo`` model, for photos in which the person
+        models find no one; None for a ``photo`` model.
     """
 
     forest: Forest
@@ -309,18 +353,43 @@ class ThresholdModel:
     palette: PaletteParams = field(default_factory=PaletteParams)
     figure: dict = field(default_factory=dict)
     training: dict = field(default_factory=dict)
+    feature_set: str = "photo"
+    fallback: "ThresholdModel | None" = None
+
+    def __post_init__(self):
+        if self.feature_set not in FEATURE_SETS:
+            raise ValueError(f"feature set must be one of {', '.join(FEATURE_SETS)}, got "
+                             f"{self.feature_set!r}")
+        if self.params.target == "person-offset" and "person_t" not in self.feature_names:
+            raise ValueError("a person-offset model needs the feature person_t")
+        if self.needs_person:
+            fb = self.fallback
+            if fb is None or fb.feature_set != "photo" or fb.fallback is not None:
+                raise ValueError("a photo+person model needs a photo model as its fallback")
+            if (fb.palette != self.palette or fb.figure != self.figure
+                    or fb.params.max_threshold != self.params.max_threshold):
+                raise ValueError("the fallback model was trained with other settings")
+        elif self.fallback is not None:
+            raise ValueError("only a photo+person model has a fallback")
+
+    @property
+    def needs_person(self) -> bool:
+        """Whether predicting runs the person models (feature set ``photo+person``)."""
+        return self.feature_set != "photo"
 
     def check_features(self) -> None:
         """Raise :class:`ModelError` unless the model's features are this version's."""
-        if (self.features_version != FEATURES_VERSION
-                or tuple(self.feature_names) != FEATURE_NAMES):
+        expected = FEATURE_SETS[self.feature_set]
+        if self.features_version != FEATURES_VERSION or tuple(self.feature_names) != expected:
             raise ModelError(f"model was trained on features version {self.features_version} "
-                             f"({len(self.feature_names)} features); this runwaycut computes "
-                             f"version {FEATURES_VERSION} ({len(FEATURE_NAMES)}): retrain it "
-                             "with runwaycut train")
+                             f"({len(self.feature_names)} {self.feature_set} features); this "
+                             f"runwaycut computes version {FEATURES_VERSION} ({len(expected)}): "
+                             "retrain it with runwaycut train")
+        if self.fallback is not None:
+            self.fallback.check_features()
 
     def predict(self, features: np.ndarray) -> np.ndarray:
-        """Predicted thresholds of feature rows.
+        """Predicted thresholds of feature rows (of this model's feature set).
 
         Parameters
         ----------
@@ -331,23 +400,85 @@ class ThresholdModel:
         thresholds : (n,) float64 array
             Whole levels in ``0 .. params.max_threshold``.
         """
-        raw = self.forest.predict(self._rows(features))
-        return np.clip(np.round(raw), 0, self.params.max_threshold)
+        rows = self._rows(features)
+        return self._finish(self.forest.predict(rows), rows)
+
+    def _finish(self, raw: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Forest outputs -> thresholds (rounded; offsets rounded toward zero)."""
+        if self.params.target == "person-offset":
+            base = rows[:, self.feature_names.index("person_t")]
+            t = base + np.fix(raw)
+        else:
+            t = np.round(raw)
+        return np.clip(t, 0, self.params.max_threshold)
+
+    def features_for(self, image: np.ndarray, palette: Palette | None = None,
+                     distance: np.ndarray | None = None,
+                     estimate=None) -> tuple["ThresholdModel", np.ndarray]:
+        """The model that predicts for a photo, and that model's feature row.
+
+        A ``photo+person`` model runs the person models and the threshold sweep
+        (:func:`runwaycut.person_agreement.person_sweep`); when they find no one, its
+        fallback predicts from the photo features alone.
+
+        Parameters
+        ----------
+        image : (H, W, 3) uint8 array
+        palette : Palette, optional
+            The photo's palette (sampled with the model's settings when omitted).
+        distance : (H, W) uint8 array, optional
+            Its absolute-band distance map (computed when omitted or relative).
+        estimate : PersonEstimate, optional
+            The person models' answer, when the caller already has it.
+
+        Returns
+        -------
+        model : ThresholdModel
+            ``self`` or ``self.fallback``.
+        features : (n_features,) float64 array
+        """
+        from .colormask import distance_map
+
+        self.check_features()
+        if palette is None:
+            palette = sample_palette(image, self.palette)
+        if distance is None or distance.dtype != np.uint8 or distance.shape != image.shape[:2]:
+            distance = distance_map(image, palette.colors, "absolute")
+        x = image_features(image, palette, distance, self.palette)
+        if not self.needs_person:
+            return self, x
+        from .person_agreement import person_sweep
+
+        sweep = person_sweep(image, distance, self.params.max_threshold,
+                             FigureParams(**self.figure), estimate)
+        if not sweep.found:
+            return self.fallback, x
+        return self, np.concatenate([x, sweep.features()])
 
     def predict_image(self, image: np.ndarray, palette: Palette | None = None,
-                      distance: np.ndarray | None = None) -> float:
-        """Predicted threshold of one photo (absolute band), from its features."""
-        self.check_features()
-        return float(self.predict(image_features(image, palette, distance, self.palette))[0])
+                      distance: np.ndarray | None = None, estimate=None) -> float:
+        """Predicted threshold of one photo (absolute band); see :meth:`features_for`."""
+        model, x = self.features_for(image, palette, distance, estimate)
+        return float(model.predict(x)[0])
+
+    def explain_image(self, image: np.ndarray, palette: Palette | None = None,
+                      distance: np.ndarray | None = None, estimate=None) -> "Prediction":
+        """One photo's prediction and each feature's share in it (see :meth:`explain`)."""
+        model, x = self.features_for(image, palette, distance, estimate)
+        return model.explain(x)
 
     def explain(self, features: np.ndarray) -> "Prediction":
         """The prediction for one feature row and each feature's share in it."""
         row = self._rows(features)[:1]
         bias, contrib = self.forest.contributions(row)
         raw = float(self.forest.predict(row)[0])
-        return Prediction(threshold=float(np.clip(round(raw), 0, self.params.max_threshold)),
-                          raw=raw, bias=float(bias[0]), features=np.asarray(row[0], float),
-                          contributions=contrib[0], names=tuple(self.feature_names))
+        offset = self.params.target == "person-offset"
+        base = float(row[0, self.feature_names.index("person_t")]) if offset else 0.0
+        return Prediction(threshold=float(self._finish(np.array([raw]), row)[0]), raw=raw,
+                          bias=float(bias[0]), features=np.asarray(row[0], float),
+                          contributions=contrib[0], names=tuple(self.feature_names),
+                          target=self.params.target, base=base,
+                          feature_set=self.feature_set)
 
     def _rows(self, features) -> np.ndarray:
         x = np.asarray(features, np.float64)
@@ -359,13 +490,16 @@ class ThresholdModel:
 
     def to_json(self) -> dict:
         """The model as JSON-ready data (see :func:`save_model`)."""
-        return {"format": FORMAT, "version": FORMAT_VERSION,
-                "features_version": self.features_version,
+        data = {"format": FORMAT, "version": FORMAT_VERSION,
+                "features_version": self.features_version, "feature_set": self.feature_set,
                 "feature_names": list(self.feature_names),
-                "target": "threshold (absolute levels), argmax of the smoothed figure-F1 curve",
+                "target": _TARGET_TEXT[self.params.target],
                 "params": asdict(self.params), "palette": asdict(self.palette),
                 "figure": dict(self.figure), "training": _jsonable(self.training),
                 "forest": self.forest.to_json()}
+        if self.fallback is not None:
+            data["fallback"] = self.fallback.to_json()
+        return data
 
     @classmethod
     def from_json(cls, data: Any, source: str = "model") -> "ThresholdModel":
@@ -382,12 +516,17 @@ class ThresholdModel:
             forest = Forest.from_json(data["forest"])
             if forest.n_features_used > len(names):
                 raise ValueError("splits read features beyond the feature list")
+            fallback = data.get("fallback")
+            if fallback is not None:
+                fallback = cls.from_json(fallback, source=f"{source} (fallback)")
+            figure = dict(data.get("figure", {}))
+            FigureParams(**figure)  # fields and values of a figure selection
             return cls(forest=forest, feature_names=names,
                        features_version=int(data["features_version"]),
                        params=ModelParams(**data["params"]),
-                       palette=PaletteParams(**data["palette"]),
-                       figure=dict(data.get("figure", {})),
-                       training=dict(data.get("training", {})))
+                       palette=PaletteParams(**data["palette"]), figure=figure,
+                       training=dict(data.get("training", {})),
+                       feature_set=str(data["feature_set"]), fallback=fallback)
         except (KeyError, TypeError, ValueError, binascii.Error) as exc:
             what = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
             raise ModelError(f"{source}: corrupt threshold model ({what})") from None
@@ -397,7 +536,10 @@ class ThresholdModel:
 class Prediction:
     """One photo's predicted threshold and the features that drove it.
 
-    ``bias + contributions.sum() == raw``; ``threshold`` is ``raw`` rounded and clipped.
+    ``bias + contributions.sum() == raw``, the forest's output: the threshold itself
+    (``target`` ``threshold``; ``threshold`` is ``raw`` rounded and clipped) or its
+    offset from the person threshold ``base`` (``target`` ``person-offset``;
+    ``threshold`` is ``base`` plus ``raw`` rounded toward zero, clipped).
     """
 
     threshold: float
@@ -406,6 +548,9 @@ class Prediction:
     features: np.ndarray
     contributions: np.ndarray
     names: tuple[str, ...]
+    target: str = "threshold"
+    base: float = 0.0
+    feature_set: str = "photo"
 
     def top(self, k: int = 8) -> list[tuple[str, float, float]]:
         """The ``k`` features with the largest shares: ``(name, value, share)``."""
@@ -421,20 +566,25 @@ def _jsonable(obj):
 
 def fit_model(features: np.ndarray, targets: np.ndarray, params: ModelParams = ModelParams(),
               palette: PaletteParams = PaletteParams(), figure: Mapping | None = None,
-              training: Mapping | None = None) -> ThresholdModel:
+              training: Mapping | None = None, feature_set: str = "photo",
+              fallback: ThresholdModel | None = None) -> ThresholdModel:
     """Fit a threshold model.
 
     Parameters
     ----------
-    features : (n, len(FEATURE_NAMES)) float array
-        :func:`runwaycut.features.image_features` of each training photo.
+    features : (n, len(FEATURE_SETS[feature_set])) float array
+        Each training photo's features (:meth:`ThresholdModel.features_for`).
     targets : (n,) float array
-        Each photo's target threshold (:func:`curve_target`).
+        Each photo's target threshold (:func:`curve_target`); a ``person-offset`` forest
+        learns its difference from the feature ``person_t``.
     params : ModelParams
     palette : PaletteParams
         Palette sampling the features were computed with (recorded in the model).
     figure, training : mapping, optional
         Recorded in the model.
+    feature_set : {'photo', 'photo+person'}
+    fallback : ThresholdModel, optional
+        The ``photo`` model a ``photo+person`` model falls back on.
 
     Returns
     -------
@@ -442,18 +592,27 @@ def fit_model(features: np.ndarray, targets: np.ndarray, params: ModelParams = M
     """
     from sklearn.ensemble import ExtraTreesRegressor
 
+    if feature_set not in FEATURE_SETS:
+        raise ValueError(f"feature set must be one of {', '.join(FEATURE_SETS)}, got "
+                         f"{feature_set!r}")
+    names = FEATURE_SETS[feature_set]
     x = np.asarray(features, np.float64)
     y = np.asarray(targets, np.float64)
-    if x.ndim != 2 or x.shape[1] != len(FEATURE_NAMES) or len(x) != len(y) or len(y) < 2:
-        raise ValueError(f"need at least 2 rows of {len(FEATURE_NAMES)} features and one "
-                         f"target each; got features {x.shape}, targets {y.shape}")
+    if x.ndim != 2 or x.shape[1] != len(names) or len(x) != len(y) or len(y) < 2:
+        raise ValueError(f"need at least 2 rows of {len(names)} {feature_set} features and "
+                         f"one target each; got features {x.shape}, targets {y.shape}")
+    if params.target == "person-offset":
+        if "person_t" not in names:
+            raise ValueError("a person-offset forest needs the photo+person feature set")
+        y = y - x[:, names.index("person_t")]
     est = ExtraTreesRegressor(n_estimators=params.n_estimators,
                               min_samples_leaf=params.min_samples_leaf,
                               max_features=params.max_features, random_state=params.seed,
                               n_jobs=1).fit(x, y)
-    return ThresholdModel(forest=Forest.from_sklearn(est), feature_names=FEATURE_NAMES,
+    return ThresholdModel(forest=Forest.from_sklearn(est), feature_names=names,
                           features_version=FEATURES_VERSION, params=params, palette=palette,
-                          figure=dict(figure or {}), training=dict(training or {}))
+                          figure=dict(figure or {}), training=dict(training or {}),
+                          feature_set=feature_set, fallback=fallback)
 
 
 def curve_target(curves: np.ndarray, smoothing: float = ModelParams.smoothing) -> np.ndarray:
@@ -477,7 +636,6 @@ def curve_target(curves: np.ndarray, smoothing: float = ModelParams.smoothing) -
 
         curves = gaussian_filter1d(curves, smoothing, axis=-1, mode="nearest")
     return np.argmax(curves, axis=-1).astype(np.float64)
-
 
 # --- files ----------------------------------------------------------------------------
 
@@ -555,7 +713,6 @@ def default_model() -> ThresholdModel:
     """The shipped model (trained on CCP's development photos by ``runwaycut train``)."""
     return get_model(None)
 
-
 # --- as a threshold rule --------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -591,29 +748,41 @@ class ModelRule:
 
     def __call__(self, image: np.ndarray, palette: Palette, distance: np.ndarray,
                  band: str) -> float:
-        if band != "absolute":
-            raise ValueError("the threshold model predicts absolute-band thresholds; use "
-                             "--band absolute with --threshold auto")
-        model = self.model()
-        features = image_features(image, palette, distance, model.palette)
-        return float(model.predict(features)[0])
+        check_band(band)
+        return self.model().predict_image(image, palette, distance)
+
+
+def check_band(band: str) -> None:
+    """Raise ValueError unless ``band`` is the one threshold models predict for."""
+    if band != "absolute":
+        raise ValueError("the threshold model predicts absolute-band thresholds; use "
+                         "--band absolute with --threshold auto")
 
 
 def model_rule(path: str | Path | None = None) -> ModelRule:
     """A threshold rule predicting with the model in ``path`` (the shipped one when None).
 
     The file is read and checked now, so that a bad one fails before any photo is
-    processed, and its digest is kept (see :class:`ModelRule`).
+    processed, and its digest is kept (see :class:`ModelRule`). A ``photo+person`` model
+    also needs the person models to run here.
 
     Raises
     ------
     ModelError
     """
-    _, digest = _model_and_digest(path)
+    model, digest = _model_and_digest(path)
+    if model.needs_person:
+        from .face_ratio import person_models_available
+
+        if not person_models_available():
+            raise ModelError(f"{path or default_model_path()}: this threshold model reads "
+                             "the person models, which cannot run here; train a photo-only "
+                             "one (runwaycut train DATASET --no-person --out MODEL) and pass "
+                             "--model MODEL")
     return ModelRule(None if path is None else str(Path(path)), digest)
 
 
 __all__ = ["DEFAULT_MODEL_FILE", "FORMAT", "FORMAT_VERSION", "Forest", "ModelParams",
-           "ModelRule", "Prediction", "ThresholdModel", "curve_target", "default_model",
-           "default_model_path", "fit_model", "get_model", "load_model", "model_rule",
-           "save_model"]
+           "ModelRule", "PERSON_PARAMS", "Prediction", "TARGETS", "ThresholdModel",
+           "check_band", "curve_target", "default_model", "default_model_path", "fit_model",
+           "get_model", "load_model", "model_rule", "save_model"]

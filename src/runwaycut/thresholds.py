@@ -62,26 +62,33 @@ THRESHOLD_RULES: dict[str, Callable[..., float]] = {
 }
 
 
-def parse_threshold(text: str | float | None, model=None):
+def parse_threshold(text: str | float | None, model=None, band: str | None = None):
     """Split a ``--threshold`` value into (number or None, rule or None).
 
-    ``model``, a threshold-model file, makes ``auto`` (and an omitted threshold) predict
-    with that model instead of the shipped one; the file is read now, so a bad one
-    fails before any photo is processed.
+    ``auto`` is the shipped threshold model; ``model``, a threshold-model file, makes
+    ``auto`` (and an omitted threshold) predict with that model instead. Either file is
+    read and checked now (:func:`runwaycut.threshold_model.model_rule`), so that a bad
+    one fails before any photo is processed.
+
+    ``band``, when given, is checked against the rule: the threshold models predict
+    absolute-band thresholds only.
 
     Raises
     ------
     ValueError
-        For text that is neither a non-negative number nor a rule name, or a model
-        given with another threshold.
+        For text that is neither a non-negative number nor a rule name, a model given
+        with another threshold, or a model with the relative band.
     ModelError
-        For a missing, corrupt or other-version model file.
+        For a missing, corrupt or other-version model file, or one that needs the person
+        models where they cannot run.
     """
+    from .threshold_model import ModelRule, check_band, model_rule
+
     if model is not None:
         if text is not None and str(text).strip().lower() != "auto":
             raise ValueError(f"--model goes with --threshold auto, not {text!r}")
-        from .threshold_model import model_rule
-
+        if band is not None:
+            check_band(band)
         return None, model_rule(model)
     if text is None:
         return None, None
@@ -89,10 +96,15 @@ def parse_threshold(text: str | float | None, model=None):
         value = float(text)
     except (TypeError, ValueError):
         name = str(text).strip().lower()
-        if name in THRESHOLD_RULES:
-            return None, THRESHOLD_RULES[name]
-        raise ValueError(f"threshold must be a number or one of {', '.join(THRESHOLD_RULES)}; "
-                         f"got {text!r}") from None
+        if name not in THRESHOLD_RULES:
+            raise ValueError(f"threshold must be a number or one of "
+                             f"{', '.join(THRESHOLD_RULES)}; got {text!r}") from None
+        rule = THRESHOLD_RULES[name]
+        if isinstance(rule, ModelRule):
+            if band is not None:
+                check_band(band)
+            rule = model_rule(rule.path)
+        return None, rule
     if not value >= 0:
         raise ValueError(f"threshold must be >= 0, got {text}")
     return value, None

@@ -29,7 +29,7 @@ def palette_options_to_method(threshold: Optional[str], band: str, vote: str, po
                               model: Optional[Path] = None) -> PaletteMethod:
     """Build the palette backend from command-line values (validating them); ``model``
     is a threshold-model file for ``--threshold auto``."""
-    value, rule = parse_threshold(threshold, model)
+    value, rule = parse_threshold(threshold, model, band)
     return PaletteMethod(
         palette=PaletteParams(points=points, strip=strip, block=block, sampler=sampler, seed=seed),
         mask=MaskParams(threshold=value, band=band, vote=parse_vote(vote)),

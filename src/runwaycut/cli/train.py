@@ -13,15 +13,20 @@ from rich.table import Table
 
 from ..face_ratio import person_models_available
 from ..labels import open_dataset
-from ..threshold_model import ModelParams, save_model
+from ..threshold_model import PERSON_PARAMS, ModelParams, save_model
 from ..threshold_training import collect, cross_validate, train_model
 from . import app
 from ._common import console, fail, reports_errors
 
 _ROW_NAMES = {"default": "fixed default (t = 20)", "otsu": "Otsu on the distance map",
               "face-ratio": "face-ratio window (10-30 faces)",
-              "person": "agreement with the person model", "model": "model (predicted t)",
-              "ceiling": "each photo's best t (ceiling)"}
+              "person": "person rule (person-mask agreement)",
+              "photo-model": "photo-only model (--no-person)",
+              "model": "model (predicted t)", "ceiling": "each photo's best t (ceiling)"}
+
+
+#: Folds of the cross-validation ``runwaycut train`` runs unless told otherwise.
+DEFAULT_FOLDS = 5
 
 
 @app.command()
@@ -30,18 +35,26 @@ def train(
     dataset: Path = typer.Argument(..., help="Labelled set: CCP layout, colour-coded "
                                              "-seg.jpg, or photos with binary masks."),
     out: Path = typer.Option(..., "--out", "-o", help="Model file to write (JSON)."),
-    cv: Optional[int] = typer.Option(None, "--cv", min=2, metavar="K",
-                                     help="Also print a K-fold cross-validation table."),
+    cv: Optional[int] = typer.Option(
+        None, "--cv", min=0, metavar="K",
+        help=f"K-fold cross-validation table, printed and recorded in the model (default "
+             f"{DEFAULT_FOLDS} when the set has at least {DEFAULT_FOLDS} photos; 0: none)."),
     seed: int = typer.Option(0, help="Random state of the model and of the CV folds."),
-    trees: int = typer.Option(ModelParams.n_estimators, min=1, help="Trees of the forest."),
+    trees: int = typer.Option(ModelParams.n_estimators, min=1, help="Trees of each forest."),
     min_leaf: int = typer.Option(ModelParams.min_samples_leaf, min=1,
-                                 help="Fewest photos in a leaf."),
+                                 help="Fewest photos in a leaf of the photo-only forest."),
+    person_min_leaf: int = typer.Option(PERSON_PARAMS.min_samples_leaf, min=1,
+                                        help="Fewest photos in a leaf of the forest that "
+                                             "corrects the person rule."),
     smoothing: float = typer.Option(ModelParams.smoothing, min=0.0,
                                     help="Gaussian smoothing (levels) of each F1 curve "
-                                         "before its best threshold becomes the target."),
+                                         "before its best threshold becomes the photo-only "
+                                         "forest's target."),
     person: bool = typer.Option(True, "--person/--no-person",
-                                help="Run the person models for the face-ratio and person "
-                                     "baselines (about 0.1 s a photo)."),
+                                help="--person (default): a model reading the person models "
+                                     "too (about 0.15 s a photo), with the face-ratio and "
+                                     "person baselines. --no-person: a photo-only model "
+                                     "(a few ms a photo)."),
     workers: Optional[int] = typer.Option(None, "--workers", "-j", min=1,
                                           help="Processes (default: the cores available)."),
     cache: Optional[Path] = typer.Option(None, help="Folder caching each photo's sweep "
@@ -50,20 +63,28 @@ def train(
 ) -> None:
     """Train the threshold model on DATASET and write it to --out.
 
-    Each labelled photo's figure F1 is swept over thresholds 0..80 (cached), the model
-    is fitted on every photo, and with --cv K the table of mean figure F1 under K-fold
-    cross-validation is printed: fixed default, Otsu, face-ratio, person, the model, and
-    each photo's best threshold. The same data, seed and options give the same model: the
-    shipped one is `runwaycut train ../shared/data/ccp --out MODEL --cv 5`.
+    Each labelled photo's figure F1 is swept over thresholds 0..80 (cached, with the
+    person models' answer), the model is fitted on every photo, and the table of mean
+    figure F1 under K-fold cross-validation is printed (and recorded in the model):
+    fixed default, Otsu, face-ratio, person rule, photo-only model, the model, and each
+    photo's best threshold. The same data, seed and options give the same file: the
+    shipped one is `runwaycut train ../shared/data/ccp --out MODEL`; use a model with
+    --threshold auto --model MODEL.
     """
     params = ModelParams(n_estimators=trees, min_samples_leaf=min_leaf, smoothing=smoothing,
                          seed=seed)
+    person_params = ModelParams(n_estimators=trees, min_samples_leaf=person_min_leaf,
+                                smoothing=PERSON_PARAMS.smoothing, seed=seed,
+                                target=PERSON_PARAMS.target)
+    if cv == 1:
+        raise fail("--cv needs at least 2 folds (or 0 for none)")
     data_set = open_dataset(dataset)
     if not data_set.complete:
         raise fail(f"{dataset}: no photo with a label to train on")
     if person and not person_models_available():
-        console.print("[yellow]warning:[/] the person models are not available: no "
-                      "face-ratio or person baselines", highlight=False)
+        console.print("[yellow]warning:[/] the person models are not available: training a "
+                      "photo-only model, without the face-ratio and person baselines",
+                      highlight=False)
         person = False
     n_workers = workers or len(os.sched_getaffinity(0))
     with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
@@ -78,10 +99,13 @@ def train(
                       + ", ".join(data.skipped[:10]) + (" ..." if len(data.skipped) > 10 else ""),
                       highlight=False)
     result = None
-    if cv is not None:
+    if cv is None:
+        cv = DEFAULT_FOLDS if len(data) >= DEFAULT_FOLDS else 0
+    if cv:
         if cv > len(data):
             raise fail(f"--cv {cv} needs at least {cv} labelled photos; {dataset} has {len(data)}")
-        result = cross_validate(data, params, folds=cv, seed=seed)
+        result = cross_validate(data, params, folds=cv, seed=seed,
+                                person_params=person_params, person=person)
         table = Table(title=f"{cv}-fold cross-validation, {len(data)} photos, mean figure F1")
         for column in ("threshold rule", "mean F1", "median F1", "of ceiling"):
             table.add_column(column, justify="left" if column == "threshold rule" else "right")
@@ -89,7 +113,13 @@ def train(
             table.add_row(_ROW_NAMES[row["rule"]], f"{row['mean_f1']:.4f}",
                           f"{row['median_f1']:.4f}", f"{row['of_ceiling']:.1%}")
         Console().print(table)  # the table is the result: stdout
-    model = train_model(data, params, source=data_set.root.name, cv=result)
+    model = train_model(data, params, person_params=person_params, person=person,
+                        source=data_set.root.name, cv=result)
     save_model(model, out)
-    console.print(f"wrote {out}: {params.n_estimators} trees on {len(data)} photos",
-                  highlight=False)
+    if model.needs_person:
+        what = (f"photo+person model ({model.training['photos_with_person']} photos with a "
+                f"person) with a photo-only fallback")
+    else:
+        what = "photo-only model"
+    console.print(f"wrote {out}: {what}, {params.n_estimators} trees a forest, "
+                  f"{len(data)} photos", highlight=False)
