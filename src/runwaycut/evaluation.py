@@ -244,7 +244,7 @@ def _with_threshold(backend, threshold):
     if not isinstance(backend, PaletteMethod):
         raise ValueError(f"a threshold applies to the palette method; build {backend.name!r} "
                          "with its palette settings instead")
-    value, rule = parse_threshold(threshold)
+    value, rule = parse_threshold(threshold, band=backend.mask.band)
     return replace(backend, mask=replace(backend.mask, threshold=value), threshold_rule=rule)
 
 
