@@ -25,7 +25,7 @@ import numpy as np
 import scipy.io
 from threadpoolctl import threadpool_limits
 
-from runwaycut.fusion import FEATURE_NAMES, HAND_LANDMARKS, MLP, BandParams, band_features
+from runwaycut.fusion import FEATURE_NAMES, MLP, BandParams, band_features
 from runwaycut.io import read_image, write_bytes_atomic
 from runwaycut.methods.auto import AutoMethod
 from runwaycut.methods.person import PersonMethod
@@ -57,11 +57,11 @@ def photo_samples(image: np.ndarray, person: PersonMethod, truth: np.ndarray,
         return None
     pose = est.pose
     colors = sample_palette(work, PaletteParams()).colors
-    hands = pose.landmarks[list(HAND_LANDMARKS), :2] if pose is not None else None
+    landmarks = pose.landmarks if pose is not None else None
     height = est.box[3] - est.box[1] + 1
     band, x = band_features(work, est.probability,
                             est.probability if pose is None else pose.probability,
-                            est.selfie, colors, hands, height, BandParams())
+                            est.selfie, colors, landmarks, height, BandParams())
     y = truth[band]
     pick = rng.choice(len(x), size=min(per_photo, len(x)), replace=False)
     return x[pick], y[pick]

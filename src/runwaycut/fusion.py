@@ -39,6 +39,7 @@ FEATURE_NAMES = (
     "near_fg_small", "near_bg_small", "fg_share_small",
     "near_fg_large", "near_bg_large", "fg_share_large",
     "hist_ratio", "palette_distance", "edge", "height", "hand_distance",
+    "near_fg_chroma", "near_bg_chroma", "fg_share_chroma", "skeleton_distance",
 )
 
 
@@ -108,7 +109,7 @@ def band_mask(prob: np.ndarray, selfie: np.ndarray | None = None,
 
 
 def band_features(image: np.ndarray, prob: np.ndarray, pose: np.ndarray, selfie: np.ndarray,
-                  palette_colors: np.ndarray, hands: np.ndarray | None = None,
+                  palette_colors: np.ndarray, landmarks: np.ndarray | None = None,
                   person_height: float | None = None, params: BandParams = BandParams()):
     """Features of the band pixels for the fusion classifier.
 
@@ -122,10 +123,11 @@ def band_features(image: np.ndarray, prob: np.ndarray, pose: np.ndarray, selfie:
         The background palette (:func:`runwaycut.palette.sample_palette`); each band
         pixel's absolute-band distance to it (:func:`runwaycut.colormask.distance_map`,
         vote ``any``) is a feature.
-    hands : (K, 2) float array, optional
-        ``(x, y)`` of the hand landmarks (wrists, fingers); none known: far everywhere.
+    landmarks : (39, 5) or (33, 2+) float array, optional
+        The pose landmarks (``x, y`` first), for the distances to the hands and to the
+        skeleton; none known: far everywhere.
     person_height : float, optional
-        Height of the person in pixels, the unit of the hand distance.
+        Height of the person in pixels, the unit of those distances.
     params : BandParams
 
     Returns
@@ -182,7 +184,15 @@ def band_features(image: np.ndarray, prob: np.ndarray, pose: np.ndarray, selfie:
     cols.append(cv2.magnitude(gx, gy)[inner])
     rows = (np.arange(y0, y1, dtype=np.float32) / max(h - 1, 1))[:, None]
     cols.append(np.broadcast_to(rows, inner.shape)[inner])
-    cols.append(_hand_distance(inner, (y0, x0), hands, person_height or max(h, w)))
+    unit = person_height or max(h, w)
+    hands = None if landmarks is None else np.asarray(landmarks)[list(HAND_LANDMARKS), :2]
+    cols.append(_hand_distance(inner, (y0, x0), hands, unit))
+    # Chroma alone (Cr, Cb): shading and shadows change luminance, not chroma.
+    r = max(1, round(params.small * scale / 2))
+    near_fg = _local_distance(ycc_half[..., 1:], pixels[:, 1:], at, fg_half, r)
+    near_bg = _local_distance(ycc_half[..., 1:], pixels[:, 1:], at, bg_half, r)
+    cols += [near_fg / 100, near_bg / 100, near_bg / (near_fg + near_bg + 1.0)]
+    cols.append(_skeleton_distance(inner, (y0, x0), landmarks, unit))
     features = np.stack(cols, axis=1).astype(np.float32)
     return band, features
 
@@ -219,10 +229,10 @@ def fused_probability(image: np.ndarray, estimate, palette_colors: np.ndarray,
     model = load_fusion_model() if model is None else model
     prob = estimate.probability
     pose = estimate.pose
-    hands = pose.landmarks[list(HAND_LANDMARKS), :2] if pose is not None else None
+    landmarks = pose.landmarks if pose is not None else None
     height = None if estimate.box is None else estimate.box[3] - estimate.box[1] + 1
     band, x = band_features(image, prob, prob if pose is None else pose.probability,
-                            estimate.selfie, palette_colors, hands, height, params)
+                            estimate.selfie, palette_colors, landmarks, height, params)
     # Outside the band the person probability decides, at its own threshold.
     fused = np.where(prob > params.threshold, np.float32(1), np.float32(0))
     if len(x) == 0:
@@ -283,6 +293,36 @@ def _local_distance(colors: np.ndarray, pixels: np.ndarray, where,
     mean = total / np.maximum(count, 1e-6)[:, None]
     dist = np.sqrt(((pixels - mean) ** 2).sum(axis=1))
     return np.where(count > 0.2, dist, np.float32(100.0)).astype(np.float32)
+
+
+#: Bones of the pose skeleton, as pairs of landmark indices (head: nose to shoulders).
+SKELETON = ((11, 12), (11, 13), (13, 15), (12, 14), (14, 16), (11, 23), (12, 24), (23, 24),
+            (23, 25), (25, 27), (24, 26), (26, 28), (27, 31), (28, 32), (0, 11), (0, 12))
+
+
+def _skeleton_distance(where: np.ndarray, origin: tuple[int, int], landmarks,
+                       unit: float) -> np.ndarray:
+    """Distance of the ``where`` pixels to the nearest bone, in ``unit``s (capped at 1).
+
+    The bones are drawn as one-pixel lines and measured by a distance transform.
+    """
+    n = int(np.count_nonzero(where))
+    if landmarks is None:
+        return np.ones(n, np.float32)
+    pts = np.asarray(landmarks, np.float64)[:, :2] - (origin[1], origin[0])
+    canvas = np.ones(where.shape, np.uint8)
+    for i, j in SKELETON:
+        cv2.line(canvas, _px(pts[i]), _px(pts[j]), 0, 1)
+    if canvas.all():  # the whole skeleton lies outside this window
+        return np.ones(n, np.float32)
+    dist = cv2.distanceTransform(canvas, cv2.DIST_L2, 3)[where]
+    return np.minimum(dist / np.float32(unit), 1.0).astype(np.float32)
+
+
+def _px(point) -> tuple[int, int]:
+    """A landmark as integer pixel coordinates that OpenCV can draw (clamped far out)."""
+    x, y = np.clip(np.rint(point), -1e6, 1e6)
+    return int(x), int(y)
 
 
 def _hand_distance(where: np.ndarray, origin: tuple[int, int], hands, unit: float) -> np.ndarray:
