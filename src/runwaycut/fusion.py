@@ -11,9 +11,11 @@ classifier decides figure or background there:
   the photo's edges);
 * how close the pixel's colour is to the figure's and to the background's colours
   *nearby* (box-filtered means of the confident figure and background pixels at two
-  window sizes) and *overall* (a colour-histogram log-likelihood ratio);
+  window sizes, and in chroma alone, which shadows do not change) and *overall* (a
+  colour-histogram log-likelihood ratio);
 * the palette method's colour distance (:func:`runwaycut.colormask.distance_map`);
-* the local edge strength and the height in the photo.
+* the local edge strength, the height in the photo, and the distances to the pose
+  skeleton and to the hands (in person heights).
 
 The classifier is a small multilayer perceptron whose weights ship as JSON
 (``models/fusion.json``, trained by ``benchmarks/train_fusion.py`` on the CCP dev
