@@ -280,7 +280,8 @@ def test_a_killed_run_resumes_to_the_same_outputs(tmp_path):
     run_collection(photos, tmp_path / "reference", PaletteMethod(), workers=1)
 
     out = tmp_path / "out"
-    proc = subprocess.Popen(cli_command(str(tmp_path / "in"), "-o", str(out), "-j", "2"),
+    proc = subprocess.Popen(cli_command(str(tmp_path / "in"), "-o", str(out), "-j", "2",
+                                        "--method", "palette"),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)
     try:
         assert _wait_for(lambda: any(out.glob("*.mask.png"))), "the run never started"
@@ -310,7 +311,8 @@ def test_ctrl_c_stops_cleanly_with_exit_130(tmp_path):
     psutil = pytest.importorskip("psutil")
     make_photos(tmp_path / "in", 16)
     out = tmp_path / "out"
-    proc = subprocess.Popen(cli_command(str(tmp_path / "in"), "-o", str(out), "-j", "2"),
+    proc = subprocess.Popen(cli_command(str(tmp_path / "in"), "-o", str(out), "-j", "2",
+                                        "--method", "palette"),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO)
     try:
         assert _wait_for(lambda: any(out.glob("*.mask.png"))), "the run never started"

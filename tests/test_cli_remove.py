@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
@@ -73,7 +74,8 @@ def test_good_and_bad_photos(ccp_photos, tmp_path):
     data = ccp_photos[0].read_bytes()
     broken.write_bytes(data[: len(data) // 3])  # a truncated JPEG
     out = tmp_path / "out"
-    result = run("remove", ccp_photos[0], broken, *ccp_photos[1:], "--out", out, "--overlay")
+    result = run("remove", ccp_photos[0], broken, *ccp_photos[1:], "--out", out, "--overlay",
+                 "--method", "palette")
     assert result.exit_code == 2, result.output
     lines = error_lines(result.output, str(broken))
     assert len(lines) == 1 and lines[0].startswith("error:"), result.output
@@ -110,7 +112,7 @@ def test_folder_input(ccp_photos, tmp_path):
         shutil.copy(photo, folder / photo.name)
     (folder / "notes.txt").write_text("not a photo")
     out = tmp_path / "out"
-    result = run("remove", folder, "--out", out)
+    result = run("remove", folder, "--out", out, "--method", "palette")
     assert result.exit_code == 0, result.output
     for photo in ccp_photos[:2]:
         check_outputs(folder / photo.name, out, overlay=False)
@@ -156,3 +158,24 @@ def test_error_for_too_narrow_strips_names_the_photo(tmp_path):
     assert result.exit_code == 2
     lines = [line for line in result.output.splitlines() if line.startswith("error:")]
     assert len(lines) == 1 and str(narrow) in lines[0], result.output
+
+
+def test_default_method_is_auto_with_a_soft_cutout(ccp_photos, tmp_path):
+    out = tmp_path / "out"
+    result = run("remove", ccp_photos[0], "--out", out)
+    assert result.exit_code == 0, result.output
+    image = read_image(ccp_photos[0])
+    with Image.open(output_file(out, f"{ccp_photos[0].stem}.mask.png")) as pil:
+        mask = np.asarray(pil)
+    with Image.open(output_file(out, f"{ccp_photos[0].stem}.png")) as pil:
+        alpha = np.asarray(pil)[..., 3]
+    assert mask.shape == alpha.shape == image.shape[:2]
+    assert set(np.unique(mask).tolist()) <= {0, 255}      # the mask stays binary
+    keep = mask == 255
+    assert 0.05 < keep.mean() < 0.6
+    kernel = np.ones((9, 9), np.uint8)
+    inside = cv2.erode(keep.astype(np.uint8), kernel).astype(bool)
+    outside = ~cv2.dilate(keep.astype(np.uint8), kernel).astype(bool)
+    # The matte is soft only along the outline: opaque inside, transparent outside.
+    assert (alpha[inside] == 255).all() and (alpha[outside] == 0).all()
+    assert ((alpha > 0) & (alpha < 255)).any()

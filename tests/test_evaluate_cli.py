@@ -51,7 +51,7 @@ def masks_set(tmp_path) -> Path:
 def test_evaluate_writes_one_row_per_photo_and_the_summary(masks_set, tmp_path):
     out = tmp_path / "scores.csv"
     report = tmp_path / "report.html"
-    r = run("evaluate", masks_set, "--csv", out, "--report", report)
+    r = run("evaluate", masks_set, "--csv", out, "--report", report, "--method", "palette")
     assert r.exit_code == 0, r.output
     rows = read_rows(out)
     assert list(rows[0]) == list(ROW_COLUMNS)
@@ -189,7 +189,8 @@ def test_seg_layout_end_to_end(tmp_path):
     seg[:] = (0, 0, 255)          # BGR red: background
     seg[figure] = (255, 0, 0)     # BGR blue: garment
     cv2.imwrite(str(root / "show-seg.jpg"), seg)
-    r = run("evaluate", root, "--csv", tmp_path / "s.csv", "--target", "garment")
+    r = run("evaluate", root, "--csv", tmp_path / "s.csv", "--target", "garment",
+            "--method", "palette")
     assert r.exit_code == 0, r.output
     (row,) = read_rows(tmp_path / "s.csv")
     assert row["id"] == "show" and float(row["f1"]) > 0.9
@@ -250,3 +251,14 @@ def test_evaluate_library_thresholds_and_other_methods(masks_set):
         evaluate(masks_set, _CentreBox(), threshold="best")
     with pytest.raises(ValueError, match="applies to the palette method"):
         evaluate(masks_set, _CentreBox(), threshold=10)
+
+
+@needs_ccp
+def test_evaluate_defaults_to_the_auto_method(tmp_path):
+    out = tmp_path / "auto.csv"
+    r = run("evaluate", CCP_DIR, "--csv", out, "--limit", "2")
+    assert r.exit_code == 0, r.output
+    rows = read_rows(out)
+    assert len(rows) == 2 and all(row["status"] == "ok" for row in rows)
+    # The fused person mask is far better than the palette method on street photos.
+    assert min(float(row["f1"]) for row in rows) > 0.9

@@ -17,7 +17,7 @@ from ..report import write_report
 from ..thresholds import THRESHOLD_RULES
 from . import app
 from ._common import EXIT_BAD_INPUT, console, fail, reports_errors
-from .remove import build_method, palette_options_to_method
+from .remove import METHOD_HELP, build_method, default_method, palette_options_to_method
 
 #: Errors printed one by one; beyond this, only counted (all are in the CSV).
 _MAX_SHOWN = 10
@@ -33,7 +33,7 @@ def evaluate(
                                           help="Also write a self-contained HTML report."),
     target: str = typer.Option("figure", help="Positive class: figure (all but background) "
                                               "or garment."),
-    method: str = typer.Option("palette", help="Figure-mask backend: " + ", ".join(METHODS) + "."),
+    method: Optional[str] = typer.Option(None, help=METHOD_HELP),
     threshold: Optional[str] = typer.Option(
         None, help="Colour band half-width (palette-based methods): a number, best (each "
                    "photo's best against its labels: the ceiling), or a rule: "
@@ -71,6 +71,7 @@ def evaluate(
     """
     if target not in TARGETS:
         raise fail(f"--target must be one of {', '.join(TARGETS)}, got {target!r}")
+    method = default_method(method, threshold)
     if method not in METHODS:
         raise fail(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
     best = threshold is not None and threshold.strip().lower() == "best"

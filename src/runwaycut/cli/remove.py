@@ -37,6 +37,19 @@ def palette_options_to_method(threshold: Optional[str], band: str, vote: str, po
         threshold_rule=rule)
 
 
+METHOD_HELP = ("Figure-mask backend: auto (person models fused with colours and edges), "
+               "person (the neural mask alone) or palette (the design note's colour "
+               "method). Default: auto, or palette when --threshold is given.")
+
+
+def default_method(method: Optional[str], threshold: Optional[str]) -> str:
+    """The backend to use: the one named, else ``palette`` when a colour threshold was
+    given (it only means something there), else ``auto``."""
+    if method is not None:
+        return method
+    return "palette" if threshold is not None else "auto"
+
+
 def build_method(name: str, palette: PaletteMethod):
     """The backend called ``name``; every backend factory takes the palette settings."""
     if name == "palette":
@@ -64,7 +77,7 @@ def remove(
         help="Photos, folders of photos, glob patterns ('shots/**/*.jpg', quoted) or "
              "@LIST (a text file of paths, one a line)."),
     out: Path = typer.Option(..., "--out", "-o", help="Folder for the results (created)."),
-    method: str = typer.Option("palette", help="Figure-mask backend: " + ", ".join(METHODS) + "."),
+    method: Optional[str] = typer.Option(None, help=METHOD_HELP),
     threshold: Optional[str] = typer.Option(
         None, help="Colour band half-width: levels for the absolute band (default 20), "
                    "a fraction for the relative band (default 0.4); or a rule: "
@@ -122,7 +135,7 @@ def remove(
     Rerunning the same command resumes. Exit code 0 when every photo succeeded, 2 when
     any failed (the others are still done), 130 when interrupted.
     """
-    backend = build_method(method, palette_options_to_method(
+    backend = build_method(default_method(method, threshold), palette_options_to_method(
         threshold, band, vote, points, strip, block, sampler, seed, keep_largest, fill_holes,
         model=model))
     if not inputs and from_file is None:
