@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -149,12 +150,10 @@ def test_console_script_has_no_traceback(tmp_path):
     assert len(lines) == 1 and lines[0].startswith("error:"), proc.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="batch records the palette's InvalidImageError "
-                                       "without the photo's path (reported to the lead)")
 def test_error_for_too_narrow_strips_names_the_photo(tmp_path):
     narrow = tmp_path / "narrow.png"
     Image.fromarray(np.full((100, 66, 3), 200, np.uint8)).save(narrow)  # strips 8 px < 9
-    result = run("remove", narrow, "--out", tmp_path / "out")
+    result = run("remove", narrow, "--out", tmp_path / "out", "--method", "palette")
     assert result.exit_code == 2
     lines = [line for line in result.output.splitlines() if line.startswith("error:")]
     assert len(lines) == 1 and str(narrow) in lines[0], result.output
@@ -179,3 +178,17 @@ def test_default_method_is_auto_with_a_soft_cutout(ccp_photos, tmp_path):
     # The matte is soft only along the outline: opaque inside, transparent outside.
     assert (alpha[inside] == 255).all() and (alpha[outside] == 0).all()
     assert ((alpha > 0) & (alpha < 255)).any()
+
+
+def test_no_person_found_is_a_warning_not_a_silent_success(tmp_path):
+    empty = tmp_path / "empty-set.png"
+    Image.fromarray(np.full((200, 150, 3), 128, np.uint8)).save(empty)  # nobody there
+    out = tmp_path / "out"
+    result = run("remove", empty, "--out", out)
+    assert result.exit_code == 0, result.output
+    assert any(line.startswith("warning:") and str(empty) in line and "no person" in line
+               for line in result.output.splitlines()), result.output
+    with Image.open(output_file(out, "empty-set.mask.png")) as pil:
+        assert not np.asarray(pil).any()
+    row = json.loads((out / "manifest.jsonl").read_text().splitlines()[0])
+    assert row["status"] == "ok" and row["figure_fraction"] == 0 and "no person" in row["warning"]

@@ -52,7 +52,7 @@ import cv2
 import numpy as np
 
 from .compose import cutout, overlay
-from .errors import ImageReadError, RunwaycutError
+from .errors import ImageReadError, LabelError, RunwaycutError
 from .io import MAX_PIXELS, PHOTO_SUFFIXES, encode_png, read_image, write_bytes_atomic
 from .methods import FigureMethod
 
@@ -237,6 +237,8 @@ class PhotoRecord:
     output : str
         Output stem relative to the output folder (``a/b/0001`` for
         ``a/b/0001.mask.png``...).
+    warning : str
+        What the backend found doubtful, e.g. no person found ('' otherwise).
     """
 
     path: str
@@ -249,6 +251,7 @@ class PhotoRecord:
     height: int | None = None
     ms: float | None = None
     output: str = ""
+    warning: str = ""
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -301,6 +304,7 @@ def process_photo(path: Path, rel_stem: Path, out_dir: Path, method: FigureMetho
         result = method.predict(image)
         record.width, record.height = image.shape[1], image.shape[0]
         record.threshold = result.threshold
+        record.warning = "; ".join(result.details.get("warnings", []))
         record.figure_fraction = round(float(np.count_nonzero(result.mask)) / result.mask.size, 6)
         # Encode everything first, then write: a failure leaves no partial set of files.
         alpha = result.alpha if result.alpha is not None else result.mask
@@ -311,8 +315,10 @@ def process_photo(path: Path, rel_stem: Path, out_dir: Path, method: FigureMetho
         for key, blob in blobs.items():
             write_bytes_atomic(paths[key], blob)
         record.status = "ok"
-    except RunwaycutError as exc:
+    except (ImageReadError, LabelError) as exc:  # these name their file already
         record.error = str(exc)
+    except RunwaycutError as exc:  # e.g. strips narrower than a block: say which photo
+        record.error = f"{path}: {exc}"
     except (OSError, ValueError, MemoryError) as exc:
         record.error = f"{path}: {type(exc).__name__}: {exc}"
     record.ms = round((time.perf_counter() - start) * 1000, 2)

@@ -160,6 +160,9 @@ def remove(
                 elif shown == _MAX_ERRORS_SHOWN + 1:
                     progress.console.print("[bold red]error:[/] more failures; see the "
                                            "manifest", highlight=False)
+            if record.status == "ok" and record.warning:
+                progress.console.print(f"[yellow]warning:[/] {record.path}: {record.warning}",
+                                       highlight=False, soft_wrap=True)
             if record.status == "skipped":
                 skipped += 1
                 progress.update(task, total=progress.tasks[0].total - 1,
