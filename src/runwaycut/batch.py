@@ -513,11 +513,15 @@ def _iter_pool(items, settings, workers) -> Iterator[tuple[int, PhotoRecord]]:
 
 
 def _mp_context():
-    # Spawn, not fork (the parent may run threads: progress bar, Dask) nor forkserver
-    # (its workers outlive a killed parent): a spawned worker's parent is this process,
-    # so it can notice this process's death.
+    """Fork where it is safe (Linux, and no other thread in this process that a child
+    could inherit mid-lock): workers start in milliseconds. Otherwise spawn (a progress
+    bar's or Dask's threads are running, or not Linux): a fresh interpreter per worker.
+    Either way a worker's parent is this process, so it notices this process's death.
+    (Not forkserver: its workers outlive a killed parent.)"""
     import multiprocessing as mp
 
+    if sys.platform.startswith("linux") and threading.active_count() == 1:
+        return mp.get_context("fork")
     return mp.get_context("spawn")
 
 
@@ -546,6 +550,7 @@ _WORKER: dict = {}
 def _init_worker(settings: BatchSettings, parent: int) -> None:
     """Runs once in each worker process; ``parent`` is the pid of the process it serves."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a forked child inherits the parent's
     single_threaded()
     _WORKER["settings"] = settings
     _WORKER["busy"] = False

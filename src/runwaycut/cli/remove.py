@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import time
 from pathlib import Path
 from typing import List, Optional
 
@@ -145,13 +146,18 @@ def remove(
     if not photos:
         raise fail("no photos found in " + ", ".join(inputs or [str(from_file)]))
     shown = skipped = 0
+    # Refreshed by hand, not by Rich's refresh thread: with no thread running, worker
+    # processes can be forked (milliseconds) instead of spawned (a fresh interpreter each).
     with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
                   MofNCompleteColumn(), RateColumn(), TimeElapsedColumn(),
-                  TimeRemainingColumn(), console=console, transient=True) as progress:
+                  TimeRemainingColumn(), console=console, transient=True,
+                  auto_refresh=False) as progress:
         task = progress.add_task("removing backgrounds", total=len(photos))
+        progress.refresh()
+        last_refresh = time.monotonic()
 
         def on_record(record) -> None:
-            nonlocal shown, skipped
+            nonlocal shown, skipped, last_refresh
             if record.status == "failed":
                 shown += 1
                 if shown <= _MAX_ERRORS_SHOWN:
@@ -169,6 +175,10 @@ def remove(
                                 description=f"removing backgrounds ({skipped} already done)")
             else:
                 progress.advance(task)
+            now = time.monotonic()
+            if now - last_refresh >= 0.1:
+                progress.refresh()
+                last_refresh = now
 
         try:
             with _sigterm_as_interrupt():
