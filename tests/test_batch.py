@@ -9,6 +9,7 @@ import signal
 import struct
 import subprocess
 import sys
+import threading
 import time
 import zlib
 from pathlib import Path
@@ -21,8 +22,9 @@ from hypothesis.extra.numpy import arrays
 from PIL import Image
 from typer.testing import CliRunner
 
-from runwaycut.batch import (PARAMS_FILE, ParameterMismatchError, collect_photos, fast_cutout,
-                             process_photo, read_manifest, run_batch, run_collection)
+from runwaycut.batch import (PARAMS_FILE, ParameterMismatchError, _mp_context, collect_photos,
+                             fast_cutout, process_photo, read_manifest, run_batch,
+                             run_collection)
 from runwaycut.cli import app
 from runwaycut.colormask import MaskParams
 from runwaycut.compose import cutout
@@ -259,9 +261,20 @@ def test_workers_give_the_same_files_and_manifest_as_one_process(tmp_path):
     photos = collect_photos([tmp_path / "in"])
     run_collection(photos, tmp_path / "one", PaletteMethod(), workers=1)
     run_collection(photos, tmp_path / "two", PaletteMethod(), workers=2)
-    assert png_files(tmp_path / "one") == png_files(tmp_path / "two")
-    assert (rows_without_timing(tmp_path / "one" / "manifest.jsonl")
-            == rows_without_timing(tmp_path / "two" / "manifest.jsonl"))
+    # with another thread running, workers are spawned rather than forked
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert _mp_context().get_start_method() == "spawn"
+        run_collection(photos, tmp_path / "spawned", PaletteMethod(), workers=2)
+    finally:
+        stop.set()
+        other.join()
+    for run in ("two", "spawned"):
+        assert png_files(tmp_path / "one") == png_files(tmp_path / run)
+        assert (rows_without_timing(tmp_path / "one" / "manifest.jsonl")
+                == rows_without_timing(tmp_path / run / "manifest.jsonl"))
 
 
 def _wait_for(predicate, timeout=30.0, step=0.002):
