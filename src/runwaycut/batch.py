@@ -312,8 +312,9 @@ def process_photo(path: Path, rel_stem: Path, out_dir: Path, method: FigureMetho
         blobs = {"mask": encode_png(result.mask), "cutout": encode_png(fast_cutout(colours, alpha))}
         if overlay_too:
             blobs["overlay"] = encode_png(overlay(image, result.mask))
-        for key, blob in blobs.items():
-            write_bytes_atomic(paths[key], blob)
+        with signals_held():  # a Ctrl-C lands after the writes, never inside one
+            for key, blob in blobs.items():
+                write_bytes_atomic(paths[key], blob)
         record.status = "ok"
     except (ImageReadError, LabelError) as exc:  # these name their file already
         record.error = str(exc)
@@ -346,6 +347,38 @@ def fast_cutout(image: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     rgba = cv2.cvtColor(image, cv2.COLOR_RGB2RGBA)
     rgba[..., 3] = a
     return cv2.bitwise_and(rgba, rgba, mask=a)
+
+
+@contextlib.contextmanager
+def signals_held():
+    """Hold SIGINT and SIGTERM while a photo's files are written, then act on them.
+
+    :func:`runwaycut.io.write_bytes_atomic` removes its temporary file when interrupted,
+    except in the instant between creating it and writing to it; holding the signals
+    for the millisecond of writing closes that gap, so a stopped run leaves neither a
+    half file nor a stray temporary one. A no-op outside the main thread (where Python
+    delivers no signals).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        handler = signal.getsignal(sig)
+        if callable(handler) or handler == signal.SIG_DFL:
+            previous[sig] = signal.signal(sig, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if caught:
+            handler = previous[caught[0]]
+            if callable(handler):
+                handler(caught[0], None)
+            else:
+                signal.raise_signal(caught[0])
 
 
 # --------------------------------------------------------------------------- running many
@@ -439,8 +472,8 @@ def iter_local(items: list[Item], settings: BatchSettings,
     -----
     Worker processes are spawned and receive ``settings``, the backend included,
     once: a backend that loads a model lazily loads it once per worker, not once per
-    photo. At most ``2 * workers`` photos are
-    in flight, so memory does not grow with the batch. Workers ignore Ctrl-C (the
+    photo. Photos go to the workers in small chunks (:func:`local_chunk_size`), at
+    most ``2 * workers`` chunks in flight, so memory does not grow with the batch. Workers ignore Ctrl-C (the
     parent stops them) and quit, removing any temporary file, when sent SIGTERM or
     when the parent dies. A worker that dies (killed for memory, crashed) breaks the
     pool: the photos it held are retried one at a time in a fresh pool, and the one
@@ -463,12 +496,21 @@ def iter_local(items: list[Item], settings: BatchSettings,
 _CRASH_LIMIT = 10  # photos in a row that kill their worker before the batch gives up
 
 
+def local_chunk_size(n_items: int, workers: int) -> int:
+    """Photos per task sent to a worker process: about eight tasks per worker, 1 to 8.
+
+    A few photos per task spare the parent one round trip each, while tasks stay short
+    enough to balance the workers and to keep the progress bar moving."""
+    return max(1, min(8, n_items // (8 * max(1, workers))))
+
+
 def _iter_pool(items, settings, workers) -> Iterator[tuple[int, PhotoRecord]]:
-    queue, suspects = deque(items), deque()
+    size = local_chunk_size(len(items), workers)
+    queue = deque(items[i:i + size] for i in range(0, len(items), size))
+    suspects: deque = deque()  # photos of a chunk whose worker died, to rerun one by one
     crashes_in_row = 0
     while queue or suspects:
         solo = bool(suspects)
-        source = suspects if solo else queue
         n = 1 if solo else min(workers, len(queue))
         window = 1 if solo else 2 * n  # a suspect runs alone, so a crash names it
         pool = ProcessPoolExecutor(n, mp_context=_mp_context(), initializer=_init_worker,
@@ -476,24 +518,24 @@ def _iter_pool(items, settings, workers) -> Iterator[tuple[int, PhotoRecord]]:
         inflight: dict = {}
         clean = False
         try:
-            while source or inflight:
-                while source and len(inflight) < window:
-                    item = source.popleft()
-                    inflight[pool.submit(_work, item)] = item
+            while (suspects if solo else queue) or inflight:
+                while len(inflight) < window and (suspects if solo else queue):
+                    chunk = [suspects.popleft()] if solo else queue.popleft()
+                    inflight[pool.submit(_work, chunk)] = chunk
                 done, _ = wait(inflight, return_when=FIRST_COMPLETED)
                 for fut in done:
-                    item = inflight.pop(fut)
-                    result = fut.result()  # BrokenProcessPool if a worker died
+                    chunk = inflight.pop(fut)
+                    results = fut.result()  # BrokenProcessPool if a worker died
                     crashes_in_row = 0
-                    yield result
+                    yield from results
             clean = True
         except BrokenProcessPool:
-            lost = [item]
+            lost = list(chunk)
             for fut, other in inflight.items():
                 if fut.done() and not fut.cancelled() and fut.exception() is None:
-                    yield fut.result()
+                    yield from fut.result()
                 else:
-                    lost.append(other)
+                    lost.extend(other)
             inflight.clear()
             if not solo:
                 suspects.extend(sorted(lost))
@@ -570,20 +612,25 @@ def _watch_parent(parent: int, every: float = 0.25) -> None:
 
 def _on_sigterm(signum, frame):
     """In a photo: unwind (``write_bytes_atomic`` removes its temporary file), then quit
-    in :func:`_work`. Between photos: quit at once."""
+    in :func:`_work`. Between photos: quit at once. Later SIGTERMs (the pool's own
+    clean-up sends one too) are ignored, so they cannot cut the unwinding short."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     if _WORKER.get("busy"):
         raise SystemExit(128 + signum)
     os._exit(128 + signum)
 
 
-def _work(item: Item) -> tuple[int, PhotoRecord]:
-    try:
-        _WORKER["busy"] = True
-        return process_item(item, _WORKER["settings"])
-    except SystemExit:
-        os._exit(143)
-    finally:
-        _WORKER["busy"] = False
+def _work(chunk: list[Item]) -> list[tuple[int, PhotoRecord]]:
+    results = []
+    for item in chunk:
+        try:
+            _WORKER["busy"] = True
+            results.append(process_item(item, _WORKER["settings"]))
+        except SystemExit:
+            os._exit(143)
+        finally:
+            _WORKER["busy"] = False
+    return results
 
 
 def single_threaded() -> None:
