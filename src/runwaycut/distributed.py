@@ -43,14 +43,17 @@ _SETTINGS: dict[str, BatchSettings] = {}
 _SETTINGS_LOCK = threading.Lock()
 
 
-def run_chunk(token: str, blob: bytes, chunk: list[Item]) -> list[tuple[int, PhotoRecord]]:
+def run_chunk(token: str, blob: bytes, chunk: list[Item],
+              client_pid: int | None = None) -> list[tuple[int, PhotoRecord]]:
     """Dask task: process one chunk of photos on a worker.
 
     ``blob`` is the pickled :class:`~runwaycut.batch.BatchSettings` and ``token`` its
     digest. The settings are unpickled once per worker process and kept under the
     token, so all chunks on a worker share one backend object: a backend that loads
     its model lazily loads it once per worker, not once per chunk. (Each task carries
-    the blob rather than a scattered copy, so a worker's death loses nothing.)
+    the blob rather than a scattered copy, so a worker's death loses nothing.) In a
+    worker process other than the client's (``client_pid``), OpenCV and BLAS are
+    limited to one thread, as in local worker processes.
     """
     with _SETTINGS_LOCK:
         settings = _SETTINGS.get(token)
@@ -58,8 +61,9 @@ def run_chunk(token: str, blob: bytes, chunk: list[Item]) -> list[tuple[int, Pho
             if len(_SETTINGS) >= 4:
                 _SETTINGS.clear()
             settings = _SETTINGS[token] = pickle.loads(blob)
-    single_threaded()
-    _undo_malloc_trim()
+    if os.getpid() != client_pid:
+        single_threaded()
+        _undo_malloc_trim()
     return [process_item(item, settings) for item in chunk]
 
 
@@ -184,12 +188,12 @@ def iter_dask(items: list[Item], settings: BatchSettings, scheduler="local",
         if suspects:  # isolate: a suspect photo runs alone, so a crash names it
             if not inflight:
                 chunk = [suspects.popleft()]
-                new.append(client.submit(run_chunk, token, blob, chunk, pure=False))
+                new.append(client.submit(run_chunk, token, blob, chunk, os.getpid(), pure=False))
                 inflight[new[-1]] = (chunk, True)
         else:
             while pending and len(inflight) < limit:
                 chunk = pending.popleft()
-                new.append(client.submit(run_chunk, token, blob, chunk, pure=False))
+                new.append(client.submit(run_chunk, token, blob, chunk, os.getpid(), pure=False))
                 inflight[new[-1]] = (chunk, False)
         return new
 
