@@ -15,7 +15,7 @@ The question a fashion analyst asks of a runway photo: *what colours is this loo
 
 Colour names
 ------------
-:data:`COLOR_NAMES` is a small table of 45 colour names common in fashion writing,
+:data:`COLOR_NAMES` is a small table of 47 colour names common in fashion writing,
 each with one representative sRGB value and its *family*, one of the eleven basic
 colour terms of Berlin and Kay (black, white, grey, red, orange, yellow, green, blue,
 purple, pink, brown). Where a CSS Color Module Level 4 named colour exists for the name
