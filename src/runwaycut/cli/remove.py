@@ -58,6 +58,26 @@ def build_method(name: str, palette: PaletteMethod):
     return get_method(name, palette=palette)
 
 
+#: Help of ``--target`` and ``--garment-model``, shared by remove, evaluate and explain.
+TARGET_HELP = ("figure: the figure mask and cutout. garment: also isolate the garment "
+               "(four-class label map, garment cutout and its colours) from that figure.")
+GARMENT_MODEL_HELP = "Garment classifier (from benchmarks/train_garment.py) instead of the shipped one."
+
+
+def apply_target(backend, target: str, garment_model: Optional[Path] = None):
+    """The backend for ``--target``: as is for figure, wrapped by
+    :class:`runwaycut.garment.GarmentMethod` for garment."""
+    if target not in ("figure", "garment"):
+        raise fail(f"--target must be figure or garment, got {target!r}")
+    if target == "figure":
+        if garment_model is not None:
+            raise fail("--garment-model needs --target garment")
+        return backend
+    from ..garment import GarmentMethod
+
+    return GarmentMethod(backend, model_file=None if garment_model is None else str(garment_model))
+
+
 class RateColumn(ProgressColumn):
     """Photos per second, as the progress bar measures it."""
 
@@ -100,6 +120,9 @@ def remove(
                                       help="Keep only the largest region (the figure)."),
     fill_holes: bool = typer.Option(True, "--fill-holes/--no-fill-holes",
                                     help="Fill holes inside the kept figure."),
+    target: str = typer.Option("figure", help=TARGET_HELP),
+    garment_model: Optional[Path] = typer.Option(None, "--garment-model", metavar="FILE",
+                                                 help=GARMENT_MODEL_HELP),
     overlay: bool = typer.Option(False, "--overlay", help="Also write <stem>.overlay.png, "
                                  "removed pixels painted neon green."),
     recursive: bool = typer.Option(False, "--recursive", "-r",
@@ -133,12 +156,16 @@ def remove(
     Writes, per photo, into --out (mirroring the folders given): <stem>.mask.png
     (255 = figure), <stem>.png (RGBA cutout) and, with --overlay, <stem>.overlay.png;
     plus OUT/manifest.jsonl (one row per photo), its summary and runwaycut-params.json.
+    With --target garment, also <stem>.labels.png (class per pixel: 0 background red,
+    1 garment blue, 2 skin+hair white, 3 accessories green), <stem>.garment.png (RGBA
+    cutout of the garment) and <stem>.colors.json (its dominant colours and shares).
     Rerunning the same command resumes. Exit code 0 when every photo succeeded, 2 when
     any failed (the others are still done), 130 when interrupted.
     """
     backend = build_method(default_method(method, threshold), palette_options_to_method(
         threshold, band, vote, points, strip, block, sampler, seed, keep_largest, fill_holes,
         model=model))
+    backend = apply_target(backend, target, garment_model)
     if not inputs and from_file is None:
         raise fail("name photos, folders, patterns or --from-file LIST")
     photos = collect_photos(inputs or [], recursive=recursive, from_file=from_file,
@@ -194,7 +221,8 @@ def remove(
     rate = f", {summary.photos_per_s:.2f} photos/s" if summary.photos_per_s else ""
     mean = f", {summary.mean_ms:.0f} ms per photo" if summary.mean_ms else ""
     skipped = f", {summary.skipped} already done" if summary.skipped else ""
-    console.print(f"{summary.total} photos: {summary.ok} done, {summary.failed} failed"
+    console.print(f"{summary.total} photo{'' if summary.total == 1 else 's'}: "
+                  f"{summary.ok} done, {summary.failed} failed"
                   f"{skipped} in {summary.seconds:.1f} s{rate}{mean}; results in {out}, "
                   f"manifest {summary.manifest}", highlight=False)
     if summary.failed:
