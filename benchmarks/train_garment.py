@@ -1,0 +1,62 @@
+"""Train the shipped garment classifier (``src/runwaycut/data/garment_model.json``).
+
+Reproducible: the same photos, parameters and seed give the same model (one thread
+for the linear algebra, every random draw seeded). Trains on every labelled photo of
+``--data`` (the CCP dev split by default); ``benchmarks/bench_garment.py`` scores the
+same training under cross-validation by photo.
+
+    python benchmarks/train_garment.py
+    python benchmarks/train_garment.py --data other/ccp --out my_model.json
+
+The model is plain JSON (network weights, feature standardisation, priors), never a
+pickle; load another one with ``runwaycut remove --garment-model FILE`` or
+:meth:`runwaycut.garment.GarmentModel.load`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from threadpoolctl import threadpool_limits
+
+from runwaycut.garment_training import TrainParams, load_photo, train_model
+from runwaycut.io import write_bytes_atomic
+from runwaycut.labels import open_dataset
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / ".." / "shared" / "data" / "ccp"
+OUT = ROOT / "src" / "runwaycut" / "data" / "garment_model.json"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--data", type=Path, default=DATA, help="labelled set (ccp or seg layout)")
+    ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--limit", type=int, default=None, help="train on the first N photos")
+    ap.add_argument("--per-photo", type=int, default=TrainParams.per_photo)
+    ap.add_argument("--hidden", default="x".join(map(str, TrainParams.hidden)))
+    ap.add_argument("--seed", type=int, default=TrainParams.seed)
+    ap.add_argument("--cache", type=Path, default=Path("/tmp/runwaycut-garment-cache"),
+                    help="folder caching each photo's pose between runs")
+    args = ap.parse_args()
+
+    data = open_dataset(args.data)
+    items = data.complete[:args.limit] if args.limit else data.complete
+    params = TrainParams(per_photo=args.per_photo, seed=args.seed,
+                         hidden=tuple(int(v) for v in args.hidden.split("x")))
+    start = time.perf_counter()
+    photos = [load_photo(item, params.work_side, cache=args.cache) for item in items]
+    print(f"{len(photos)} photos from {args.data} loaded in {time.perf_counter() - start:.0f} s",
+          flush=True)
+    with threadpool_limits(limits=1):
+        model = train_model(photos, params, progress=lambda line: print(line, flush=True))
+    model.info["data"] = f"{Path(args.data).name}: {len(photos)} labelled photos"
+    write_bytes_atomic(args.out, (model.to_json() + "\n").encode("utf-8"))
+    print(f"wrote {args.out} ({args.out.stat().st_size // 1024} KiB) in "
+          f"{time.perf_counter() - start:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
