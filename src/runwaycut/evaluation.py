@@ -144,7 +144,9 @@ def evaluate(dataset: Dataset | str | Path, method: FigureMethod | str = "palett
         its defaults.
     target : {'figure', 'garment'}
         Positive class of the labels: every class but background (the note's step 1),
-        or garment (its final goal).
+        or garment (its final goal). For garment, the method's figure goes through
+        garment isolation (:class:`runwaycut.garment.GarmentMethod`) and the garment
+        mask is scored (with ``threshold='best'``: the figure mask, a threshold ceiling).
     threshold : None, float, rule name or 'best'
         ``None``: the method's own. A number or a rule of
         :data:`runwaycut.thresholds.THRESHOLD_RULES`: replaces the palette method's
@@ -179,6 +181,11 @@ def evaluate(dataset: Dataset | str | Path, method: FigureMethod | str = "palett
                              f"threshold to search); {backend.name!r} has none")
     elif threshold is not None:
         backend = _with_threshold(backend, threshold)
+    if target == "garment" and not best:  # score the garment mask, not the figure
+        from .garment import GarmentMethod
+
+        if not isinstance(backend, GarmentMethod):
+            backend = GarmentMethod(backend)
     items = list(dataset.items)[:limit] if limit is not None else list(dataset.items)
     rows: list[dict] = []
     curves = _CurveSum()
@@ -201,6 +208,8 @@ def evaluate(dataset: Dataset | str | Path, method: FigureMethod | str = "palett
                 else:
                     result = backend.predict(image)
                     mask, thr = result.mask, result.threshold
+                    if "garment" in result.details:  # runwaycut.garment.GarmentMethod
+                        mask = result.details["garment"].garment
                     distance = result.details.get("distance")
                     extra = {}
                 sc = mask_scores(mask, truth, valid, smoothing)

@@ -17,7 +17,8 @@ from ..report import write_report
 from ..thresholds import THRESHOLD_RULES
 from . import app
 from ._common import EXIT_BAD_INPUT, console, fail, reports_errors
-from .remove import METHOD_HELP, build_method, default_method, palette_options_to_method
+from .remove import (GARMENT_MODEL_HELP, METHOD_HELP, apply_target, build_method, default_method,
+                     palette_options_to_method)
 
 #: Errors printed one by one; beyond this, only counted (all are in the CSV).
 _MAX_SHOWN = 10
@@ -32,7 +33,10 @@ def evaluate(
     report: Optional[Path] = typer.Option(None, "--report",
                                           help="Also write a self-contained HTML report."),
     target: str = typer.Option("figure", help="Positive class: figure (all but background) "
-                                              "or garment."),
+                                              "or garment (the method's figure, then garment "
+                                              "isolation; scores the garment mask)."),
+    garment_model: Optional[Path] = typer.Option(None, "--garment-model", metavar="FILE",
+                                                 help=GARMENT_MODEL_HELP),
     method: Optional[str] = typer.Option(None, help=METHOD_HELP),
     threshold: Optional[str] = typer.Option(
         None, help="Colour band half-width (palette-based methods): a number, best (each "
@@ -81,6 +85,8 @@ def evaluate(
     backend = build_method(method, palette_options_to_method(
         None if best else threshold, band, vote, points, strip, block, sampler, seed,
         keep_largest, fill_holes, model=None if best else model))
+    if not best:  # with best, the figure's threshold ceiling is scored
+        backend = apply_target(backend, target, garment_model)
     data = open_dataset(dataset, layout)
     if not data.items:
         raise fail(f"{dataset}: no photos or labels found ({data.layout} layout)")

@@ -13,7 +13,8 @@ from ..threshold_model import ModelRule
 from ..thresholds import THRESHOLD_RULES
 from . import app
 from ._common import console, fail, reports_errors
-from .remove import palette_options_to_method
+from ..methods import METHODS
+from .remove import GARMENT_MODEL_HELP, apply_target, build_method, palette_options_to_method
 
 #: Figure formats by file suffix (what matplotlib's Agg canvas writes).
 FORMATS = {".png": "png", ".pdf": "pdf", ".svg": "svg"}
@@ -49,6 +50,12 @@ def explain(
     cutout: str = typer.Option("green", help="Cutout panel: green (removed pixels neon "
                                              "green, as the note) or checker (transparency)."),
     dpi: int = typer.Option(100, min=30, max=600, help="Resolution of a PNG figure."),
+    target: str = typer.Option("figure", help="garment: add the four-class label map and "
+                                              "the garment's colour swatches."),
+    garment_method: str = typer.Option("auto", help="With --target garment: the figure "
+                                                    "backend the garment is isolated from."),
+    garment_model: Optional[Path] = typer.Option(None, "--garment-model", metavar="FILE",
+                                                 help=GARMENT_MODEL_HELP),
 ) -> None:
     """Draw the method's steps for PHOTO in one figure: the photo with its sampled
     blocks, the palette, one mask per colour, the distance map and its histogram, the
@@ -65,9 +72,20 @@ def explain(
         from ..explain_threshold import ThresholdPanel
 
         panels.append(ThresholdPanel())
+    if garment_method not in METHODS:
+        raise fail(f"unknown --garment-method {garment_method!r}; choose one of "
+                   f"{', '.join(METHODS)}")
+    figure_backend = build_method(garment_method, method) if target == "garment" else None
+    garment = apply_target(figure_backend, target, garment_model)
     image = read_image(photo)
+    extras = None
+    if garment is not None:  # --target garment: label map and colour swatches
+        from ..explain_garment import explain_garment, garment_panels
+
+        panels.extend(garment_panels())
+        extras = {"garment": explain_garment(image, garment)}
     try:
-        figure = explain_figure(image, method, panels=panels, name=photo.name)
+        figure = explain_figure(image, method, panels=panels, name=photo.name, extras=extras)
     except ValueError as exc:  # e.g. strips narrower than a block: name the photo
         raise fail(f"{photo}: {exc}") from None
     write_bytes_atomic(out, render(figure, format=fmt, dpi=dpi))
