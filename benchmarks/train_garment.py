@@ -1,7 +1,8 @@
 """Train the shipped garment classifier (``src/runwaycut/data/garment_model.json``).
 
-Reproducible: the same photos, parameters and seed give the same model (one thread
-for the linear algebra, every random draw seeded). Trains on every labelled photo of
+Reproducible: the same photos, poses, parameters and seed give the same file, byte for
+byte (one thread for OpenCV and the linear algebra, whose parallel sums differ in the
+last bit from run to run; every random draw seeded). Trains on every labelled photo of
 ``--data`` (the CCP dev split by default); ``benchmarks/bench_garment.py`` scores the
 same training under cross-validation by photo.
 
@@ -19,8 +20,7 @@ import argparse
 import time
 from pathlib import Path
 
-from threadpoolctl import threadpool_limits
-
+from runwaycut.batch import one_thread
 from runwaycut.garment_training import TrainParams, load_photo, train_model
 from runwaycut.io import write_bytes_atomic
 from runwaycut.labels import open_dataset
@@ -47,10 +47,10 @@ def main() -> None:
     params = TrainParams(per_photo=args.per_photo, seed=args.seed,
                          hidden=tuple(int(v) for v in args.hidden.split("x")))
     start = time.perf_counter()
-    photos = [load_photo(item, params.work_side, cache=args.cache) for item in items]
-    print(f"{len(photos)} photos from {args.data} loaded in {time.perf_counter() - start:.0f} s",
-          flush=True)
-    with threadpool_limits(limits=1):
+    with one_thread():
+        photos = [load_photo(item, params.work_side, cache=args.cache) for item in items]
+        print(f"{len(photos)} photos from {args.data} loaded in "
+              f"{time.perf_counter() - start:.0f} s", flush=True)
         model = train_model(photos, params, progress=lambda line: print(line, flush=True))
     model.info["data"] = f"{Path(args.data).name}: {len(photos)} labelled photos"
     write_bytes_atomic(args.out, (model.to_json() + "\n").encode("utf-8"))

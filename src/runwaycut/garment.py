@@ -558,7 +558,9 @@ def pixel_features(image: np.ndarray, figure: np.ndarray, landmarks: np.ndarray 
     texture = np.sqrt(np.maximum(cv2.blur(grey * grey, (5, 5)) - mean * mean, 0)).ravel()[index]
     gx = cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3)
-    edge = cv2.GaussianBlur(cv2.magnitude(gx, gy), (0, 0), 1.5).ravel()[index]
+    # (not cv2.magnitude: its SIMD and scalar paths differ in the last bit, by the
+    # buffer's alignment, which would make training irreproducible)
+    edge = cv2.GaussianBlur(np.sqrt(gx * gx + gy * gy), (0, 0), 1.5).ravel()[index]
 
     cols = [pix[:, 0], pix[:, 1], pix[:, 2], smooth[:, 0], smooth[:, 1], smooth[:, 2],
             wide[:, 0], wide[:, 1], wide[:, 2], np.hypot(pix[:, 1], pix[:, 2]),

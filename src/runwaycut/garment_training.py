@@ -66,7 +66,7 @@ class TrainParams:
     """
 
     hidden: tuple = (64, 64)
-    per_photo: int = 800
+    per_photo: int = 400
     no_pose_every: int = 4
     max_iter: int = 40
     alpha: float = 1e-4
@@ -286,8 +286,8 @@ def train_model(photos: Sequence[PhotoData], params: TrainParams = TrainParams()
                       alpha=params.alpha)
     info = {"photos": len(photos), "pixels": int(len(x)),
             "train_params": {k: (list(v) if isinstance(v, tuple) else v)
-                             for k, v in params.__dict__.items()},
-            "seconds": round(time.perf_counter() - start, 1)}
+                             for k, v in params.__dict__.items()}}
+    say(f"trained in {time.perf_counter() - start:.0f} s")
     return GarmentModel(net=net, priors=priors, work_side=params.work_side, info=info)
 
 
