@@ -569,9 +569,21 @@ def _mp_context():
     (Not forkserver: its workers outlive a killed parent.)"""
     import multiprocessing as mp
 
-    if sys.platform.startswith("linux") and threading.active_count() == 1:
+    if sys.platform.startswith("linux") and _single_threaded():
         return mp.get_context("fork")
     return mp.get_context("spawn")
+
+
+def _single_threaded() -> bool:
+    """Whether this process runs one thread, native ones included.
+
+    ``threading.active_count()`` sees only Python threads; OpenCV's, OpenBLAS's and
+    LiteRT's pools are native threads, and a child forked while they exist can wait
+    forever on a lock or a pool that it did not inherit (seen in the test suite)."""
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:
+        return False
 
 
 def _close_pool(pool: ProcessPoolExecutor, kill: bool) -> None:
