@@ -11,7 +11,9 @@ skin+hair, accessories and background negative:
 * IoU of each of the four classes and their mean (from the confusion counts pooled
   over all photos), and accessory precision and recall;
 * milliseconds per photo of the garment step (pose given, as the person and auto
-  backends give it), on top of the figure mask;
+  backends give it), on top of the figure mask, and of the colour extraction;
+* for CCP labels, what became of each accessory and skin/hair label (hand-labelled
+  figure): the share of its pixels called garment, skin+hair and accessory;
 
 and the same scores, in the same run, for two baselines: the whole figure counted as
 garment, and the figure minus a fixed YCrCb skin-colour rule.
@@ -31,10 +33,13 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from scipy.io import loadmat
 from runwaycut.batch import one_thread
-from runwaycut.garment import ACCESSORY, BACKGROUND, GARMENT, GarmentParams, label_garment
+from runwaycut.colors import garment_colors
+from runwaycut.garment import (ACCESSORY, BACKGROUND, GARMENT, SKIN_HAIR, GarmentParams,
+                               label_garment)
 from runwaycut.garment_training import TrainParams, folds_by_photo, load_photo, train_model
-from runwaycut.labels import CLASS_NAMES, load_item, open_dataset
+from runwaycut.labels import CLASS_NAMES, ccp_class_table, load_item, open_dataset
 from runwaycut.methods import get_method
 from runwaycut.metrics import class_confusion_matrix, mask_scores, per_class_iou
 
@@ -101,6 +106,8 @@ def main() -> None:
     print(f"loaded {len(photos)} photos and poses in {time.perf_counter() - start:.0f} s",
           flush=True)
     tallies: dict[tuple[str, str], Tally] = {}
+    colour_ms = []
+    by_label = np.zeros((256, 4), np.int64)  # CCP label x predicted class (gt figure)
     for k, test in enumerate(folds_by_photo(len(photos), args.folds, args.seed)):
         t0 = time.perf_counter()
         held = set(test.tolist())
@@ -128,6 +135,13 @@ def main() -> None:
                                        params=gparams)
                 ms = (time.perf_counter() - t) * 1000
                 tallies.setdefault((f, "garment model"), Tally()).add(result.labels, truth, ms)
+                if f == figures[0]:
+                    t = time.perf_counter()
+                    garment_colors(image, result.garment)
+                    colour_ms.append((time.perf_counter() - t) * 1000)
+                if f == "gt" and data.layout == "ccp":
+                    raw = loadmat(ph.item.label)["groundtruth"]
+                    np.add.at(by_label, (raw.ravel(), result.labels.ravel()), 1)
                 whole = np.where(figure, np.uint8(GARMENT), np.uint8(BACKGROUND))
                 tallies.setdefault((f, "figure = garment"), Tally()).add(whole, truth)
                 rule = whole.copy()
@@ -147,8 +161,32 @@ def main() -> None:
         print(f"{f:<8} {method:<20} {r['photos']:>6} {r['f1']:>7.4f} {r['iou']:>7.4f} "
               f"{ious} {r['miou']:>7.4f} {r['acc_p']:>6.3f} {r['acc_r']:>6.3f} "
               f"{r['ms']:>6.1f}")
-    print(f"\ntotal {time.perf_counter() - start:.0f} s; ms = garment step per photo "
-          "(pose given), on top of the figure mask")
+    print(f"\nms = garment step per photo (pose given), on top of the figure mask; colour "
+          f"extraction {np.mean(colour_ms):.1f} ms more per photo")
+    if by_label.any():
+        names = _ccp_label_names(args.data)
+        table = ccp_class_table()
+        print("\nhand-labelled figure, by CCP label: share of its pixels called")
+        print(f"{'label':<12} {'class':<10} {'share':>6} {'garment':>8} {'skin+hair':>9} "
+              f"{'accessory':>9}")
+        total = by_label[1:].sum()
+        for k in np.argsort(-by_label.sum(axis=1)):
+            n = by_label[k].sum()
+            if k == 0 or n == 0 or table[k] == GARMENT or n < 1e-4 * total:
+                continue
+            print(f"{names.get(int(k), str(k)):<12} {CLASS_NAMES[table[k]]:<10} "
+                  f"{n / total:>6.2%} {by_label[k, GARMENT] / n:>8.3f} "
+                  f"{by_label[k, SKIN_HAIR] / n:>9.3f} {by_label[k, ACCESSORY] / n:>9.3f}")
+    print(f"\ntotal {time.perf_counter() - start:.0f} s")
+
+
+def _ccp_label_names(root: Path) -> dict[int, str]:
+    """CCP label number -> name, from ``label_list.mat`` (empty when absent)."""
+    try:
+        cells = loadmat(Path(root) / "label_list.mat")["label_list"][0]
+    except (OSError, KeyError, ValueError):
+        return {}
+    return {k: str(c[0]) if len(c) else "" for k, c in enumerate(cells)}
 
 
 if __name__ == "__main__":
