@@ -1108,10 +1108,9 @@ def labels_png(labels: np.ndarray) -> bytes:
     labels = np.asarray(labels)
     if labels.ndim != 2:
         raise ValueError(f"a label map is 2-D, got shape {labels.shape}")
-    labels_rgb(labels[:1, :1])  # class range check without a full-size copy
-    if labels.size and labels.max() >= len(LABEL_PALETTE):
+    if labels.size and (labels.min() < 0 or labels.max() >= len(LABEL_PALETTE)):
         raise ValueError(f"label map holds class {int(labels.max())}; classes are "
-                         f"0..{len(LABEL_PALETTE) - 1}")
+                         f"0..{len(LABEL_PALETTE) - 1} ({', '.join(CLASS_NAMES)})")
     pil = Image.fromarray(labels.astype(np.uint8), mode="P")
     pil.putpalette(LABEL_PALETTE.ravel().tolist())
     buf = io.BytesIO()
