@@ -16,6 +16,7 @@ from ..methods import METHODS
 from ..report import write_report
 from ..thresholds import THRESHOLD_RULES
 from . import app
+from ._options import Band, Block, FillHoles, KeepLargest, Points, Seed, Strip, Vote
 from ._common import EXIT_BAD_INPUT, console, fail, reports_errors
 from .remove import (GARMENT_MODEL_HELP, METHOD_HELP, apply_target, build_method, default_method,
                      palette_options_to_method)
@@ -45,19 +46,15 @@ def evaluate(
     model: Optional[Path] = typer.Option(
         None, "--model", metavar="FILE", help="Threshold model (from runwaycut train) for "
                                               "--threshold auto, instead of the shipped one."),
-    band: str = typer.Option("absolute", help="absolute: colour ± t per channel (the note); "
-                                              "relative: colour × (1 ± t) (the original code)."),
-    vote: str = typer.Option("any", help="Palette colours needed to call a pixel background: "
-                                         "any (union), majority, or a fraction like 0.25."),
-    points: int = typer.Option(16, help="Palette colours sampled, half from each edge strip."),
-    strip: float = typer.Option(1 / 8, help="Width of each edge strip, fraction of the width."),
-    block: int = typer.Option(9, help="Side in pixels of the block averaged at each point."),
+    band: Band = "absolute",
+    vote: Vote = "any",
+    points: Points = 16,
+    strip: Strip = 1 / 8,
+    block: Block = 9,
     sampler: str = typer.Option("random", help="random (the note's seeded points) or kmeans."),
-    seed: int = typer.Option(0, help="Random seed of the palette sampling."),
-    keep_largest: bool = typer.Option(True, "--keep-largest/--no-keep-largest",
-                                      help="Keep only the largest region (the figure)."),
-    fill_holes: bool = typer.Option(True, "--fill-holes/--no-fill-holes",
-                                    help="Fill holes inside the kept figure."),
+    seed: Seed = 0,
+    keep_largest: KeepLargest = True,
+    fill_holes: FillHoles = True,
     layout: str = typer.Option("auto", help="Layout of DATASET: auto, " + ", ".join(LAYOUTS) + "."),
     smoothing: bool = typer.Option(False, "--smoothing",
                                    help="Add 1 to numerator and denominator (the original)."),

@@ -13,6 +13,7 @@ from rich.table import Table
 from ..evaluation import TUNE_COLUMNS, tune as tune_dataset, tune_summary, write_csv
 from ..labels import LAYOUTS, TARGETS, open_dataset
 from . import app
+from ._options import Block, FillHoles, KeepLargest, Points, Strip
 from ._common import EXIT_BAD_INPUT, console, fail, reports_errors
 from .remove import palette_options_to_method
 
@@ -34,15 +35,13 @@ def tune(
         None, min=1, help="Re-score only the K best raw thresholds after figure selection "
                           "(faster; default: every distinct mask)."),
     vote: str = typer.Option("any", help="Palette colours needed to call a pixel background."),
-    points: int = typer.Option(16, help="Palette colours sampled, half from each edge strip."),
-    strip: float = typer.Option(1 / 8, help="Width of each edge strip, fraction of the width."),
-    block: int = typer.Option(9, help="Side in pixels of the block averaged at each point."),
+    points: Points = 16,
+    strip: Strip = 1 / 8,
+    block: Block = 9,
     sampler: str = typer.Option("random", help="random (the note's seeded points) or kmeans."),
     seed: int = typer.Option(0, help="First random seed of the palette sampling."),
-    keep_largest: bool = typer.Option(True, "--keep-largest/--no-keep-largest",
-                                      help="Keep only the largest region (the figure)."),
-    fill_holes: bool = typer.Option(True, "--fill-holes/--no-fill-holes",
-                                    help="Fill holes inside the kept figure."),
+    keep_largest: KeepLargest = True,
+    fill_holes: FillHoles = True,
     layout: str = typer.Option("auto", help="Layout of DATASET: auto, " + ", ".join(LAYOUTS) + "."),
     smoothing: bool = typer.Option(False, "--smoothing",
                                    help="Add 1 to numerator and denominator (the original)."),
