@@ -19,7 +19,9 @@ from pathlib import Path
 
 import cv2
 
-from runwaycut.batch import collect_photos, fast_cutout, process_photo, run_batch
+from runwaycut.batch.inputs import collect_photos
+from runwaycut.batch.photo import fast_cutout, process_photo
+from runwaycut.batch.workers import run_batch
 from runwaycut.io import encode_png, read_image, write_bytes_atomic
 from runwaycut.methods import PaletteMethod
 

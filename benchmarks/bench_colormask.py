@@ -29,9 +29,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from runwaycut.colormask import band_bounds, distance_map, in_band
+from runwaycut.note.colormask import band_bounds, distance_map, in_band
 from runwaycut.io import read_image
-from runwaycut.palette import PaletteParams, sample_palette
+from runwaycut.note.palette import PaletteParams, sample_palette
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_PHOTOS = REPO / ".." / "shared" / "data" / "ccp" / "photos"

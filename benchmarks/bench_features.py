@@ -5,7 +5,7 @@ absolute-band distance map already computed (as ``--threshold auto`` has them):
 
 (a) baseline: the rest of the design note's method on the photo: palette sampling,
     distance map, one colour mask and figure selection at the default threshold;
-(b) the photo features (:func:`runwaycut.features.image_features`);
+(b) the photo features (:func:`runwaycut.threshold.features.image_features`);
 (c) a photo-only model's prediction from them (the shipped model's fallback: what a
     ``runwaycut train --no-person`` model costs with (b));
 (d) the shipped ``photo+person`` model's whole prediction for the photo
@@ -30,13 +30,13 @@ import sys
 import time
 from pathlib import Path
 
-from runwaycut.colormask import distance_map, in_band
-from runwaycut.features import image_features
-from runwaycut.figure import select_figure
+from runwaycut.note.colormask import distance_map, in_band
+from runwaycut.threshold.features import image_features
+from runwaycut.note.figure import select_figure
 from runwaycut.io import read_image
-from runwaycut.palette import sample_palette
-from runwaycut.person_agreement import person_threshold
-from runwaycut.threshold_model import default_model
+from runwaycut.note.palette import sample_palette
+from runwaycut.threshold.person_agreement import person_threshold
+from runwaycut.threshold.model import default_model
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_PHOTOS = REPO / ".." / "shared" / "data" / "ccp" / "photos"

@@ -34,14 +34,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 from scipy.io import loadmat
-from runwaycut.batch import one_thread
-from runwaycut.colors import garment_colors
-from runwaycut.garment import (ACCESSORY, BACKGROUND, GARMENT, SKIN_HAIR, GarmentParams,
-                               label_garment)
-from runwaycut.garment_training import TrainParams, folds_by_photo, load_photo, train_model
-from runwaycut.labels import CLASS_NAMES, ccp_class_table, load_item, open_dataset
+from runwaycut.batch.workers import one_thread
+from runwaycut.garment.colors import garment_colors
+from runwaycut.garment.types import ACCESSORY, BACKGROUND, GARMENT, SKIN_HAIR, GarmentParams
+from runwaycut.garment.labelmap import label_garment
+from runwaycut.garment.training import TrainParams, folds_by_photo, load_photo, train_model
+from runwaycut.scoring.labels import CLASS_NAMES, ccp_class_table, load_item, open_dataset
 from runwaycut.methods import get_method
-from runwaycut.metrics import class_confusion_matrix, mask_scores, per_class_iou
+from runwaycut.scoring.metrics import class_confusion_matrix, mask_scores, per_class_iou
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "ccp"
 

@@ -32,7 +32,7 @@ import numpy as np
 import scipy.io
 from threadpoolctl import threadpool_limits
 
-from runwaycut.fusion import MLP
+from runwaycut.person.fusion import MLP
 from runwaycut.io import read_image
 from runwaycut.methods import PaletteMethod
 from runwaycut.methods.auto import AutoMethod
@@ -43,7 +43,7 @@ DEFAULT_DATA = REPO / ".." / "shared" / "data" / "ccp"
 FOLDS_DIR = Path(__file__).resolve().parent / "fusion_folds"
 
 try:  # the project's scoring, where present
-    from runwaycut.metrics import mask_scores
+    from runwaycut.scoring.metrics import mask_scores
 
     def f1_iou(pred, truth):
         s = mask_scores(pred, truth)

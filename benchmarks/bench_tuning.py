@@ -6,7 +6,7 @@ the original searched (``--band``):
 
 Raw colour mask (the objective the sweep is exact for):
 
-* ``exact``: distance map + :func:`runwaycut.tuning.best_threshold` without figure
+* ``exact``: distance map + :func:`runwaycut.scoring.tuning.best_threshold` without figure
   selection, on the default grid (0..2 step 0.005) and on every distinct distance
   (``unique``: exact for any threshold at all);
 * ``c2f original``: the original's coarse-to-fine search (5-point grid 0.2..1.0, then
@@ -43,12 +43,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from runwaycut.colormask import band_bounds, distance_map
-from runwaycut.figure import FigureParams, select_figure
-from runwaycut.labels import load_item, open_dataset
-from runwaycut.metrics import mask_scores
-from runwaycut.palette import PaletteParams, sample_palette
-from runwaycut.tuning import COARSE_GRID, best_threshold, coarse_to_fine, coarse_to_fine_threshold
+from runwaycut.note.colormask import band_bounds, distance_map
+from runwaycut.note.figure import FigureParams, select_figure
+from runwaycut.scoring.labels import load_item, open_dataset
+from runwaycut.scoring.metrics import mask_scores
+from runwaycut.note.palette import PaletteParams, sample_palette
+from runwaycut.scoring.tuning import (COARSE_GRID, best_threshold, coarse_to_fine,
+                                      coarse_to_fine_threshold)
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO / ".." / "shared" / "data" / "ccp"

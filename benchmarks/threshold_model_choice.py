@@ -10,7 +10,7 @@ k-fold cross-validation (same folds for all) of:
 * classification over 5-level threshold bins: most likely bin, or the bin mix that
   maximises the expected F1 (class-probability-weighted mean training curves);
 * regression of the whole F1 curve (multi-output trees), then its argmax;
-* with the person features too (``photo+person``, :func:`runwaycut.features.person_features`):
+* with the person features too (``photo+person``, :func:`runwaycut.threshold.features.person_features`):
   the person rule alone (no training); trees on the raw best threshold and on the
   smoothed target, on photo+person and on person features only; and trees on the
   *offset* of the best threshold from the person rule's, 5 to 160 photos a leaf, the
@@ -38,8 +38,9 @@ import numpy as np
 from sklearn.ensemble import ExtraTreesClassifier, ExtraTreesRegressor, GradientBoostingRegressor
 from sklearn.model_selection import KFold
 
-from runwaycut.threshold_model import PERSON_PARAMS, ModelParams, curve_target
-from runwaycut.threshold_training import collect, person_thresholds
+from runwaycut.threshold.model import PERSON_PARAMS, ModelParams
+from runwaycut.threshold.training.fit import curve_target
+from runwaycut.threshold.training.collect import collect, person_thresholds
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO / ".." / "shared" / "data" / "ccp"

@@ -25,11 +25,11 @@ import numpy as np
 import scipy.io
 from threadpoolctl import threadpool_limits
 
-from runwaycut.fusion import FEATURE_NAMES, MLP, BandParams, band_features
+from runwaycut.person.fusion import FEATURE_NAMES, MLP, BandParams, band_features
 from runwaycut.io import read_image, write_bytes_atomic
 from runwaycut.methods.auto import AutoMethod
 from runwaycut.methods.person import PersonMethod
-from runwaycut.palette import PaletteParams, sample_palette
+from runwaycut.note.palette import PaletteParams, sample_palette
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO / ".." / "shared" / "data" / "ccp"

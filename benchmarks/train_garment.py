@@ -20,10 +20,10 @@ import argparse
 import time
 from pathlib import Path
 
-from runwaycut.batch import one_thread
-from runwaycut.garment_training import TrainParams, load_photo, train_model
+from runwaycut.batch.workers import one_thread
+from runwaycut.garment.training import TrainParams, load_photo, train_model
 from runwaycut.io import write_bytes_atomic
-from runwaycut.labels import open_dataset
+from runwaycut.scoring.labels import open_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / ".." / "shared" / "data" / "ccp"

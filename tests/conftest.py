@@ -34,6 +34,37 @@ def ccp_photos() -> list[Path]:
     return paths
 
 
+def ccp_figure(name: str) -> np.ndarray:
+    """The hand-labelled figure (every labelled pixel but background) of a CCP photo."""
+    import scipy.io
+
+    mat = CCP_DIR / "annotations" / "pixel-level" / f"{Path(name).stem}.mat"
+    return scipy.io.loadmat(mat)["groundtruth"] != 0
+
+
+def f1(pred: np.ndarray, truth: np.ndarray) -> float:
+    """F1 of a predicted mask against a true one, computed here independently of
+    :mod:`runwaycut.scoring.metrics`."""
+    tp = np.count_nonzero(pred & truth)
+    return 2 * tp / (np.count_nonzero(pred) + np.count_nonzero(truth))
+
+
+@pytest.fixture(scope="session")
+def auto():
+    """The ``auto`` figure backend, models loaded once for the whole session."""
+    from runwaycut.methods import METHODS, PaletteMethod
+
+    return METHODS["auto"](palette=PaletteMethod())
+
+
+@pytest.fixture(scope="session")
+def person():
+    """The ``person`` figure backend, models loaded once for the whole session."""
+    from runwaycut.methods import METHODS, PaletteMethod
+
+    return METHODS["person"](palette=PaletteMethod())
+
+
 def runway_scene(height: int = 160, width: int = 120, seed: int = 0):
     """A synthetic runway photo with a known figure.
 

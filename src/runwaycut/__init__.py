@@ -1,29 +1,29 @@
 """runwaycut: cut the figure, then the garment, out of runway photos.
 
-The pipeline, one module per step::
+The pipeline, one folder per stage (see ARCHITECTURE.md)::
 
-    io          read photos, write results (atomically)
-    palette     sample background colours from the edge strips
-    colormask   colour bands as a distance map; votes; thresholds
-    figure      keep the largest region, fill holes
-    background  the design note's method end to end: remove_background()
-    methods     figure-mask backends behind remove()
-    compose     cutout and overlay pictures
-    labels, metrics, tuning, evaluation, report
-                scoring against hand labels, best thresholds, reports
+    io, errors, compose   read photos, write results atomically; cutouts and overlays
+    models                the shipped model files and their checks
+    note/                 the design note's method: palette, colour masks, figure
+    person/               the neural person models, fusion, matting
+    methods/              figure-mask backends behind remove()
+    scoring/              hand labels, metrics, exact threshold sweeps
+    garment/              the four-class label map and the garment's colours
+    threshold/            each photo's threshold without labels
+    evaluation/           a method over a labelled set, and its HTML report
+    explain/              pictures of what happened to a photo
+    batch/                many photos: inputs, workers, resume, manifest, Dask
+    cli/                  the command line
 """
 
-from .background import BackgroundResult, remove_background
-from .colormask import MaskParams, distance_map, in_band
+from .errors import (ImageReadError, ImageSizeError, InvalidImageError, LabelError, ModelError,
+                     RunwaycutError)
 from .evaluation import evaluate
-from .errors import (ImageReadError, ImageSizeError, InvalidImageError, LabelError,
-                     ModelError, RunwaycutError)
-from .figure import FigureParams, select_figure
 from .io import read_image
 from .methods import FigureResult, remove
-from .metrics import mask_scores
-from .palette import Palette, PaletteParams, sample_palette
-from .tuning import best_threshold
+from .note import (BackgroundResult, FigureParams, MaskParams, Palette, PaletteParams,
+                   distance_map, in_band, remove_background, sample_palette, select_figure)
+from .scoring import best_threshold, mask_scores
 
 __version__ = "0.1.0"
 

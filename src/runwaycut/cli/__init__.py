@@ -3,25 +3,19 @@ arguments and calls the library."""
 
 from __future__ import annotations
 
-import typer
-
-app = typer.Typer(
-    name="runwaycut",
-    help="Cut the figure, then the garment, out of runway photos.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-
-# Importing a subcommand module registers its command on ``app``.
-from . import remove as _remove  # noqa: E402,F401
-from . import explain as _explain  # noqa: E402,F401
-from . import evaluate as _evaluate  # noqa: E402,F401
-from . import tune as _tune  # noqa: E402,F401
-from . import train as _train  # noqa: E402,F401
+from ._app import app
+# Importing a subcommand module registers its command on ``app``,
+# in the order ``--help`` lists them.
+from . import remove  # noqa: E402,F401,I001
+from . import explain  # noqa: E402,F401
+from . import evaluate  # noqa: E402,F401
+from . import tune  # noqa: E402,F401
+from . import train  # noqa: E402,F401
 
 
 def main() -> None:
     """Console-script entry point."""
     app()
+
+
+__all__ = ["app", "main"]

@@ -10,12 +10,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from ..evaluation import SUMMARY_SCORES, evaluate as evaluate_dataset, write_csv
-from ..labels import LAYOUTS, TARGETS, open_dataset
+from ..evaluation.evaluate import SUMMARY_SCORES, evaluate as evaluate_dataset, write_csv
+from ..scoring.labels import LAYOUTS, TARGETS, open_dataset
 from ..methods import METHODS
-from ..report import write_report
-from ..thresholds import THRESHOLD_RULES
-from . import app
+from ..evaluation.report import write_report
+from ..threshold.rules import THRESHOLD_RULES
+from ._app import app
 from ._options import Band, Block, FillHoles, KeepLargest, Points, Seed, Strip, Vote
 from ._common import EXIT_BAD_INPUT, console, fail, reports_errors
 from .remove import (GARMENT_MODEL_HELP, METHOD_HELP, apply_target, build_method, default_method,

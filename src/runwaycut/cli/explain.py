@@ -7,11 +7,11 @@ from typing import Optional
 
 import typer
 
-from ..explain import default_panels, explain_figure, render
+from ..explain.figure import default_panels, explain_figure, render
 from ..io import read_image, write_bytes_atomic
-from ..threshold_model import ModelRule
-from ..thresholds import THRESHOLD_RULES
-from . import app
+from ..threshold.rules import ModelRule
+from ..threshold.rules import THRESHOLD_RULES
+from ._app import app
 from ._options import Band, Block, FillHoles, KeepLargest, Points, Seed, Strip, Vote
 from ._common import console, fail, reports_errors
 from ..methods import METHODS
@@ -66,7 +66,7 @@ def explain(
                                        seed, keep_largest, fill_holes, model=model)
     panels = default_panels(cutout_style=cutout)
     if isinstance(method.threshold_rule, ModelRule):  # the prediction and its features
-        from ..explain_threshold import ThresholdPanel
+        from ..explain.threshold import ThresholdPanel
 
         panels.append(ThresholdPanel())
     if garment_method not in METHODS:
@@ -77,7 +77,7 @@ def explain(
     image = read_image(photo)
     extras = None
     if garment is not None:  # --target garment: label map and colour swatches
-        from ..explain_garment import explain_garment, garment_panels
+        from ..explain.garment import explain_garment, garment_panels
 
         panels.extend(garment_panels())
         extras = {"garment": explain_garment(image, garment)}

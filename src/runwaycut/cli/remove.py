@@ -13,14 +13,15 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColu
                            TimeElapsedColumn, TimeRemainingColumn)
 from rich.text import Text
 
-from ..batch import collect_photos, run_collection
+from ..batch.inputs import collect_photos
+from ..batch.run import run_collection
 from ..io import MAX_PIXELS
-from ..colormask import MaskParams, parse_vote
-from ..figure import FigureParams
+from ..note.colormask import MaskParams, parse_vote
+from ..note.figure import FigureParams
 from ..methods import METHODS, PaletteMethod, get_method
-from ..thresholds import THRESHOLD_RULES, parse_threshold
-from ..palette import PaletteParams
-from . import app
+from ..threshold.rules import THRESHOLD_RULES, parse_threshold
+from ..note.palette import PaletteParams
+from ._app import app
 from ._options import Band, Block, FillHoles, KeepLargest, Points, Seed, Strip, Vote
 from ._common import EXIT_BAD_INPUT, console, fail, reports_errors
 
@@ -74,7 +75,7 @@ def apply_target(backend, target: str, garment_model: Optional[Path] = None):
         if garment_model is not None:
             raise fail("--garment-model needs --target garment")
         return backend
-    from ..garment import GarmentMethod
+    from ..garment.outputs import GarmentMethod
 
     return GarmentMethod(backend, model_file=None if garment_model is None else str(garment_model))
 

@@ -11,11 +11,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.console import Console
 from rich.table import Table
 
-from ..face_ratio import person_models_available
-from ..labels import open_dataset
-from ..threshold_model import PERSON_PARAMS, ModelParams, save_model
-from ..threshold_training import collect, cross_validate, train_model
-from . import app
+from ..threshold.face_ratio import person_models_available
+from ..scoring.labels import open_dataset
+from ..threshold.model import PERSON_PARAMS, ModelParams, save_model
+from ..threshold.training.collect import collect, cross_validate, train_model
+from ._app import app
 from ._common import console, fail, reports_errors
 
 _ROW_NAMES = {"default": "fixed default (t = 20)", "otsu": "Otsu on the distance map",

@@ -10,9 +10,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from ..evaluation import TUNE_COLUMNS, tune as tune_dataset, tune_summary, write_csv
-from ..labels import LAYOUTS, TARGETS, open_dataset
-from . import app
+from ..evaluation.evaluate import TUNE_COLUMNS, tune as tune_dataset, tune_summary, write_csv
+from ..scoring.labels import LAYOUTS, TARGETS, open_dataset
+from ._app import app
 from ._options import Block, FillHoles, KeepLargest, Points, Strip
 from ._common import EXIT_BAD_INPUT, console, fail, reports_errors
 from .remove import palette_options_to_method
@@ -50,7 +50,7 @@ def tune(
     """Find each photo's best threshold (highest F1 of the figure mask) and write it.
 
     The raw colour mask is swept exactly at every threshold; figure selection is then
-    applied to every distinct mask (see runwaycut.tuning). The CSV has, per photo, band
+    applied to every distinct mask (see runwaycut.scoring.tuning). The CSV has, per photo, band
     and seed: threshold, f1, precision, recall, iou, the raw mask's own best, and the F1
     at the band's default threshold.
     """

@@ -2,18 +2,18 @@
 
 Steps, at a working resolution of at most ``max_side`` pixels on the long side:
 
-1. the person probability, box and pose (:class:`runwaycut.person.PersonSegmenter`);
-2. the background palette of the design note (:mod:`runwaycut.palette`) and each
-   pixel's colour distance to it (:func:`runwaycut.colormask.distance_map`);
+1. the person probability, box and pose (:class:`runwaycut.person.segmenter.PersonSegmenter`);
+2. the background palette of the design note (:mod:`runwaycut.note.palette`) and each
+   pixel's colour distance to it (:func:`runwaycut.note.colormask.distance_map`);
 3. in the band where the person boundary is uncertain, a small classifier trained on
    labelled photos weighs the person probabilities against the photo's local colours,
-   edges and palette distance (:func:`runwaycut.fusion.fused_probability`);
+   edges and palette distance (:func:`runwaycut.person.fusion.fused_probability`);
 4. the figure: ``fused > 0.5``, keeping the largest region and those not much smaller
    (specks and stray people at the edges go), with small enclosed holes filled;
 5. photos larger than the working size get the fused probability back at full size by
    guided upsampling, so the mask's edges land on the photo's edges;
 6. a soft alpha matte along the mask boundary and foreground colours estimated under
-   it (:mod:`runwaycut.matting`), for a cutout without background halo.
+   it (:mod:`runwaycut.person.matting`), for a cutout without background halo.
 
 The binary mask stays the reference result (``<stem>.mask.png``); ``alpha`` and
 ``foreground`` only feed the cutout.
@@ -23,10 +23,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..fusion import BandParams, fused_probability, load_fusion_model
-from ..matting import MattingParams, alpha_from_mask, estimate_foreground, guided_upsample
-from ..palette import PaletteParams, sample_palette
-from ..person import PersonParams
+from ..person.fusion import BandParams, fused_probability, load_fusion_model
+from ..person.matting import MattingParams, alpha_from_mask, estimate_foreground, guided_upsample
+from ..note.palette import PaletteParams, sample_palette
+from ..person.segmenter import PersonParams
 from .base import FigureResult
 from .person import MAX_SIDE, PersonMethod, _bounds, keep_regions, person_details
 
@@ -51,7 +51,7 @@ class AutoMethod:
         Working resolution (long side, pixels).
     num_threads : int
         CPU threads per neural model.
-    model : runwaycut.fusion.MLP, optional
+    model : runwaycut.person.fusion.MLP, optional
         The fusion classifier; the shipped ``models/fusion.json`` by default.
     palette : PaletteMethod, optional
         Its palette sampling parameters (points, strips, block, sampler, seed) are used

@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..background import ThresholdRule, palette_figure
-from ..colormask import MaskParams
-from ..figure import FigureParams
-from ..palette import PaletteParams
+from ..note.background import ThresholdRule, palette_figure
+from ..note.colormask import MaskParams
+from ..note.figure import FigureParams
+from ..note.palette import PaletteParams
 from .base import FigureResult
 
 

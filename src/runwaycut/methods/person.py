@@ -1,10 +1,10 @@
 """The neural person mask as a figure-mask backend (``--method person``).
 
-The person probability of :mod:`runwaycut.person` (MediaPipe's selfie segmenter and
+The person probability of :mod:`runwaycut.person.segmenter` (MediaPipe's selfie segmenter and
 BlazePose's segmentation, each averaged with its mirror image), thresholded, keeping
 the regions that are not specks next to the largest one. Photos larger than
 ``max_side`` are processed at that working size and the probability is brought back
-to full size by guided upsampling (:func:`runwaycut.matting.guided_upsample`).
+to full size by guided upsampling (:func:`runwaycut.person.matting.guided_upsample`).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ..person import PersonEstimate, PersonParams, PersonSegmenter
-from ..matting import guided_upsample
+from ..person.segmenter import PersonEstimate, PersonParams, PersonSegmenter
+from ..person.matting import guided_upsample
 from .base import FigureResult
 
 #: Default working resolution: photos with a longer side are processed at this size.

@@ -1,0 +1,203 @@
+"""One photo in, its output files written atomically, one :class:`PhotoRecord` out.
+"""
+
+from __future__ import annotations
+
+
+
+import contextlib
+import signal
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ..compose import cutout, overlay
+from ..errors import ImageReadError, LabelError, RunwaycutError
+from ..io import MAX_PIXELS, encode_png, read_image, write_bytes_atomic
+from ..methods import FigureMethod
+
+#: Name of the file, inside the output folder, recording the parameters of its results.
+
+
+# --------------------------------------------------------------------------- one photo
+
+
+@dataclass
+class PhotoRecord:
+    """One row of a batch: what happened to one photo.
+
+    Attributes
+    ----------
+    path : str
+        The photo, as given.
+    status : {'ok', 'failed', 'skipped'}
+        ``skipped``: its outputs were complete from an earlier run (the other fields
+        are then copied from that run's row, where the manifest has it).
+    error : str
+        Why it failed, naming the file ('' otherwise).
+    method : str
+        Backend name.
+    threshold : float or None
+        Colour threshold applied (palette-based backends).
+    figure_fraction : float or None
+        Share of the photo's pixels in the figure mask.
+    width, height : int or None
+        Size of the photo in pixels.
+    ms : float or None
+        Wall time spent on the photo in milliseconds (reading to writing).
+    output : str
+        Output stem relative to the output folder (``a/b/0001`` for
+        ``a/b/0001.mask.png``...).
+    warning : str
+        What the backend found doubtful, e.g. no person found ('' otherwise).
+    """
+
+    path: str
+    status: str  # "ok", "failed" or "skipped"
+    error: str = ""
+    method: str = ""
+    threshold: float | None = None
+    figure_fraction: float | None = None
+    width: int | None = None
+    height: int | None = None
+    ms: float | None = None
+    output: str = ""
+    warning: str = ""
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def output_paths(out_dir: Path, rel_stem: Path, overlay_too: bool) -> dict[str, Path]:
+    """The files written for one photo: mask, cutout and optionally overlay."""
+    base = Path(out_dir) / rel_stem
+    paths = {"mask": base.with_name(base.name + ".mask.png"),
+             "cutout": base.with_name(base.name + ".png")}
+    if overlay_too:
+        paths["overlay"] = base.with_name(base.name + ".overlay.png")
+    return paths
+
+
+def process_photo(path: Path, rel_stem: Path, out_dir: Path, method: FigureMethod,
+                  overlay_too: bool = False, *, max_pixels: int = MAX_PIXELS) -> PhotoRecord:
+    """Read one photo, make its figure mask, write its files; never raises for bad input.
+
+    Parameters
+    ----------
+    path : path
+        The photo.
+    rel_stem : path
+        Its output stem relative to ``out_dir`` (see :func:`output_paths`).
+    out_dir : path
+        Output folder (created as needed).
+    method : FigureMethod
+        The figure-mask backend.
+    overlay_too : bool
+        Also write the neon-green overlay.
+    max_pixels : int
+        Decompression-bomb guard of the reader: larger photos fail, undecoded.
+
+    Returns
+    -------
+    record : PhotoRecord
+        ``status`` is ``ok`` or ``failed`` (with ``error``). Each file is written
+        atomically and all are encoded before the first is written, so a failure
+        leaves the photo's earlier files, if any, untouched.
+    """
+    start = time.perf_counter()
+    record = PhotoRecord(path=str(path), status="failed", method=method.name,
+                         output=Path(rel_stem).as_posix())
+    try:
+        paths = output_paths(out_dir, rel_stem, overlay_too)
+        if any(p.resolve() == Path(path).resolve() for p in paths.values()):
+            raise ImageReadError(path, "an output would overwrite this photo; choose another --out")
+        image = read_image(path, max_pixels=max_pixels)
+        result = method.predict(image)
+        record.width, record.height = image.shape[1], image.shape[0]
+        record.threshold = result.threshold
+        record.warning = "; ".join(result.details.get("warnings", []))
+        record.figure_fraction = round(float(np.count_nonzero(result.mask)) / result.mask.size, 6)
+        # Encode everything first, then write: a failure leaves no partial set of files.
+        alpha = result.alpha if result.alpha is not None else result.mask
+        colours = result.foreground if result.foreground is not None else image
+        blobs = {"mask": encode_png(result.mask), "cutout": encode_png(fast_cutout(colours, alpha))}
+        if overlay_too:
+            blobs["overlay"] = encode_png(overlay(image, result.mask))
+        if "garment" in result.details:  # --target garment (runwaycut.garment.GarmentMethod)
+            from ..garment.outputs import garment_blobs
+
+            base = Path(out_dir) / rel_stem
+            for suffix, blob in garment_blobs(image, result).items():
+                paths[suffix] = base.with_name(base.name + suffix)
+                blobs[suffix] = blob
+        with signals_held():  # a Ctrl-C lands after the writes, never inside one
+            for key, blob in blobs.items():
+                write_bytes_atomic(paths[key], blob)
+        record.status = "ok"
+    except (ImageReadError, LabelError) as exc:  # these name their file already
+        record.error = str(exc)
+    except RunwaycutError as exc:  # e.g. strips narrower than a block: say which photo
+        record.error = f"{path}: {exc}"
+    except (OSError, ValueError, MemoryError) as exc:
+        record.error = f"{path}: {type(exc).__name__}: {exc}"
+    record.ms = round((time.perf_counter() - start) * 1000, 2)
+    return record
+
+
+def fast_cutout(image: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """:func:`runwaycut.compose.cutout`, pixel for pixel, about 20x faster for a binary mask.
+
+    Parameters
+    ----------
+    image : (H, W, 3) uint8 array
+    alpha : (H, W) bool, uint8 or float array
+        A bool mask takes the fast path (OpenCV masked copy instead of NumPy boolean
+        indexing); any other alpha goes to :func:`~runwaycut.compose.cutout`.
+
+    Returns
+    -------
+    rgba : (H, W, 4) uint8 array
+        Colour zeroed where alpha is 0, as the cutout's contract says.
+    """
+    if alpha.dtype != bool or image.dtype != np.uint8 or alpha.shape != image.shape[:2]:
+        return cutout(image, alpha)
+    a = alpha.view(np.uint8) * np.uint8(255)
+    rgba = cv2.cvtColor(image, cv2.COLOR_RGB2RGBA)
+    rgba[..., 3] = a
+    return cv2.bitwise_and(rgba, rgba, mask=a)
+
+
+@contextlib.contextmanager
+def signals_held():
+    """Hold SIGINT and SIGTERM while a photo's files are written, then act on them.
+
+    :func:`runwaycut.io.write_bytes_atomic` removes its temporary file when interrupted,
+    except in the instant between creating it and writing to it; holding the signals
+    for the millisecond of writing closes that gap, so a stopped run leaves neither a
+    half file nor a stray temporary one. A no-op outside the main thread (where Python
+    delivers no signals).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        handler = signal.getsignal(sig)
+        if callable(handler) or handler == signal.SIG_DFL:
+            previous[sig] = signal.signal(sig, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if caught:
+            handler = previous[caught[0]]
+            if callable(handler):
+                handler(caught[0], None)
+            else:
+                signal.raise_signal(caught[0])

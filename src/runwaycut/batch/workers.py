@@ -1,0 +1,334 @@
+"""Running many photos: in this process or in worker processes, one thread each.
+"""
+
+from __future__ import annotations
+
+
+
+import contextlib
+import os
+import signal
+import sys
+import threading
+import time
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+import cv2
+
+from ..io import MAX_PIXELS
+from ..methods import FigureMethod
+from .photo import PhotoRecord, process_photo
+
+#: Name of the file, inside the output folder, recording the parameters of its results.
+
+
+# --------------------------------------------------------------------------- running many
+
+
+@dataclass(frozen=True)
+class BatchSettings:
+    """What every worker needs besides the photos: sent to each worker once."""
+
+    out_dir: Path
+    method: FigureMethod
+    overlay: bool = False
+    max_pixels: int = MAX_PIXELS
+
+
+#: One unit of work: (position in the batch, absolute photo path, output stem, posix).
+Item = tuple[int, str, str]
+
+
+def process_item(item: Item, settings: BatchSettings) -> tuple[int, PhotoRecord]:
+    """:func:`process_photo` for one work item; a bug in a backend fails the photo, not the batch."""
+    index, path, rel = item
+    try:
+        record = process_photo(Path(path), Path(rel), settings.out_dir, settings.method,
+                               settings.overlay, max_pixels=settings.max_pixels)
+    except Exception as exc:  # noqa: BLE001 - one photo must not stop a million
+        record = PhotoRecord(path=path, status="failed", method=settings.method.name,
+                             error=f"{path}: internal error: {type(exc).__name__}: {exc}",
+                             output=rel)
+    return index, record
+
+
+def default_workers() -> int:
+    """Cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        return os.cpu_count() or 1
+
+
+def run_batch(photos: list[tuple[Path, Path]], out_dir: Path, method: FigureMethod,
+              overlay_too: bool = False,
+              on_done: Callable[[PhotoRecord], None] | None = None, *,
+              workers: int = 1, max_pixels: int = MAX_PIXELS) -> Iterator[PhotoRecord]:
+    """Process photos, yielding their records in input order.
+
+    Parameters
+    ----------
+    photos : list of (path, relative_stem)
+        As from :func:`collect_photos`.
+    out_dir : path
+    method : FigureMethod
+    overlay_too : bool
+    on_done : callable, optional
+        Called with each record as soon as it is done (in completion order).
+    workers : int
+        1 processes the photos in this process; more starts that many worker
+        processes (see :func:`iter_local`).
+    max_pixels : int
+        Decompression-bomb guard of the reader.
+    """
+    settings = BatchSettings(Path(out_dir).absolute(), method, overlay_too, max_pixels)
+    items = [(i, os.path.abspath(p), Path(rel).as_posix()) for i, (p, rel) in enumerate(photos)]
+    with contextlib.closing(iter_local(items, settings, workers)) as results:
+        for index, record in in_order(results, on_done):
+            record.path = str(photos[index][0])
+            yield record
+
+
+def in_order(results: Iterable[tuple[int, PhotoRecord]],
+             on_done: Callable[[PhotoRecord], None] | None = None
+             ) -> Iterator[tuple[int, PhotoRecord]]:
+    """Reorder ``(index, record)`` pairs arriving in any order (indices 0, 1, ...) into
+    index order; ``on_done`` sees each record as it arrives."""
+    held: dict[int, PhotoRecord] = {}
+    nxt = 0
+    for index, record in results:
+        if on_done is not None:
+            on_done(record)
+        held[index] = record
+        while nxt in held:
+            yield nxt, held.pop(nxt)
+            nxt += 1
+
+
+def iter_local(items: list[Item], settings: BatchSettings,
+               workers: int = 1) -> Iterator[tuple[int, PhotoRecord]]:
+    """Process work items here (``workers`` <= 1) or in worker processes, in completion order.
+
+    Notes
+    -----
+    Worker processes are spawned and receive ``settings``, the backend included,
+    once: a backend that loads a model lazily loads it once per worker, not once per
+    photo. Photos go to the workers in small chunks (:func:`local_chunk_size`), at
+    most ``2 * workers`` chunks in flight, so memory does not grow with the batch. Workers ignore Ctrl-C (the
+    parent stops them) and quit, removing any temporary file, when sent SIGTERM or
+    when the parent dies. A worker that dies (killed for memory, crashed) breaks the
+    pool: the photos it held are retried one at a time in a fresh pool, and the one
+    that kills a worker again is recorded as failed.
+
+    ``workers`` counts cores: with 1, this process works on one thread (OpenCV's and
+    the BLAS pools limited to 1 meanwhile), as each worker process does.
+    """
+    if workers <= 1:
+        with one_thread():
+            for item in items:
+                yield process_item(item, settings)
+    elif len(items) <= 1:  # not worth a pool: here, thread pools as they are
+        for item in items:
+            yield process_item(item, settings)
+    else:
+        yield from _iter_pool(items, settings, workers)
+
+
+_CRASH_LIMIT = 10  # photos in a row that kill their worker before the batch gives up
+
+
+def local_chunk_size(n_items: int, workers: int) -> int:
+    """Photos per task sent to a worker process: about eight tasks per worker, 1 to 8.
+
+    A few photos per task spare the parent one round trip each, while tasks stay short
+    enough to balance the workers and to keep the progress bar moving."""
+    return max(1, min(8, n_items // (8 * max(1, workers))))
+
+
+def _iter_pool(items, settings, workers) -> Iterator[tuple[int, PhotoRecord]]:
+    size = local_chunk_size(len(items), workers)
+    queue = deque(items[i:i + size] for i in range(0, len(items), size))
+    suspects: deque = deque()  # photos of a chunk whose worker died, to rerun one by one
+    crashes_in_row = 0
+    while queue or suspects:
+        solo = bool(suspects)
+        n = 1 if solo else min(workers, len(queue))
+        window = 1 if solo else 2 * n  # a suspect runs alone, so a crash names it
+        pool = ProcessPoolExecutor(n, mp_context=_mp_context(), initializer=_init_worker,
+                                   initargs=(settings, os.getpid()))
+        inflight: dict = {}
+        clean = False
+        try:
+            while (suspects if solo else queue) or inflight:
+                while len(inflight) < window and (suspects if solo else queue):
+                    chunk = [suspects.popleft()] if solo else queue.popleft()
+                    inflight[pool.submit(_work, chunk)] = chunk
+                done, _ = wait(inflight, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    chunk = inflight.pop(fut)
+                    results = fut.result()  # BrokenProcessPool if a worker died
+                    crashes_in_row = 0
+                    yield from results
+            clean = True
+        except BrokenProcessPool:
+            lost = list(chunk)
+            for fut, other in inflight.items():
+                if fut.done() and not fut.cancelled() and fut.exception() is None:
+                    yield from fut.result()
+                else:
+                    lost.extend(other)
+            inflight.clear()
+            if not solo:
+                suspects.extend(sorted(lost))
+            else:
+                crashes_in_row += 1
+                suspects.extendleft(reversed(lost[1:]))
+                index, path, rel = lost[0]
+                yield index, PhotoRecord(
+                    path=path, status="failed", method=settings.method.name, output=rel,
+                    error=f"{path}: the worker process died on this photo (out of memory? "
+                          "try a lower --max-pixels or fewer --workers)")
+                if crashes_in_row >= _CRASH_LIMIT:
+                    raise RuntimeError(f"worker processes died on {crashes_in_row} photos in "
+                                       f"a row (last: {path}); stopping") from None
+        finally:
+            _close_pool(pool, kill=not clean)
+
+
+def _mp_context():
+    """Fork where it is safe (Linux, and no other thread in this process that a child
+    could inherit mid-lock): workers start in milliseconds. Otherwise spawn (a progress
+    bar's or Dask's threads are running, or not Linux): a fresh interpreter per worker.
+    Either way a worker's parent is this process, so it notices this process's death.
+    (Not forkserver: its workers outlive a killed parent.)"""
+    import multiprocessing as mp
+
+    if sys.platform.startswith("linux") and _single_threaded():
+        return mp.get_context("fork")
+    return mp.get_context("spawn")
+
+
+def _single_threaded() -> bool:
+    """Whether this process runs one thread, native ones included.
+
+    ``threading.active_count()`` sees only Python threads; OpenCV's, OpenBLAS's and
+    LiteRT's pools are native threads, and a child forked while they exist can wait
+    forever on a lock or a pool that it did not inherit (seen in the test suite)."""
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:
+        return False
+
+
+def _close_pool(pool: ProcessPoolExecutor, kill: bool) -> None:
+    if not kill:
+        pool.shutdown(wait=True)
+        return
+    # Stop now: no new photo starts, running ones are terminated (SIGTERM makes a worker
+    # remove its temporary file and quit); written outputs are whole by construction.
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in processes:
+        with contextlib.suppress(Exception):
+            proc.terminate()
+    for proc in processes:
+        with contextlib.suppress(Exception):
+            proc.join(5)
+            if proc.is_alive():  # stuck outside a photo: nothing of ours to clean up
+                proc.kill()
+                proc.join(1)
+
+
+_WORKER: dict = {}
+
+
+def _init_worker(settings: BatchSettings, parent: int) -> None:
+    """Runs once in each worker process; ``parent`` is the pid of the process it serves."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a forked child inherits the parent's
+    single_threaded()
+    _WORKER["settings"] = settings
+    _WORKER["busy"] = False
+    _die_with_parent()
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True,
+                     name="runwaycut-parent-watch").start()
+    # Last: a SIGTERM before this point kills the worker the default way, silently.
+    signal.signal(signal.SIGTERM, _on_sigterm)
+
+
+def _watch_parent(parent: int, every: float = 0.25) -> None:
+    """Quit (through SIGTERM, so temporary files go) once the parent process is gone."""
+    while os.getppid() == parent:
+        time.sleep(every)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _on_sigterm(signum, frame):
+    """In a photo: unwind (``write_bytes_atomic`` removes its temporary file), then quit
+    in :func:`_work`. Between photos: quit at once. Later SIGTERMs (the pool's own
+    clean-up sends one too) are ignored, so they cannot cut the unwinding short."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if _WORKER.get("busy"):
+        raise SystemExit(128 + signum)
+    os._exit(128 + signum)
+
+
+def _work(chunk: list[Item]) -> list[tuple[int, PhotoRecord]]:
+    results = []
+    for item in chunk:
+        try:
+            _WORKER["busy"] = True
+            results.append(process_item(item, _WORKER["settings"]))
+        except SystemExit:
+            os._exit(143)
+        finally:
+            _WORKER["busy"] = False
+    return results
+
+
+def single_threaded() -> None:
+    """One thread per worker: the workers are the parallelism, so OpenCV's and the
+    BLAS/OpenMP thread pools would only oversubscribe the cores."""
+    cv2.setNumThreads(1)
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - comes with scikit-learn
+        return
+    threadpool_limits(1)
+
+
+@contextlib.contextmanager
+def one_thread():
+    """:func:`single_threaded` for a while in this process, then the thread pools as before."""
+    before = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover
+        limits = contextlib.nullcontext()
+    else:
+        limits = threadpool_limits(1)
+    try:
+        with limits:
+            yield
+    finally:
+        cv2.setNumThreads(before)
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to send SIGTERM to this worker as soon as its parent dies (elsewhere
+    :func:`_watch_parent` notices within a quarter of a second)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover
+        pass

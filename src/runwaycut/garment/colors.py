@@ -1,0 +1,334 @@
+"""The garment's colours: dominant colours of the garment pixels, with shares and names.
+
+The question a fashion analyst asks of a runway photo: *what colours is this look?*
+:func:`garment_colors` answers it from the photo and a garment mask (see
+:mod:`runwaycut.garment`):
+
+1. up to ``sample`` garment pixels are drawn (seeded) and converted to CIE Lab (D65);
+2. k-means (``max_colors`` clusters, k-means++ start, seeded) groups them;
+3. clusters closer than ``merge_delta_e`` (CIEDE2000) are merged, closest pair first
+   (shading splits one fabric into light and dark halves), and clusters holding less
+   than ``min_share`` of the pixels are dropped, their pixels going to the nearest
+   cluster kept;
+4. each cluster gets the name of the nearest entry of :data:`COLOR_NAMES` (CIEDE2000)
+   and clusters of the same name are merged.
+
+Colour names
+------------
+:data:`COLOR_NAMES` is a small table of 47 colour names common in fashion writing,
+each with one representative sRGB value and its *family*, one of the eleven basic
+colour terms of Berlin and Kay (black, white, grey, red, orange, yellow, green, blue,
+purple, pink, brown). Where a CSS Color Module Level 4 named colour exists for the name
+its value is used (``navy`` excepted: CSS navy, ``#000080``, is a saturated blue no
+fabric shows; the table's navy is a dyed-cloth navy); the others (``charcoal``,
+``camel``, ``denim``, ``burgundy``, ``mustard``...) take common reference values. A
+colour is named by its nearest entry, so the table's density decides how fine names
+are; it is meant to be read, not to be a colorimetric standard.
+
+References
+----------
+B. Berlin, P. Kay, *Basic Color Terms*, 1969. CSS Color Module Level 4, named colours.
+G. Sharma, W. Wu, E. Dalal, "The CIEDE2000 color-difference formula", 2005.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from skimage.color import deltaE_ciede2000
+from sklearn.cluster import KMeans
+from threadpoolctl import threadpool_limits
+
+from ..errors import InvalidImageError
+
+#: (name, family, sRGB hex) of every colour name; see the module notes.
+COLOR_NAMES: tuple[tuple[str, str, str], ...] = (
+    ("black", "black", "#000000"),
+    ("charcoal", "grey", "#36454f"),
+    ("dark grey", "grey", "#555555"),
+    ("grey", "grey", "#808080"),
+    ("silver", "grey", "#c0c0c0"),
+    ("light grey", "grey", "#d3d3d3"),
+    ("white", "white", "#ffffff"),
+    ("ivory", "white", "#fffff0"),
+    ("cream", "white", "#fffdd0"),
+    ("beige", "brown", "#f5f5dc"),
+    ("tan", "brown", "#d2b48c"),
+    ("camel", "brown", "#c19a6b"),
+    ("khaki", "brown", "#c3b091"),
+    ("taupe", "brown", "#483c32"),
+    ("brown", "brown", "#8b4513"),
+    ("chocolate", "brown", "#5c3317"),
+    ("rust", "orange", "#b7410e"),
+    ("red", "red", "#cc1f1f"),
+    ("crimson", "red", "#dc143c"),
+    ("burgundy", "red", "#800020"),
+    ("maroon", "red", "#800000"),
+    ("coral", "orange", "#ff7f50"),
+    ("orange", "orange", "#ffa500"),
+    ("burnt orange", "orange", "#cc5500"),
+    ("peach", "orange", "#ffdab9"),
+    ("mustard", "yellow", "#e1ad01"),
+    ("yellow", "yellow", "#f5e050"),
+    ("olive", "green", "#808000"),
+    ("sage", "green", "#9caf88"),
+    ("mint", "green", "#98ff98"),
+    ("green", "green", "#228b22"),
+    ("dark green", "green", "#006400"),
+    ("teal", "blue", "#008080"),
+    ("turquoise", "blue", "#40e0d0"),
+    ("navy", "blue", "#1b2a4a"),
+    ("denim", "blue", "#4f6d8f"),
+    ("blue", "blue", "#1f5fbf"),
+    ("royal blue", "blue", "#4169e1"),
+    ("sky blue", "blue", "#87ceeb"),
+    ("light blue", "blue", "#add8e6"),
+    ("purple", "purple", "#800080"),
+    ("plum", "purple", "#8e4585"),
+    ("lavender", "purple", "#b57edc"),
+    ("pink", "pink", "#ffc0cb"),
+    ("hot pink", "pink", "#ff69b4"),
+    ("dusty rose", "pink", "#c08081"),
+    ("fuchsia", "pink", "#ff00ff"),
+)
+
+
+@dataclass(frozen=True)
+class ColorParams:
+    """How the dominant colours are found.
+
+    Attributes
+    ----------
+    max_colors : int
+        k of the k-means clustering: the most colours reported.
+    min_share : float
+        Smallest share of the garment a colour may hold; smaller clusters are dropped
+        and their pixels go to the nearest cluster kept.
+    merge_delta_e : float
+        Clusters closer than this CIEDE2000 difference are merged.
+    sample : int
+        Most garment pixels clustered (drawn at random, seeded).
+    seed : int
+        Seed of the pixel draw and of k-means.
+    """
+
+    max_colors: int = 6
+    min_share: float = 0.05
+    merge_delta_e: float = 10.0
+    sample: int = 20000
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.max_colors < 1:
+            raise ValueError(f"max_colors must be at least 1, got {self.max_colors}")
+        if not 0 <= self.min_share < 1:
+            raise ValueError(f"min_share must lie in [0, 1), got {self.min_share}")
+        if self.merge_delta_e < 0:
+            raise ValueError(f"merge_delta_e must be >= 0, got {self.merge_delta_e}")
+        if self.sample < 1:
+            raise ValueError(f"sample must be at least 1, got {self.sample}")
+
+
+@dataclass(frozen=True)
+class GarmentColor:
+    """One dominant colour of a garment.
+
+    Attributes
+    ----------
+    rgb : (int, int, int)
+        Mean colour of its pixels, 8-bit sRGB.
+    lab : (float, float, float)
+        The same in CIE Lab (D65).
+    share : float
+        Fraction of the garment's pixels (the shares of a photo's colours add up to 1).
+    name, family : str
+        Nearest entry of :data:`COLOR_NAMES` and its basic colour term.
+    """
+
+    rgb: tuple[int, int, int]
+    lab: tuple[float, float, float]
+    share: float
+    name: str
+    family: str
+
+    @property
+    def hex(self) -> str:
+        """``#rrggbb``."""
+        return "#{:02x}{:02x}{:02x}".format(*self.rgb)
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        d["hex"] = self.hex
+        d["rgb"] = list(self.rgb)
+        d["lab"] = [round(float(v), 2) for v in self.lab]
+        d["share"] = round(float(self.share), 4)
+        return d
+
+
+def _hex_to_rgb(value: str) -> tuple[int, int, int]:
+    value = value.lstrip("#")
+    return tuple(int(value[i:i + 2], 16) for i in (0, 2, 4))
+
+
+def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
+    """CIE Lab (D65, float32) of ``(..., 3) uint8`` sRGB colours."""
+    import cv2
+
+    rgb = np.asarray(rgb, np.uint8)
+    flat = rgb.reshape(-1, 1, 3).astype(np.float32) * np.float32(1 / 255)
+    return cv2.cvtColor(flat, cv2.COLOR_RGB2Lab).reshape(rgb.shape).astype(np.float32)
+
+
+def lab_to_rgb(lab: np.ndarray) -> np.ndarray:
+    """8-bit sRGB of CIE Lab colours (clipped to the sRGB gamut)."""
+    import cv2
+
+    lab = np.asarray(lab, np.float32)
+    flat = cv2.cvtColor(lab.reshape(-1, 1, 3), cv2.COLOR_Lab2RGB)
+    return np.clip(np.round(flat * 255), 0, 255).astype(np.uint8).reshape(lab.shape)
+
+
+_TABLE_LAB = rgb_to_lab(np.array([_hex_to_rgb(h) for _, _, h in COLOR_NAMES], np.uint8))
+
+
+def name_color(lab: np.ndarray) -> tuple[str, str]:
+    """Name and family of the :data:`COLOR_NAMES` entry nearest a Lab colour.
+
+    Parameters
+    ----------
+    lab : (3,) float array
+        CIE Lab (D65).
+
+    Returns
+    -------
+    name, family : str
+
+    Examples
+    --------
+    >>> name_color(rgb_to_lab(np.array([10, 12, 15], np.uint8)))
+    ('black', 'black')
+    """
+    d = deltaE_ciede2000(np.broadcast_to(np.asarray(lab, np.float64), _TABLE_LAB.shape),
+                         _TABLE_LAB.astype(np.float64))
+    name, family, _ = COLOR_NAMES[int(np.argmin(d))]
+    return name, family
+
+
+def garment_colors(image: np.ndarray, mask: np.ndarray,
+                   params: ColorParams = ColorParams()) -> list[GarmentColor]:
+    """The dominant colours of the masked pixels of a photo, largest share first.
+
+    Parameters
+    ----------
+    image : (H, W, 3) uint8 array
+        RGB photo.
+    mask : (H, W) bool array
+        The garment pixels.
+    params : ColorParams
+
+    Returns
+    -------
+    colors : list of GarmentColor
+        At most ``params.max_colors``, shares adding up to 1; empty when the mask is
+        empty.
+
+    Raises
+    ------
+    InvalidImageError
+        For an image that is not ``(H, W, 3) uint8`` or a mask of another size.
+
+    Examples
+    --------
+    >>> img = np.zeros((20, 20, 3), np.uint8); img[:, :14] = (200, 30, 40)
+    >>> img[:, 14:] = (250, 250, 250)
+    >>> [(c.name, round(c.share, 2)) for c in garment_colors(img, np.ones((20, 20), bool))]
+    [('red', 0.7), ('white', 0.3)]
+    """
+    image = np.asarray(image)
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        raise InvalidImageError(f"expected an (H, W, 3) uint8 image, got shape {image.shape} "
+                                f"and dtype {image.dtype}")
+    mask = np.asarray(mask, bool)
+    if mask.shape != image.shape[:2]:
+        raise InvalidImageError(f"mask of shape {mask.shape} does not match the image "
+                                f"{image.shape[:2]}")
+    pixels = image[mask]
+    if len(pixels) == 0:
+        return []
+    rng = np.random.default_rng(params.seed)
+    if len(pixels) > params.sample:
+        pixels = pixels[rng.choice(len(pixels), params.sample, replace=False)]
+    lab = rgb_to_lab(pixels).astype(np.float64)
+    k = min(params.max_colors, len(np.unique(pixels, axis=0)))
+    # One thread: OpenMP's spinning workers cost far more than they save on 20k points,
+    # and batches already run one photo per core.
+    with threadpool_limits(limits=1):
+        km = KMeans(n_clusters=k, n_init=1, random_state=params.seed).fit(lab)
+    centres = km.cluster_centers_
+    counts = np.bincount(km.labels_, minlength=k).astype(np.float64)
+    centres, counts = _merge_close(centres, counts, params.merge_delta_e)
+    keep = counts >= params.min_share * counts.sum()
+    if not keep.any():
+        keep = counts == counts.max()
+    centres = centres[keep]
+    # Reassign every pixel to the nearest kept centre, then recompute the means.
+    nearest = np.argmin(((lab[:, None, :] - centres[None]) ** 2).sum(axis=2), axis=1)
+    counts = np.bincount(nearest, minlength=len(centres)).astype(np.float64)
+    sums = np.zeros_like(centres)
+    np.add.at(sums, nearest, lab)
+    present = counts > 0
+    centres = sums[present] / counts[present, None]
+    counts = counts[present]
+    named: dict[str, list] = {}
+    for centre, count in zip(centres, counts):
+        name, family = name_color(centre)
+        entry = named.setdefault(name, [family, np.zeros(3), 0.0])
+        entry[1] = entry[1] + centre * count
+        entry[2] += count
+    total = counts.sum()
+    out = []
+    for name, (family, weighted, count) in named.items():
+        mean = weighted / count
+        rgb = tuple(int(v) for v in lab_to_rgb(mean[None].astype(np.float32))[0])
+        out.append(GarmentColor(rgb=rgb, lab=tuple(float(v) for v in mean),
+                                share=float(count / total), name=name, family=family))
+    out.sort(key=lambda c: (-c.share, c.name))
+    return out
+
+
+def _merge_close(centres: np.ndarray, counts: np.ndarray, delta: float):
+    """Merge the closest pair of centres (CIEDE2000) while it is closer than ``delta``."""
+    centres, counts = centres.copy(), counts.copy()
+    while len(centres) > 1:
+        i, j = np.triu_indices(len(centres), 1)
+        d = deltaE_ciede2000(centres[i], centres[j])
+        best = int(np.argmin(d))
+        if d[best] >= delta:
+            break
+        a, b = i[best], j[best]
+        total = counts[a] + counts[b]
+        centres[a] = (centres[a] * counts[a] + centres[b] * counts[b]) / total
+        counts[a] = total
+        centres = np.delete(centres, b, axis=0)
+        counts = np.delete(counts, b)
+    return centres, counts
+
+
+def colors_json(colors: list[GarmentColor], *, garment_pixels: int | None = None,
+                params: ColorParams = ColorParams(), extra: dict | None = None) -> bytes:
+    """The colours as UTF-8 JSON (``<stem>.colors.json``).
+
+    The object holds ``colors`` (each :meth:`GarmentColor.as_dict`: name, family, hex,
+    rgb, lab, share), ``garment_pixels``, the ``params`` used and any ``extra`` keys.
+    """
+    doc = {"colors": [c.as_dict() for c in colors], "garment_pixels": garment_pixels,
+           "params": asdict(params)}
+    if extra:
+        doc.update(extra)
+    return (json.dumps(doc, indent=2) + "\n").encode("utf-8")
+
+
+__all__ = ["COLOR_NAMES", "ColorParams", "GarmentColor", "colors_json", "garment_colors",
+           "lab_to_rgb", "name_color", "rgb_to_lab"]

@@ -1,0 +1,203 @@
+"""Per-pixel features of the figure at working size: colour, texture, skin distance
+and pose-relative geometry.
+"""
+
+from __future__ import annotations
+
+
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .colors import rgb_to_lab
+from .body import _legs_polygons, _mahalanobis, _segment_distance, _torso_polygon, body_frame, region_colour, sample_hair, sample_skin
+from .types import BODY_SEGMENTS, BodyFrame, ColourModel, GarmentParams, _L_ANKLE, _L_HIP, _L_SHOULDER, _NOSE, _R_ANKLE, _R_HIP, _R_SHOULDER
+
+
+
+# --- features ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class GarmentPriors:
+    """What stands in when a photo lacks a pose or a face: the training set's means.
+
+    Attributes
+    ----------
+    mean_pose : (33, 2) float32 array
+        Median body landmarks, ``x`` relative to the figure box's centre and ``y`` to
+        its top, in units of the figure box's height.
+    skin, hair, torso, legs : ColourModel
+        Mean colour models (``source`` ``default``).
+    """
+
+    mean_pose: np.ndarray
+    skin: ColourModel
+    hair: ColourModel
+    torso: ColourModel
+    legs: ColourModel
+
+
+@dataclass(frozen=True)
+class FeatureSet:
+    """The per-pixel features of one photo's figure, at working size.
+
+    Attributes
+    ----------
+    features : (N, F) float32 array
+        One row per figure pixel, columns :data:`FEATURE_NAMES`.
+    index : (N,) int64 array
+        Flat index of each row's pixel in the ``(h, w)`` working image.
+    shape : (h, w)
+    frame : BodyFrame
+    skin, hair : ColourModel
+    """
+
+    features: np.ndarray
+    index: np.ndarray
+    shape: tuple[int, int]
+    frame: BodyFrame
+    skin: ColourModel
+    hair: ColourModel
+
+
+def work_scale(shape: tuple[int, ...], work_side: int) -> float:
+    """Factor from photo pixels to working pixels (never above 1)."""
+    return min(1.0, work_side / max(shape[:2]))
+
+
+def to_work(image: np.ndarray, figure: np.ndarray,
+            scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """The photo and its figure mask at working size.
+
+    Parameters
+    ----------
+    image : (H, W, 3) uint8 array
+    figure : (H, W) bool array
+    scale : float
+        From :func:`work_scale`.
+
+    Returns
+    -------
+    image : (h, w, 3) uint8 array
+        Area-averaged.
+    figure : (h, w) bool array
+        The working pixels at least half covered by the mask.
+    """
+    h, w = image.shape[:2]
+    figure = np.asarray(figure, bool)
+    if scale >= 1.0:
+        return image, figure
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    fig = cv2.resize(figure.astype(np.uint8) * 255, size, interpolation=cv2.INTER_AREA) >= 128
+    return small, fig
+
+
+def pixel_features(image: np.ndarray, figure: np.ndarray, landmarks: np.ndarray | None,
+                   priors: GarmentPriors,
+                   params: GarmentParams = GarmentParams()) -> FeatureSet:
+    """Per-pixel features (:data:`FEATURE_NAMES`) of the figure pixels of a working-size
+    photo: the classifier's input.
+
+    Parameters
+    ----------
+    image : (h, w, 3) uint8 array
+        RGB photo at working size (see :func:`to_work`).
+    figure : (h, w) bool array
+        Figure mask at working size.
+    landmarks : (>=33, 5) float array or None
+        Pose landmarks in working pixels; ``None`` without a pose.
+    priors : GarmentPriors
+        Mean pose and default colour models (from the trained model).
+    params : GarmentParams
+
+    Returns
+    -------
+    features : FeatureSet
+    """
+    h, w = figure.shape
+    lab = rgb_to_lab(image)
+    frame = body_frame(figure, landmarks, priors.mean_pose)
+    skin = sample_skin(lab, figure, frame.face, priors.skin, params.min_face_pixels)
+    hair = sample_hair(lab, figure, frame.face, skin, priors.hair)
+    p = frame.points
+    s = frame.scale
+    torso = region_colour(lab, figure, [_torso_polygon(p)], "torso", priors.torso)
+    legs = region_colour(lab, figure, _legs_polygons(p, s), "legs", priors.legs)
+
+    index = np.flatnonzero(figure.ravel())
+    ys, xs = np.divmod(index, w)
+    px, py = xs.astype(np.float32), ys.astype(np.float32)
+    pix = lab.reshape(-1, 3)[index]
+    smooth = cv2.GaussianBlur(lab, (0, 0), max(s * 0.03, 0.8)).reshape(-1, 3)[index]
+    wide = _blur(lab, max(s * 0.12, 2.0)).reshape(-1, 3)[index]
+    grey = np.ascontiguousarray(lab[..., 0])
+    mean = cv2.blur(grey, (5, 5))
+    texture = np.sqrt(np.maximum(cv2.blur(grey * grey, (5, 5)) - mean * mean, 0)).ravel()[index]
+    gx = cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3)
+    # (not cv2.magnitude: its SIMD and scalar paths differ in the last bit, by the
+    # buffer's alignment, which would make training irreproducible)
+    edge = cv2.GaussianBlur(np.sqrt(gx * gx + gy * gy), (0, 0), 1.5).ravel()[index]
+
+    cols = [pix[:, 0], pix[:, 1], pix[:, 2], smooth[:, 0], smooth[:, 1], smooth[:, 2],
+            wide[:, 0], wide[:, 1], wide[:, 2], np.hypot(pix[:, 1], pix[:, 2]),
+            texture, edge / 10,
+            np.minimum(_mahalanobis(pix, skin), 30), pix[:, 0] - skin.mean[0],
+            pix[:, 1] - skin.mean[1], pix[:, 2] - skin.mean[2],
+            np.minimum(_mahalanobis(smooth, skin), 30),
+            _lab_distance(smooth, hair.mean), _lab_distance(smooth, torso.mean),
+            _lab_distance(smooth, legs.mean)]
+
+    nose = p[_NOSE]
+    ankles = p[[_L_ANKLE, _R_ANKLE]].mean(axis=0)
+    hips = p[[_L_HIP, _R_HIP]].mean(axis=0)
+    shoulders = p[[_L_SHOULDER, _R_SHOULDER]].mean(axis=0)
+    span = max(float(ankles[1] - nose[1]), 2 * s)
+    cols.append((py - nose[1]) / span)
+    cols.append(np.abs(px - hips[0]) / s)
+    if frame.face is not None:
+        fx0, fy0, fx1, fy1 = frame.face
+        head = ((fx0 + fx1) / 2, (fy0 + fy1) / 2)
+    else:
+        head = (float(nose[0]), float(nose[1]))
+    cols.append(np.minimum(np.hypot(px - head[0], py - head[1]) / s, 5))
+    for pairs in BODY_SEGMENTS.values():
+        d = np.minimum(*(_segment_distance(px, py, p[a], p[b]) for a, b in pairs))
+        cols.append(np.minimum(d / s, 3))
+    cols.append(np.minimum(_segment_distance(px, py, shoulders, hips) / s, 3))
+    inside = cv2.distanceTransform(figure.astype(np.uint8), cv2.DIST_L2, 3)
+    cols.append(np.minimum(inside.ravel()[index] / s, 1))
+    cols.append(np.full(len(index), float(frame.from_pose), np.float32))
+    cols.append(np.full(len(index), float(skin.source == "face"), np.float32))
+
+    features = np.stack([np.asarray(c, np.float32) for c in cols], axis=1)
+    return FeatureSet(features=features, index=index, shape=(h, w), frame=frame, skin=skin,
+                      hair=hair)
+
+
+def _scatter(fs: FeatureSet, values: np.ndarray) -> np.ndarray:
+    h, w = fs.shape
+    out = np.zeros((h * w, values.shape[1]), np.float32)
+    out[fs.index] = values
+    return out.reshape(h, w, values.shape[1])
+
+
+def _blur(x: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian blur; large sigmas on a quarter-size copy (same result to the eye, 10x
+    faster)."""
+    if sigma <= 6:
+        return cv2.GaussianBlur(x, (0, 0), sigma)
+    h, w = x.shape[:2]
+    f = 4
+    small = cv2.resize(x, (max(1, w // f), max(1, h // f)), interpolation=cv2.INTER_AREA)
+    small = cv2.GaussianBlur(small, (0, 0), sigma / f)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR).reshape(x.shape)
+
+
+def _lab_distance(lab: np.ndarray, colour: np.ndarray) -> np.ndarray:
+    """Lab distance with lightness weighted by half (shading changes L most)."""
+    d = lab - colour
+    return np.sqrt(0.25 * d[:, 0] ** 2 + d[:, 1] ** 2 + d[:, 2] ** 2)

@@ -1,0 +1,294 @@
+"""From a photo and its figure mask to the four-class label map.
+"""
+
+from __future__ import annotations
+
+
+
+from functools import lru_cache
+
+import cv2
+import numpy as np
+
+from ..errors import InvalidImageError
+from .features import FeatureSet, _scatter, pixel_features, to_work, work_scale
+from .model import GarmentModel, load_garment_model
+from .types import BACKGROUND, FIGURE_CLASSES, GARMENT, GarmentParams, GarmentResult, _N_BODY
+
+
+
+# --- the label map ---------------------------------------------------------------------------
+
+def probability_maps(fs: FeatureSet, proba: np.ndarray, smooth: float) -> np.ndarray:
+    """Class probabilities of the figure pixels as ``(h, w, 3)`` maps, smoothed inside
+    the figure (normalised convolution: background pixels do not dilute them).
+
+    The maps add up to 1 at every pixel: the smoothing carries the figure's
+    probabilities a few pixels past its outline, and further out (where no figure pixel
+    reaches) they are garment's (the class of most figure pixels).
+
+    Parameters
+    ----------
+    fs : FeatureSet
+    proba : (N, 3) float32 array
+    smooth : float
+        Gaussian standard deviation in working pixels (0: none).
+
+    Returns
+    -------
+    maps : (h, w, 3) float32 array
+    """
+    maps = _scatter(fs, proba)
+    inside = _scatter(fs, np.ones((len(fs.index), 1), np.float32))[..., 0]
+    if smooth > 0:
+        blur = cv2.GaussianBlur(maps, (0, 0), smooth)
+        norm = cv2.GaussianBlur(inside, (0, 0), smooth)
+        # Divided by the figure's weight: not diluted at the outline, and carried a few
+        # pixels past it (figure pixels of the full-size mask that the working one lacks).
+        reached = norm > 1e-3
+        maps = np.where(reached[..., None], blur / np.maximum(norm, 1e-3)[..., None], 0)
+        inside = reached.astype(np.float32)
+    maps[..., FIGURE_CLASSES.index(GARMENT)] += 1 - inside
+    return maps.astype(np.float32)
+
+
+def figure_regions(image: np.ndarray, index: np.ndarray, shape: tuple[int, int],
+                   params: GarmentParams = GarmentParams()) -> np.ndarray:
+    """Regions of like colour over the figure: Felzenszwalb-Huttenlocher graph
+    segmentation of the figure's bounding box.
+
+    Parameters
+    ----------
+    image : (h, w, 3) uint8 array
+        The working-size photo.
+    index : (N,) int array
+        Flat indices of the figure pixels.
+    shape : (h, w)
+    params : GarmentParams
+        ``regions`` (the segmentation's scale), ``region_sigma``, ``region_min_size``.
+
+    Returns
+    -------
+    region : (N,) int64 array
+        Region number ``0 .. R-1`` of each figure pixel.
+
+    References
+    ----------
+    P. Felzenszwalb, D. Huttenlocher, "Efficient Graph-Based Image Segmentation",
+    IJCV 59(2), 2004.
+    """
+    from skimage.segmentation import felzenszwalb
+
+    if len(index) == 0:
+        return np.zeros(0, np.int64)
+    ys, xs = np.divmod(np.asarray(index), shape[1])
+    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    seg = felzenszwalb(image[y0:y1, x0:x1], scale=params.regions, sigma=params.region_sigma,
+                       min_size=params.region_min_size)
+    return np.unique(seg[ys - y0, xs - x0], return_inverse=True)[1].astype(np.int64).ravel()
+
+
+def region_mean(region: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Each row replaced by the mean of its region's rows (``(N, C)`` float32)."""
+    count = np.bincount(region).astype(np.float64)
+    sums = np.stack([np.bincount(region, weights=values[:, c], minlength=len(count))
+                     for c in range(values.shape[1])], axis=1)
+    return (sums / np.maximum(count, 1)[:, None])[region].astype(np.float32)
+
+
+def to_photo_size(small: np.ndarray, maps: np.ndarray, image: np.ndarray,
+                  params: GarmentParams = GarmentParams()) -> np.ndarray:
+    """Class probability maps brought to the photo's size along its edges.
+
+    A guided filter steered by the photo (:func:`runwaycut.person.matting.guided_upsample`)
+    when ``params.guided_radius > 0``; bilinear resizing otherwise.
+
+    Parameters
+    ----------
+    small : (h, w, 3) uint8 array
+        The working-size photo.
+    maps : (h, w, C) float32 array
+    image : (H, W, 3) uint8 array
+        The photo.
+
+    Returns
+    -------
+    maps : (H, W, C) float32 array
+    """
+    from ..person.matting import guided_upsample
+
+    H, W = image.shape[:2]
+    if params.guided_radius > 0:
+        # The filter is linear and keeps constants, so maps that add up to 1 everywhere
+        # (see probability_maps) still do: the last is what the others leave.
+        out = np.empty((H, W, maps.shape[2]), np.float32)
+        for c in range(maps.shape[2] - 1):
+            out[..., c] = guided_upsample(small, np.ascontiguousarray(maps[..., c]), image,
+                                          params.guided_radius, params.guided_eps)
+        out[..., -1] = 1.0
+        for c in range(maps.shape[2] - 1):
+            out[..., -1] -= out[..., c]
+        return out
+    if maps.shape[:2] == (H, W):
+        return maps
+    return cv2.resize(maps, (W, H), interpolation=cv2.INTER_LINEAR).reshape(H, W, -1)
+
+
+def label_map(maps: np.ndarray, figure: np.ndarray) -> np.ndarray:
+    """Four-class labels from probability maps of the photo's size.
+
+    Parameters
+    ----------
+    maps : (H, W, 3) float32 array
+        Garment, skin+hair and accessory probabilities (see :func:`to_photo_size`).
+    figure : (H, W) bool array
+        The figure mask.
+
+    Returns
+    -------
+    labels : (H, W) uint8 array
+        :data:`BACKGROUND` outside the figure, the likeliest class inside it.
+    """
+    if maps.shape[:2] != figure.shape:
+        raise ValueError(f"maps of shape {maps.shape[:2]} do not match the figure "
+                         f"{figure.shape}")
+    first, second, third = (maps[..., c] for c in range(3))
+    # argmax over the three maps (ties to the first), without a strided reduction.
+    choice = np.where(first >= np.maximum(second, third), np.uint8(FIGURE_CLASSES[0]),
+                      np.where(second >= third, np.uint8(FIGURE_CLASSES[1]),
+                               np.uint8(FIGURE_CLASSES[2])))
+    return np.where(figure, choice, np.uint8(BACKGROUND))
+
+
+# --- the pipeline ----------------------------------------------------------------------------
+
+#: ``landmarks`` value asking :func:`label_garment` to run the person models itself.
+DETECT = "detect"
+
+
+@lru_cache(maxsize=1)
+def _default_segmenter():
+    from ..person.segmenter import PersonSegmenter
+
+    return PersonSegmenter()
+
+
+def detect_pose(image: np.ndarray, segmenter=None) -> tuple[np.ndarray | None, tuple[str, ...]]:
+    """Pose landmarks of the photo's central person, in the photo's pixels.
+
+    Runs :class:`runwaycut.person.segmenter.PersonSegmenter` at the person backends' working size
+    (see :mod:`runwaycut.methods.person`), as ``--method person`` and ``auto`` do.
+
+    Parameters
+    ----------
+    image : (H, W, 3) uint8 array
+    segmenter : PersonSegmenter, optional
+        Loaded models to reuse; a process-wide one by default.
+
+    Returns
+    -------
+    landmarks : (39, 5) float32 array or None
+        ``x, y, z, visibility, presence`` per landmark; ``None`` when no pose was found.
+    warnings : tuple of str
+    """
+    from ..methods.person import MAX_SIDE, working_image
+
+    segmenter = _default_segmenter() if segmenter is None else segmenter
+    work = working_image(image, MAX_SIDE)
+    est = segmenter.estimate(work)
+    if est.pose is None:
+        return None, tuple(est.warnings)
+    landmarks = est.pose.landmarks.copy()
+    landmarks[:, :3] *= image.shape[0] / work.shape[0]
+    return landmarks, tuple(est.warnings)
+
+
+def label_garment(image: np.ndarray, figure: np.ndarray, *,
+                  landmarks: np.ndarray | None | str = DETECT,
+                  model: GarmentModel | None = None,
+                  params: GarmentParams = GarmentParams(), segmenter=None) -> GarmentResult:
+    """Four-class label map of a photo from its figure mask.
+
+    Parameters
+    ----------
+    image : (H, W, 3) uint8 array
+        RGB photo.
+    figure : (H, W) bool array
+        The figure mask (any backend of :data:`runwaycut.methods.METHODS`, or labels).
+    landmarks : (>=33, 5) float array, None or 'detect'
+        Pose landmarks in the photo's pixels (``details["landmarks"]`` of the person
+        and auto backends); ``None`` when no pose is known (the mean pose stands in);
+        ``'detect'`` (default) runs the person models (:func:`detect_pose`).
+    model : GarmentModel, optional
+        The classifier; the shipped one (:func:`load_garment_model`) by default.
+    params : GarmentParams
+    segmenter : PersonSegmenter, optional
+        For ``landmarks='detect'``.
+
+    Returns
+    -------
+    result : GarmentResult
+        ``labels`` is :data:`BACKGROUND` exactly outside ``figure``.
+
+    Raises
+    ------
+    InvalidImageError
+        For an image that is not ``(H, W, 3) uint8`` or a mask of another size.
+    ModelError
+        When the shipped model cannot be read.
+    """
+    image = np.asarray(image)
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        raise InvalidImageError(f"expected an (H, W, 3) uint8 image, got shape {image.shape} "
+                                f"and dtype {image.dtype}")
+    figure = np.asarray(figure, bool)
+    if figure.shape != image.shape[:2]:
+        raise InvalidImageError(f"figure mask of shape {figure.shape} does not match the "
+                                f"image {image.shape[:2]}")
+    model = load_garment_model() if model is None else model
+    warnings: list[str] = []
+    if isinstance(landmarks, str):
+        if landmarks != DETECT:
+            raise ValueError(f"landmarks must be an array, None or {DETECT!r}, got {landmarks!r}")
+        landmarks, found = detect_pose(image, segmenter)
+        warnings.extend(found)
+    elif landmarks is not None:
+        landmarks = np.asarray(landmarks, np.float32)
+        if landmarks.ndim != 2 or landmarks.shape[0] < _N_BODY or landmarks.shape[1] < 4:
+            raise ValueError(f"landmarks must be a (>= {_N_BODY}, >= 4) array, got shape "
+                             f"{landmarks.shape}")
+    scale = work_scale(image.shape, model.work_side)
+    small, fig = to_work(image, figure, scale)
+    work_landmarks = None
+    if landmarks is not None:
+        work_landmarks = landmarks.copy()
+        work_landmarks[:, :3] *= scale
+    fs = pixel_features(small, fig, work_landmarks, model.priors, params)
+    if not fs.frame.from_pose:
+        warnings.append("no pose: body parts placed by the mean pose over the figure's box")
+    if fs.skin.source != "face":
+        warnings.append("no face found: skin colour from the training photos' mean")
+    if len(fs.index) == 0:
+        # Nothing of the figure survives the working size: call what there is garment.
+        labels = np.where(figure, np.uint8(GARMENT), np.uint8(BACKGROUND))
+        maps = np.zeros(fig.shape + (len(FIGURE_CLASSES),), np.float32)
+        if figure.any():
+            warnings.append("figure too small to classify: all of it called garment")
+    else:
+        proba = model.predict(fs)
+        if params.regions > 0:
+            proba = region_mean(figure_regions(small, fs.index, fs.shape, params), proba)
+        maps = probability_maps(fs, proba, params.smooth)
+        labels = label_map(to_photo_size(small, maps, image, params), figure)
+    return GarmentResult(labels=labels, probabilities=maps, frame=fs.frame, skin=fs.skin,
+                         hair=fs.hair, scale=scale, warnings=tuple(dict.fromkeys(warnings)))
+
+
+def label_figure_result(image: np.ndarray, result, *, model: GarmentModel | None = None,
+                        params: GarmentParams = GarmentParams(), segmenter=None) -> GarmentResult:
+    """:func:`label_garment` on a backend's :class:`~runwaycut.methods.FigureResult`,
+    reusing the pose the person and auto backends already found."""
+    details = getattr(result, "details", {}) or {}
+    landmarks = details.get("landmarks", DETECT) if "person_found" in details else DETECT
+    return label_garment(image, result.mask, landmarks=landmarks, model=model, params=params,
+                         segmenter=segmenter)

@@ -1,0 +1,179 @@
+"""What ``--target garment`` writes: the label PNG, the garment cutout, the colours;
+and the backend that adds the garment to any figure method.
+"""
+
+from __future__ import annotations
+
+
+
+import hashlib
+import io
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from .colors import ColorParams, colors_json, garment_colors
+from ..errors import InvalidImageError
+from ..scoring.labels import CLASS_NAMES
+from .labelmap import label_figure_result
+from .model import GarmentModel, load_garment_model
+from .types import GARMENT, GarmentParams, GarmentResult, LABEL_PALETTE
+
+
+
+# --- outputs ---------------------------------------------------------------------------------
+
+def labels_rgb(labels: np.ndarray) -> np.ndarray:
+    """The label map in the colours of :data:`LABEL_PALETTE` (``(H, W, 3) uint8``)."""
+    labels = np.asarray(labels)
+    if labels.size and labels.max() >= len(LABEL_PALETTE):
+        raise ValueError(f"label map holds class {int(labels.max())}; classes are "
+                         f"0..{len(LABEL_PALETTE) - 1} ({', '.join(CLASS_NAMES)})")
+    return LABEL_PALETTE[labels]
+
+
+def labels_png(labels: np.ndarray) -> bytes:
+    """The label map as an indexed (palette) PNG: pixel value = class index, palette
+    :data:`LABEL_PALETTE`; read back with Pillow, ``np.asarray(Image.open(f))`` gives
+    the class indices and ``.convert('RGB')`` the colours.
+
+    Parameters
+    ----------
+    labels : (H, W) uint8 array
+        Class indices 0..3.
+
+    Returns
+    -------
+    png : bytes
+    """
+    labels = np.asarray(labels)
+    if labels.ndim != 2:
+        raise ValueError(f"a label map is 2-D, got shape {labels.shape}")
+    if labels.size and (labels.min() < 0 or labels.max() >= len(LABEL_PALETTE)):
+        raise ValueError(f"label map holds class {int(labels.max())}; classes are "
+                         f"0..{len(LABEL_PALETTE) - 1} ({', '.join(CLASS_NAMES)})")
+    pil = Image.fromarray(labels.astype(np.uint8), mode="P")
+    pil.putpalette(LABEL_PALETTE.ravel().tolist())
+    buf = io.BytesIO()
+    pil.save(buf, format="PNG", optimize=False, compress_level=6)
+    return buf.getvalue()
+
+
+def garment_cutout(image: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """RGBA cutout of the garment alone: the photo's colours, opaque exactly where the
+    label map says garment, fully transparent (and black) elsewhere.
+
+    Parameters
+    ----------
+    image : (H, W, 3) uint8 array
+    labels : (H, W) uint8 array
+
+    Returns
+    -------
+    rgba : (H, W, 4) uint8 array
+    """
+    image = np.asarray(image)
+    garment = np.asarray(labels) == GARMENT
+    if garment.shape != image.shape[:2]:
+        raise InvalidImageError(f"label map of shape {garment.shape} does not match the "
+                                f"image {image.shape[:2]}")
+    out = np.zeros(image.shape[:2] + (4,), np.uint8)
+    out[garment, :3] = image[garment]
+    out[garment, 3] = 255
+    return out
+
+
+# --- a backend that also isolates the garment -----------------------------------------------
+
+#: Output file suffixes of ``--target garment``, per photo stem.
+GARMENT_SUFFIXES = {"labels": ".labels.png", "garment": ".garment.png", "colors": ".colors.json"}
+
+
+@dataclass
+class GarmentMethod:
+    """A figure backend followed by garment isolation (``--target garment``).
+
+    ``predict`` returns the figure backend's :class:`~runwaycut.methods.FigureResult`
+    unchanged (its ``mask`` is still the figure) with ``details["garment"]``, the
+    :class:`GarmentResult`, and ``details["colors"]``, the garment's dominant colours
+    (:func:`runwaycut.garment.colors.garment_colors`). :func:`garment_blobs` encodes them.
+
+    Parameters
+    ----------
+    figure : FigureMethod
+        Any backend of :data:`runwaycut.methods.METHODS`.
+    params : GarmentParams
+    colors : ColorParams
+    model_file : path, optional
+        A garment model (:meth:`GarmentModel.load`) instead of the shipped one.
+    """
+
+    figure: Any
+    params: GarmentParams = field(default_factory=GarmentParams)
+    colors: ColorParams = field(default_factory=ColorParams)
+    model_file: str | None = None
+    model_digest: str = field(default="", init=False)
+
+    def __post_init__(self):
+        model = self.model()  # fail early on a bad model file
+        self.model_digest = hashlib.sha1(model.net.mean.tobytes()
+                                         + model.net.weights[0].tobytes()).hexdigest()[:12]
+
+    @property
+    def name(self) -> str:
+        return self.figure.name
+
+    def model(self) -> GarmentModel:
+        """The garment model: the file given, or the shipped one."""
+        if self.model_file is None:
+            return load_garment_model()
+        return _load_model_file(str(self.model_file))
+
+    def predict(self, image: np.ndarray):
+        result = self.figure.predict(image)
+        garment = label_figure_result(image, result, model=self.model(), params=self.params)
+        colours = garment_colors(image, garment.garment, self.colors)
+        details = dict(result.details)
+        details["garment"] = garment
+        details["colors"] = colours
+        details["warnings"] = list(dict.fromkeys(
+            list(details.get("warnings", [])) + list(garment.warnings)))
+        return replace(result, details=details)
+
+
+@lru_cache(maxsize=8)
+def _load_model_file(path: str) -> GarmentModel:
+    return GarmentModel.load(path)
+
+
+def garment_blobs(image: np.ndarray, result) -> dict[str, bytes]:
+    """The garment's files for one photo, encoded: ``{suffix: bytes}``.
+
+    Parameters
+    ----------
+    image : (H, W, 3) uint8 array
+    result : FigureResult
+        From :meth:`GarmentMethod.predict` (``details["garment"]`` and
+        ``details["colors"]``).
+
+    Returns
+    -------
+    blobs : dict of str to bytes
+        ``.labels.png`` (:func:`labels_png`), ``.garment.png`` (RGBA,
+        :func:`garment_cutout`) and ``.colors.json`` (:func:`runwaycut.garment.colors.colors_json`).
+    """
+    from ..io import encode_png
+
+    garment: GarmentResult = result.details["garment"]
+    colours = result.details["colors"]
+    shares = {k: round(v, 6) for k, v in garment.shares().items()}
+    extra = {"class_shares": shares, "skin_source": garment.skin.source,
+             "pose": garment.frame.from_pose, "warnings": list(garment.warnings)}
+    return {GARMENT_SUFFIXES["labels"]: labels_png(garment.labels),
+            GARMENT_SUFFIXES["garment"]: encode_png(garment_cutout(image, garment.labels)),
+            GARMENT_SUFFIXES["colors"]: colors_json(
+                colours, garment_pixels=int(np.count_nonzero(garment.garment)), extra=extra)}
+

@@ -1,0 +1,425 @@
+"""Fusing the person probability with the photo's own colours and edges.
+
+The person models see the photo at 256x256, so their boundary is right to within a few
+pixels of the full-size photo and little more. Near that boundary (the *band*) each
+pixel is described by features that the models cannot see, and a small learned
+classifier decides figure or background there:
+
+* the person probabilities (combined, pose model, selfie model) and the signed distance
+  to their boundary;
+* the same probability smoothed by a guided filter steered by the photo (it snaps to
+  the photo's edges);
+* how close the pixel's colour is to the figure's and to the background's colours
+  *nearby* (box-filtered means of the confident figure and background pixels at two
+  window sizes, and in chroma alone, which shadows do not change) and *overall* (a
+  colour-histogram log-likelihood ratio);
+* the palette method's colour distance (:func:`runwaycut.note.colormask.distance_map`);
+* the local edge strength, the height in the photo, and the distances to the pose
+  skeleton and to the hands (in person heights).
+
+The classifier is a small multilayer perceptron whose weights ship as JSON
+(``models/fusion.json``, trained by ``benchmarks/train_fusion.py`` on the CCP dev
+photos). Pixels outside the band keep the person model's answer.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import cv2
+import numpy as np
+
+from ..note.colormask import distance_map
+from ..errors import ModelError
+
+#: Names of the band features, in column order.
+FEATURE_NAMES = (
+    "prob", "pose", "selfie", "signed_distance", "guided",
+    "near_fg_small", "near_bg_small", "fg_share_small",
+    "near_fg_large", "near_bg_large", "fg_share_large",
+    "hist_ratio", "palette_distance", "edge", "height", "hand_distance",
+    "near_fg_chroma", "near_bg_chroma", "fg_share_chroma", "skeleton_distance",
+)
+
+
+@dataclass(frozen=True)
+class BandParams:
+    """The uncertain band around the person boundary and the feature windows.
+
+    All lengths are in pixels of a photo whose long side is ``reference_side``; they
+    scale with the working image.
+
+    Attributes
+    ----------
+    threshold : float
+        Person probability above which a pixel is figure before refinement.
+    radius : float
+        Half-width of the band around that boundary.
+    confident : float
+        Probability margin: figure colours come from ``prob >= 1 - confident``,
+        background colours from ``prob <= confident``.
+    small, large : float
+        Radii of the two windows of local colour statistics.
+    guided_radius : float
+        Radius of the guided filter.
+    outer : float
+        Reach of the band outside the figure where the selfie model still sees some
+        person (held bags, which the pose model leaves out); 0 (the default) keeps the
+        band symmetric (a 60 px reach cost 0.0006 F1 in cross-validation on CCP).
+    outer_selfie : float
+        Selfie probability above which a pixel within ``outer`` joins the band.
+    reference_side : int
+        Long side at which the lengths above hold (CCP photos: 832).
+    """
+
+    threshold: float = 0.6
+    radius: float = 10.0
+    confident: float = 0.1
+    small: float = 6.0
+    large: float = 20.0
+    guided_radius: float = 4.0
+    outer: float = 0.0
+    outer_selfie: float = 0.1
+    reference_side: int = 832
+
+
+def band_mask(prob: np.ndarray, selfie: np.ndarray | None = None,
+              params: BandParams = BandParams()):
+    """The band around the boundary of ``prob > threshold``, and the signed distance.
+
+    The band holds the pixels within ``radius`` of the boundary, and the pixels outside
+    the figure within ``outer`` of it where ``selfie > outer_selfie``.
+
+    Returns
+    -------
+    band : (H, W) bool array
+    signed : (H, W) float32 array
+        Distance to the boundary in reference pixels, positive inside the figure.
+    """
+    scale = max(prob.shape) / params.reference_side
+    inside = (prob > params.threshold).astype(np.uint8)
+    d_in = cv2.distanceTransform(inside, cv2.DIST_L2, 3)
+    d_out = cv2.distanceTransform(1 - inside, cv2.DIST_L2, 3)
+    signed = (d_in - d_out) / np.float32(scale)
+    band = np.abs(signed) <= params.radius
+    if selfie is not None and params.outer > params.radius:
+        band |= (signed >= -params.outer) & (selfie > params.outer_selfie)
+    return band, signed
+
+
+def band_features(image: np.ndarray, prob: np.ndarray, pose: np.ndarray, selfie: np.ndarray,
+                  palette_colors: np.ndarray, landmarks: np.ndarray | None = None,
+                  person_height: float | None = None, params: BandParams = BandParams()):
+    """Features of the band pixels for the fusion classifier.
+
+    Parameters
+    ----------
+    image : (H, W, 3) uint8 array
+        RGB photo at working resolution.
+    prob, pose, selfie : (H, W) float32 arrays
+        Combined, pose-model and selfie-model person probabilities.
+    palette_colors : (N, 3) uint8 array
+        The background palette (:func:`runwaycut.note.palette.sample_palette`); each band
+        pixel's absolute-band distance to it (:func:`runwaycut.note.colormask.distance_map`,
+        vote ``any``) is a feature.
+    landmarks : (39, 5) or (33, 2+) float array, optional
+        The pose landmarks (``x, y`` first), for the distances to the hands and to the
+        skeleton; none known: far everywhere.
+    person_height : float, optional
+        Height of the person in pixels, the unit of those distances.
+    params : BandParams
+
+    Returns
+    -------
+    band : (H, W) bool array
+        The pixels described.
+    features : (N, F) float32 array
+        One row per band pixel (row-major order), columns :data:`FEATURE_NAMES`.
+
+    Notes
+    -----
+    Colours are compared in YCrCb (a linear transform of RGB, ~30x cheaper than Lab in
+    OpenCV). Window statistics are computed on the band's bounding box only.
+    """
+    h, w = prob.shape
+    scale = max(h, w) / params.reference_side
+    band, signed = band_mask(prob, selfie, params)
+    if not band.any():
+        return band, np.zeros((0, len(FEATURE_NAMES)), np.float32)
+    # Work on the band's bounding box, widened by the largest window.
+    margin = int(np.ceil(max(params.large, params.guided_radius * 2) * scale)) + 2
+    ys, xs = np.nonzero(band.any(axis=1))[0], np.nonzero(band.any(axis=0))[0]
+    y0, y1 = max(0, ys[0] - margin), min(h, ys[-1] + 1 + margin)
+    x0, x1 = max(0, xs[0] - margin), min(w, xs[-1] + 1 + margin)
+    win = (slice(y0, y1), slice(x0, x1))
+    inner = band[win]
+    img = np.ascontiguousarray(image[win])
+    p = prob[win]
+    ycc = cv2.cvtColor(img, cv2.COLOR_RGB2YCrCb).astype(np.float32)
+    fg = (p >= 1 - params.confident).astype(np.float32)
+    bg = (p <= params.confident).astype(np.float32)
+    grey = ycc[..., 0] * np.float32(1 / 255)
+    cols = [p[inner], pose[win][inner], selfie[win][inner],
+            np.clip(signed[win][inner] / params.radius, -max(params.outer / params.radius, 1.5), 1.5)]
+    guided = guided_filter_grey(grey, p, max(1, round(params.guided_radius * scale)), 1e-3)
+    cols.append(guided[inner])
+    pixels = ycc[inner]
+    # Window means at half resolution (4x cheaper; the windows are 12 px and more).
+    half = (max(1, (x1 - x0) // 2), max(1, (y1 - y0) // 2))
+    ycc_half = cv2.resize(ycc, half, interpolation=cv2.INTER_AREA)
+    fg_half = cv2.resize(fg, half, interpolation=cv2.INTER_AREA)
+    bg_half = cv2.resize(bg, half, interpolation=cv2.INTER_AREA)
+    iy, ix = np.nonzero(inner)
+    at = (np.minimum(iy // 2, half[1] - 1), np.minimum(ix // 2, half[0] - 1))
+    for radius in (params.small, params.large):
+        r = max(1, round(radius * scale / 2))
+        near_fg = _local_distance(ycc_half, pixels, at, fg_half, r)
+        near_bg = _local_distance(ycc_half, pixels, at, bg_half, r)
+        cols += [near_fg / 100, near_bg / 100, near_bg / (near_fg + near_bg + 1.0)]
+    cols.append(_histogram_ratio(img, fg > 0, bg > 0, inner))
+    cols.append(distance_map(img, palette_colors, "absolute", "any")[inner].astype(np.float32) / 255)
+    gx = cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3)
+    cols.append(cv2.magnitude(gx, gy)[inner])
+    rows = (np.arange(y0, y1, dtype=np.float32) / max(h - 1, 1))[:, None]
+    cols.append(np.broadcast_to(rows, inner.shape)[inner])
+    unit = person_height or max(h, w)
+    hands = None if landmarks is None else np.asarray(landmarks)[list(HAND_LANDMARKS), :2]
+    cols.append(_hand_distance(inner, (y0, x0), hands, unit))
+    # Chroma alone (Cr, Cb): shading and shadows change luminance, not chroma.
+    r = max(1, round(params.small * scale / 2))
+    near_fg = _local_distance(ycc_half[..., 1:], pixels[:, 1:], at, fg_half, r)
+    near_bg = _local_distance(ycc_half[..., 1:], pixels[:, 1:], at, bg_half, r)
+    cols += [near_fg / 100, near_bg / 100, near_bg / (near_fg + near_bg + 1.0)]
+    cols.append(_skeleton_distance(inner, (y0, x0), landmarks, unit))
+    features = np.stack(cols, axis=1).astype(np.float32)
+    return band, features
+
+
+#: Pose landmarks of the hands (wrists, pinkies, index fingers, thumbs).
+HAND_LANDMARKS = tuple(range(15, 23))
+
+
+def fused_probability(image: np.ndarray, estimate, palette_colors: np.ndarray,
+                      model: "MLP | None" = None, params: BandParams = BandParams(),
+                      smooth_radius: int = 2) -> np.ndarray:
+    """Figure probability after fusion: the classifier's answer in the band, smoothed.
+
+    Parameters
+    ----------
+    image : (H, W, 3) uint8 array
+        RGB photo at working resolution.
+    estimate : runwaycut.person.segmenter.PersonEstimate
+        The person models' estimate on ``image``.
+    palette_colors : (N, 3) uint8 array
+        The photo's background palette.
+    model : MLP, optional
+        The fusion classifier; the shipped one by default.
+    params : BandParams
+    smooth_radius : int
+        Radius (reference pixels) of the guided filter that smooths the band's
+        probabilities along the photo's edges; 0 turns it off.
+
+    Returns
+    -------
+    prob : (H, W) float32 array in [0, 1]
+        Figure where ``prob > 0.5``.
+    """
+    model = load_fusion_model() if model is None else model
+    prob = estimate.probability
+    pose = estimate.pose
+    landmarks = pose.landmarks if pose is not None else None
+    height = None if estimate.box is None else estimate.box[3] - estimate.box[1] + 1
+    band, x = band_features(image, prob, prob if pose is None else pose.probability,
+                            estimate.selfie, palette_colors, landmarks, height, params)
+    # Outside the band the person probability decides, at its own threshold.
+    fused = np.where(prob > params.threshold, np.float32(1), np.float32(0))
+    if len(x) == 0:
+        return fused
+    fused[band] = model.predict_proba(x)
+    r = round(smooth_radius * max(prob.shape) / params.reference_side)
+    if r > 0:
+        ys, xs = np.nonzero(band.any(axis=1))[0], np.nonzero(band.any(axis=0))[0]
+        h, w = prob.shape
+        y0, y1 = max(0, ys[0] - r - 1), min(h, ys[-1] + r + 2)
+        x0, x1 = max(0, xs[0] - r - 1), min(w, xs[-1] + r + 2)
+        guide = cv2.cvtColor(image[y0:y1, x0:x1], cv2.COLOR_RGB2GRAY).astype(np.float32)
+        smooth = guided_filter_grey(guide * np.float32(1 / 255), fused[y0:y1, x0:x1], r, 1e-3)
+        inner = band[y0:y1, x0:x1]
+        fused[y0:y1, x0:x1][inner] = np.clip(smooth[inner], 0, 1)
+    return fused
+
+
+def guided_filter_grey(guide: np.ndarray, src: np.ndarray, radius: int, eps: float) -> np.ndarray:
+    """He et al.'s guided filter with a grey guide, by box filters.
+
+    Parameters
+    ----------
+    guide : (H, W) float32 array in [0, 1]
+    src : (H, W) float32 array
+    radius : int
+        Window radius in pixels.
+    eps : float
+        Regularisation (larger: smoother, less edge-following).
+
+    Returns
+    -------
+    filtered : (H, W) float32 array
+
+    References
+    ----------
+    K. He, J. Sun, X. Tang, "Guided Image Filtering", IEEE TPAMI 35(6), 2013.
+    """
+    def box(x):
+        return cv2.boxFilter(x, -1, (2 * radius + 1, 2 * radius + 1), borderType=cv2.BORDER_REFLECT)
+    mean_i, mean_p = box(guide), box(src)
+    cov = box(guide * src) - mean_i * mean_p
+    var = box(guide * guide) - mean_i * mean_i
+    a = cov / (var + np.float32(eps))
+    b = mean_p - a * mean_i
+    return box(a) * guide + box(b)
+
+
+def _local_distance(colors: np.ndarray, pixels: np.ndarray, where,
+                    weight: np.ndarray, radius: int) -> np.ndarray:
+    """Colour distance of ``pixels`` to the mean colour of the weighted pixels in a
+    ``(2 radius + 1)`` square around their positions ``where`` (an index into
+    ``colors``), 100 where the window holds none."""
+    k = (2 * radius + 1, 2 * radius + 1)
+    count = cv2.boxFilter(weight, -1, k, normalize=False, borderType=cv2.BORDER_REFLECT)[where]
+    total = cv2.boxFilter(colors * weight[..., None], -1, k, normalize=False,
+                          borderType=cv2.BORDER_REFLECT)[where]
+    mean = total / np.maximum(count, 1e-6)[:, None]
+    dist = np.sqrt(((pixels - mean) ** 2).sum(axis=1))
+    return np.where(count > 0.2, dist, np.float32(100.0)).astype(np.float32)
+
+
+#: Bones of the pose skeleton, as pairs of landmark indices (head: nose to shoulders).
+SKELETON = ((11, 12), (11, 13), (13, 15), (12, 14), (14, 16), (11, 23), (12, 24), (23, 24),
+            (23, 25), (25, 27), (24, 26), (26, 28), (27, 31), (28, 32), (0, 11), (0, 12))
+
+
+def _skeleton_distance(where: np.ndarray, origin: tuple[int, int], landmarks,
+                       unit: float) -> np.ndarray:
+    """Distance of the ``where`` pixels to the nearest bone, in ``unit``s (capped at 1).
+
+    The bones are drawn as one-pixel lines and measured by a distance transform.
+    """
+    n = int(np.count_nonzero(where))
+    if landmarks is None:
+        return np.ones(n, np.float32)
+    pts = np.asarray(landmarks, np.float64)[:, :2] - (origin[1], origin[0])
+    canvas = np.ones(where.shape, np.uint8)
+    for i, j in SKELETON:
+        cv2.line(canvas, _px(pts[i]), _px(pts[j]), 0, 1)
+    if canvas.all():  # the whole skeleton lies outside this window
+        return np.ones(n, np.float32)
+    dist = cv2.distanceTransform(canvas, cv2.DIST_L2, 3)[where]
+    return np.minimum(dist / np.float32(unit), 1.0).astype(np.float32)
+
+
+def _px(point) -> tuple[int, int]:
+    """A landmark as integer pixel coordinates that OpenCV can draw (clamped far out)."""
+    x, y = np.clip(np.rint(point), -1e6, 1e6)
+    return int(x), int(y)
+
+
+def _hand_distance(where: np.ndarray, origin: tuple[int, int], hands, unit: float) -> np.ndarray:
+    """Distance of the ``where`` pixels to the nearest hand point, in ``unit``s (capped at 1)."""
+    n = int(np.count_nonzero(where))
+    if hands is None or len(hands) == 0:
+        return np.ones(n, np.float32)
+    ys, xs = np.nonzero(where)
+    ys = ys.astype(np.float32) + origin[0]
+    xs = xs.astype(np.float32) + origin[1]
+    best = np.full(n, np.inf, np.float32)
+    for hx, hy in np.asarray(hands, np.float32)[:, :2]:
+        np.minimum(best, (xs - hx) ** 2 + (ys - hy) ** 2, out=best)
+    return np.minimum(np.sqrt(best) / np.float32(unit), 1.0).astype(np.float32)
+
+
+def _histogram_ratio(image: np.ndarray, fg: np.ndarray, bg: np.ndarray, where: np.ndarray,
+                     bits: int = 4) -> np.ndarray:
+    """Log ratio of figure to background colour frequency at the ``where`` pixels
+    (colours quantised to ``2**bits`` levels a channel), scaled to [-1, 1]."""
+    shift = 8 - bits
+    q = (image >> shift).astype(np.int32)
+    code = (q[..., 0] << (2 * bits)) | (q[..., 1] << bits) | q[..., 2]
+    n = 1 << (3 * bits)
+    hf = np.bincount(code[fg], minlength=n).astype(np.float32)
+    hb = np.bincount(code[bg], minlength=n).astype(np.float32)
+    hf = (hf + 1) / (hf.sum() + n)
+    hb = (hb + 1) / (hb.sum() + n)
+    table = np.log(hf / hb).astype(np.float32)
+    return np.clip(table[code[where]], -8, 8) / 8
+
+
+@dataclass(frozen=True)
+class MLP:
+    """A small multilayer perceptron (ReLU hidden layers, logistic output), from JSON.
+
+    Attributes
+    ----------
+    mean, scale : (F,) float32 arrays
+        Feature standardisation applied first.
+    weights, biases : tuples of float32 arrays
+        Layer ``k`` maps ``x @ weights[k] + biases[k]``.
+    features : tuple of str
+        Feature names the model was trained on (checked against :data:`FEATURE_NAMES`).
+    """
+
+    mean: np.ndarray
+    scale: np.ndarray
+    weights: tuple
+    biases: tuple
+    features: tuple
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        """Probability of the figure class for each row of ``x`` ((N, F) float32)."""
+        a = (x - self.mean) / self.scale
+        for k, (wk, bk) in enumerate(zip(self.weights, self.biases)):
+            a = a @ wk + bk
+            if k < len(self.weights) - 1:
+                np.maximum(a, 0, out=a)
+        return (1 / (1 + np.exp(-np.clip(a[:, 0], -30, 30)))).astype(np.float32)
+
+    def to_json(self) -> str:
+        return json.dumps({"kind": "mlp", "features": list(self.features),
+                           "mean": self.mean.tolist(), "scale": self.scale.tolist(),
+                           "weights": [w.tolist() for w in self.weights],
+                           "biases": [b.tolist() for b in self.biases]})
+
+    @classmethod
+    def from_json(cls, text: str, source: str = "<json>") -> "MLP":
+        try:
+            d = json.loads(text)
+            mlp = cls(mean=np.asarray(d["mean"], np.float32), scale=np.asarray(d["scale"], np.float32),
+                      weights=tuple(np.asarray(w, np.float32) for w in d["weights"]),
+                      biases=tuple(np.asarray(b, np.float32) for b in d["biases"]),
+                      features=tuple(d["features"]))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ModelError(f"{source}: not a fusion model file ({exc})") from None
+        if mlp.features != FEATURE_NAMES:
+            raise ModelError(f"{source}: fusion model was trained on other features "
+                             f"({len(mlp.features)} columns); retrain it with "
+                             "benchmarks/train_fusion.py")
+        return mlp
+
+
+@lru_cache(maxsize=None)
+def load_fusion_model(name: str = "fusion.json") -> MLP:
+    """The shipped fusion classifier (``runwaycut/models/<name>``)."""
+    path = resources.files("runwaycut.models").joinpath(name)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ModelError(f"{path}: cannot read the fusion model ({exc}); reinstall runwaycut") from None
+    return MLP.from_json(text, str(path))
+
+
+__all__ = ["BandParams", "FEATURE_NAMES", "HAND_LANDMARKS", "MLP", "band_features", "band_mask",
+           "fused_probability",
+           "guided_filter_grey", "load_fusion_model"]

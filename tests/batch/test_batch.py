@@ -1,0 +1,394 @@
+"""Batch runs: inputs, workers, manifest, resume, faults (issue 7)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import threading
+import time
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from PIL import Image
+from typer.testing import CliRunner
+
+from conftest import CCP_PHOTOS
+from runwaycut.batch.params import PARAMS_FILE, ParameterMismatchError
+from runwaycut.batch.workers import _mp_context, run_batch
+from runwaycut.batch.inputs import collect_photos
+from runwaycut.batch.photo import fast_cutout, process_photo
+from runwaycut.batch.manifest import read_manifest
+from runwaycut.batch.run import run_collection
+from runwaycut.cli import app
+from runwaycut.note.colormask import MaskParams
+from runwaycut.compose import cutout
+from runwaycut.io import read_mask
+from runwaycut.methods import PaletteMethod
+
+DATA = CCP_PHOTOS
+REPO = Path(__file__).resolve().parents[2]
+
+
+def synthetic_photo(seed: int) -> np.ndarray:
+    """A small runway-like photo: a lit backdrop with noise and a coloured figure."""
+    rng = np.random.default_rng(seed)
+    h, w = 240, 160
+    ramp = np.linspace(150, 220, h, dtype=np.float32)[:, None, None]
+    photo = np.broadcast_to(ramp, (h, w, 3)).copy() + rng.normal(0, 4, (h, w, 3))
+    colour = rng.integers(0, 120, 3)
+    top, left = rng.integers(20, 50), rng.integers(55, 70)
+    photo[top:h - 10, left:left + 30] = colour + rng.normal(0, 6, (h - 10 - top, 30, 3))
+    return np.clip(photo, 0, 255).astype(np.uint8)
+
+
+def make_photos(folder: Path, n: int) -> list[Path]:
+    """``n`` good photos in ``folder``: CCP photos when the data is there, else synthetic."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    ccp = sorted(DATA.glob("*.jpg"))[:n] if DATA.is_dir() else []
+    for i in range(n):
+        target = folder / f"{i:04d}.jpg"
+        if i < len(ccp):
+            shutil.copyfile(ccp[i], target)
+        else:
+            Image.fromarray(synthetic_photo(i)).save(target, quality=92)
+        paths.append(target)
+    return paths
+
+
+def bomb_png(path: Path, width: int = 40000, height: int = 40000) -> None:
+    """A tiny PNG whose header claims ``width`` x ``height`` pixels."""
+    Image.new("RGB", (8, 8), (200, 200, 200)).save(path)
+    data = bytearray(path.read_bytes())
+    # IHDR starts at byte 8: length(4) 'IHDR'(4) width(4) height(4) ... crc(4)
+    data[16:24] = struct.pack(">II", width, height)
+    data[29:33] = struct.pack(">I", zlib.crc32(bytes(data[12:29])) & 0xFFFFFFFF)
+    path.write_bytes(bytes(data))
+
+
+def png_files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*.png"))}
+
+
+def rows_without_timing(manifest: Path) -> list[dict]:
+    rows = read_manifest(manifest)
+    for row in rows:
+        row.pop("ms")
+    return rows
+
+
+def tmp_leftovers(folder: Path) -> list[Path]:
+    return [p for p in folder.rglob("*.tmp")]
+
+
+def cli_command(*args: str) -> list[str]:
+    return [sys.executable, "-c", "from runwaycut.cli import main; main()", "remove", *args]
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def test_collect_photos_folders_globs_lists_mirror_the_tree(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for rel in ["shots/a/1.jpg", "shots/a/2.png", "shots/b/c/3.jpg", "shots/b/notes.txt",
+                "shots/.hidden/4.jpg", "shots/5.JPG", "other/6.jpg"]:
+        Path(rel).parent.mkdir(parents=True, exist_ok=True)
+        Path(rel).write_bytes(b"x")
+    Path("out").mkdir()
+    Path("shots/out").mkdir()
+    Path("shots/out/old.png").write_bytes(b"x")
+
+    flat = collect_photos(["shots"])
+    assert [(p.as_posix(), s.as_posix()) for p, s in flat] == [("shots/5.JPG", "5")]
+
+    deep = collect_photos(["shots"], recursive=True, exclude=["shots/out"])
+    assert [s.as_posix() for _, s in deep] == ["5", "a/1", "a/2", "b/c/3"]
+
+    pattern = collect_photos(["shots/**/*.jpg"])
+    assert [s.as_posix() for _, s in pattern] == ["a/1", "b/c/3"]
+
+    Path("list.txt").write_text("# my photos\nshots/a/1.jpg\n\nother/6.jpg\nshots/b\n")
+    listed = collect_photos(["@list.txt"])
+    # one-by-one photos mirror the tree below their deepest common folder
+    assert [(p.as_posix(), s.as_posix()) for p, s in listed] == [
+        ("shots/a/1.jpg", "shots/a/1"), ("other/6.jpg", "other/6")]
+    assert collect_photos([], from_file="list.txt") == listed
+
+    # duplicates are dropped; a missing photo and an empty pattern stay, to fail later
+    again = collect_photos(["shots/a/1.jpg", "shots/a", "missing.jpg", "nothing/*.jpg"])
+    assert [p.as_posix() for p, _ in again] == ["shots/a/1.jpg", "shots/a/2.png",
+                                                "missing.jpg", "nothing/*.jpg"]
+
+
+# --------------------------------------------------------------------------- faults
+
+
+def test_bad_photos_are_recorded_and_the_batch_goes_on(tmp_path):
+    good = make_photos(tmp_path / "in", 4)
+    (tmp_path / "in" / "corrupt.jpg").write_bytes(os.urandom(3000))
+    full = good[0].read_bytes()
+    (tmp_path / "in" / "truncated.jpg").write_bytes(full[: len(full) // 3])
+    (tmp_path / "in" / "notes.png").write_text("not a photo at all\n")
+    (tmp_path / "in" / "empty.jpg").write_bytes(b"")
+    bomb_png(tmp_path / "in" / "bomb.png")
+    out = tmp_path / "out"
+
+    photos = collect_photos([tmp_path / "in"])
+    summary = run_collection(photos, out, PaletteMethod(), workers=2)
+
+    rows = {Path(r["path"]).name: r for r in read_manifest(out / "manifest.jsonl")}
+    assert len(rows) == len(photos) == 9
+    bad = {"corrupt.jpg", "truncated.jpg", "notes.png", "empty.jpg", "bomb.png"}
+    for name, row in rows.items():
+        if name in bad:
+            assert row["status"] == "failed" and name in row["error"], row
+            assert not (out / (Path(name).stem + ".mask.png")).exists()
+        else:
+            assert row["status"] == "ok" and row["error"] == ""
+            mask = read_mask(out / f"{Path(name).stem}.mask.png")
+            assert (mask.shape[1], mask.shape[0]) == (row["width"], row["height"])
+            assert row["figure_fraction"] == pytest.approx(mask.mean(), abs=1e-6)
+            assert 0 < row["figure_fraction"] < 1 and row["threshold"] == 20.0
+    assert "decompression-bomb" in rows["bomb.png"]["error"]
+    assert (summary.total, summary.ok, summary.failed, summary.skipped) == (9, 4, 5, 0)
+    assert json.loads((out / "manifest.summary.json").read_text())["failed"] == 5
+    assert tmp_leftovers(out) == []
+
+
+def test_cli_exit_code_2_and_max_pixels(tmp_path):
+    make_photos(tmp_path / "in", 2)
+    (tmp_path / "in" / "broken.jpg").write_bytes(b"\xff\xd8\xff garbage")
+    runner = CliRunner()
+    result = runner.invoke(app, ["remove", str(tmp_path / "in"), "-o", str(tmp_path / "out"),
+                                 "-j", "1"])
+    assert result.exit_code == 2, result.output
+    assert "broken.jpg" in result.output and "Traceback" not in result.output
+
+    # --max-pixels reaches the reader: every photo over it fails with its row
+    result = runner.invoke(app, ["remove", str(tmp_path / "in" / "0000.jpg"), "-o",
+                                 str(tmp_path / "small"), "--max-pixels", "1000", "-j", "1"])
+    assert result.exit_code == 2
+    [row] = read_manifest(tmp_path / "small" / "manifest.jsonl")
+    assert row["status"] == "failed" and "over the limit of 1,000" in row["error"]
+
+
+class CrashOnName(PaletteMethod):
+    """A backend that kills its worker process on one photo (as the OOM killer would)."""
+
+    def predict(self, image):
+        if image.shape[0] == 239:  # the photo cropped to 239 rows below
+            os._exit(9)
+        return super().predict(image)
+
+
+def test_a_worker_killed_on_one_photo_fails_that_photo_only(tmp_path):
+    make_photos(tmp_path / "in", 3)
+    crop = np.asarray(Image.open(tmp_path / "in" / "0001.jpg"))[:239]
+    Image.fromarray(crop).save(tmp_path / "in" / "0001.jpg")
+    method = CrashOnName()
+    records = list(run_batch(collect_photos([tmp_path / "in"]), tmp_path / "out", method,
+                             workers=2))
+    assert [r.status for r in records] == ["ok", "failed", "ok"]
+    assert "worker process died" in records[1].error
+
+
+# --------------------------------------------------------------------------- resume
+
+
+def test_resume_skips_complete_photos_and_redoes_the_rest(tmp_path):
+    make_photos(tmp_path / "in", 4)
+    out = tmp_path / "out"
+    photos = collect_photos([tmp_path / "in"])
+    run_collection(photos, out, PaletteMethod(), workers=1)
+    first = png_files(out)
+    stamps = {p: p.stat().st_mtime_ns for p in out.glob("*.png")}
+    (out / "0002.png").unlink()  # an incomplete photo: its cutout is missing
+    (out / ".0003.mask.png.abcd1234.tmp").write_bytes(b"half")  # litter of a killed run
+
+    seen = []
+    summary = run_collection(photos, out, PaletteMethod(), workers=1, on_record=seen.append)
+    assert (summary.skipped, summary.ok) == (3, 1)
+    assert png_files(out) == first
+    for path, stamp in stamps.items():
+        if path.name not in ("0002.png", "0002.mask.png"):
+            assert path.stat().st_mtime_ns == stamp, f"{path.name} was rewritten"
+    assert tmp_leftovers(out) == []
+    rows = read_manifest(out / "manifest.jsonl")
+    assert len(rows) == 8  # 4 rows per run, appended
+    skipped = [r for r in rows[4:] if r["status"] == "skipped"]
+    assert len(skipped) == 3
+    # a skipped row carries the result of the run that made its files
+    by_output = {r["output"]: r for r in rows[:4]}
+    for row in skipped:
+        assert row["threshold"] == by_output[row["output"]]["threshold"]
+        assert row["figure_fraction"] == by_output[row["output"]]["figure_fraction"]
+
+    # --overlay asks for one more file per photo: every photo is redone
+    summary = run_collection(photos, out, PaletteMethod(), overlay=True, workers=1)
+    assert (summary.skipped, summary.ok) == (0, 4)
+
+
+def test_other_parameters_are_refused_unless_overwriting(tmp_path):
+    make_photos(tmp_path / "in", 2)
+    out = tmp_path / "out"
+    photos = collect_photos([tmp_path / "in"])
+    run_collection(photos, out, PaletteMethod(), workers=1)
+    masks = png_files(out)
+    other = PaletteMethod(mask=MaskParams(threshold=45.0))
+    with pytest.raises(ParameterMismatchError, match="mask.threshold"):
+        run_collection(photos, out, other, workers=1)
+    assert png_files(out) == masks
+    summary = run_collection(photos, out, other, workers=1, resume=False)
+    assert summary.ok == 2 and summary.skipped == 0
+    assert png_files(out) != masks
+    assert json.loads((out / PARAMS_FILE).read_text())["method"]["mask"]["threshold"] == 45.0
+    assert len(read_manifest(out / "manifest.jsonl")) == 2  # --overwrite starts anew
+
+    result = CliRunner().invoke(app, ["remove", str(tmp_path / "in"), "-o", str(out),
+                                      "-j", "1"])
+    assert result.exit_code == 2 and "other parameters" in result.output
+
+
+def test_workers_give_the_same_files_and_manifest_as_one_process(tmp_path):
+    make_photos(tmp_path / "in", 6)
+    photos = collect_photos([tmp_path / "in"])
+    run_collection(photos, tmp_path / "one", PaletteMethod(), workers=1)
+    run_collection(photos, tmp_path / "two", PaletteMethod(), workers=2)
+    # with another thread running, workers are spawned rather than forked
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert _mp_context().get_start_method() == "spawn"
+        run_collection(photos, tmp_path / "spawned", PaletteMethod(), workers=2)
+    finally:
+        stop.set()
+        other.join()
+    for run in ("two", "spawned"):
+        assert png_files(tmp_path / "one") == png_files(tmp_path / run)
+        assert (rows_without_timing(tmp_path / "one" / "manifest.jsonl")
+                == rows_without_timing(tmp_path / run / "manifest.jsonl"))
+
+
+def _wait_for(predicate, timeout=30.0, step=0.002):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(step)
+    return False
+
+
+def test_a_killed_run_resumes_to_the_same_outputs(tmp_path):
+    psutil = pytest.importorskip("psutil")
+    make_photos(tmp_path / "in", 40)  # enough that the kill lands mid-run
+    photos = collect_photos([tmp_path / "in"])
+    run_collection(photos, tmp_path / "reference", PaletteMethod(), workers=1)
+
+    out = tmp_path / "out"
+    proc = subprocess.Popen(cli_command(str(tmp_path / "in"), "-o", str(out), "-j", "2",
+                                        "--method", "palette"),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)
+    try:
+        # a few photos complete (mask then cutout written), the rest to do
+        assert _wait_for(lambda: len(list(out.glob("*.mask.png"))) >= 3), "the run never started"
+        children = psutil.Process(proc.pid).children(recursive=True)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert len(list(out.glob("*.mask.png"))) < 40, "the run finished before it was killed"
+    # its worker processes die with it instead of writing on
+    _, alive = psutil.wait_procs(children, timeout=10)
+    assert alive == []
+    for line in (out / "manifest.jsonl").read_text().splitlines():
+        assert json.loads(line)["status"] == "ok"  # every written row is whole
+
+    summary = run_collection(photos, out, PaletteMethod(), workers=2)
+    assert summary.skipped + summary.ok == 40 and summary.failed == 0
+    assert summary.skipped > 0
+    ours, reference = png_files(out), png_files(tmp_path / "reference")
+    assert ours.keys() == reference.keys() and len(ours) == 80
+    assert ours == reference  # byte for byte
+    assert tmp_leftovers(out) == []
+
+
+def test_ctrl_c_stops_cleanly_with_exit_130(tmp_path):
+    psutil = pytest.importorskip("psutil")
+    make_photos(tmp_path / "in", 16)
+    out = tmp_path / "out"
+    proc = subprocess.Popen(cli_command(str(tmp_path / "in"), "-o", str(out), "-j", "2",
+                                        "--method", "palette"),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO)
+    try:
+        assert _wait_for(lambda: any(out.glob("*.mask.png"))), "the run never started"
+        children = psutil.Process(proc.pid).children(recursive=True)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err.decode()
+    assert b"Traceback" not in err and b"interrupted" in err
+    _, alive = psutil.wait_procs(children, timeout=10)
+    assert alive == []
+    assert tmp_leftovers(out) == []
+    rows = read_manifest(out / "manifest.jsonl")
+    lines = (out / "manifest.jsonl").read_text().splitlines()
+    assert len(rows) == len(lines)  # every line whole
+    for row in rows:  # every row true: an ok row has its files
+        assert row["status"] == "ok"
+        assert (out / f"{row['output']}.mask.png").exists()
+        assert (out / f"{row['output']}.png").exists()
+    assert json.loads((out / "manifest.summary.json").read_text())["interrupted"] is True
+
+
+# --------------------------------------------------------------------------- pieces
+
+
+def test_process_photo_refuses_to_overwrite_its_photo(tmp_path):
+    [photo] = make_photos(tmp_path, 1)
+    png = tmp_path / "0000.png"
+    Image.open(photo).save(png)
+    record = process_photo(png, Path("0000"), tmp_path, PaletteMethod())
+    assert record.status == "failed" and "overwrite" in record.error
+    assert Image.open(png).mode == "RGB"  # untouched
+
+
+@settings(max_examples=50, deadline=None)
+@given(arrays(np.uint8, st.tuples(st.integers(1, 40), st.integers(1, 40), st.just(3))),
+       st.data())
+def test_fast_cutout_equals_compose_cutout(image, data):
+    mask = data.draw(arrays(bool, image.shape[:2]))
+    assert np.array_equal(fast_cutout(image, mask), cutout(image, mask))
+    soft = data.draw(arrays(np.float32, image.shape[:2],
+                            elements=st.floats(0, 1, width=32)))
+    assert np.array_equal(fast_cutout(image, soft), cutout(image, soft))
+
+
+def test_parameter_record_is_stable_across_runs_and_names_rules():
+    from runwaycut.batch.params import describe
+    from runwaycut.cli.remove import palette_options_to_method
+
+    def build(threshold):
+        return palette_options_to_method(threshold, "absolute", "any", 16, 1 / 8, 9, "random",
+                                         0, True, True)
+
+    otsu = describe(build("otsu"))
+    assert otsu == describe(build("otsu"))  # no memory addresses in it
+    assert otsu["threshold_rule"] == "runwaycut.threshold.otsu_threshold"
+    assert describe(build("25"))["mask"]["threshold"] == 25.0
+    assert describe(build("25")) != describe(build("26"))
+    json.dumps(otsu)  # JSON-ready

@@ -1,0 +1,354 @@
+"""Garment isolation: four-class label maps, their PNG palette, the garment cutout, the
+shipped classifier, photos without a face or a person."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from PIL import Image
+
+from runwaycut.errors import InvalidImageError, ModelError
+from runwaycut.garment.types import (ACCESSORY, BACKGROUND, FEATURE_NAMES, GARMENT, LABEL_PALETTE,
+                                     SKIN_HAIR, GarmentParams)
+from runwaycut.garment.model import GarmentModel, load_garment_model
+from runwaycut.garment.outputs import garment_cutout, labels_png, labels_rgb
+from runwaycut.garment.labelmap import label_garment, label_map, region_mean
+from runwaycut.garment.features import pixel_features, to_work, work_scale
+from runwaycut.scoring.labels import (CLASS_NAMES, SEG_RANGES_BGR, classify_seg_colors, load_item,
+                                      open_dataset)
+from runwaycut.scoring.metrics import mask_scores
+
+from conftest import CCP_DIR, REPO, needs_ccp
+
+#: CCP photos used end to end (one light, one dark garment).
+PHOTO_IDS = ("0007", "0100")
+
+
+@pytest.fixture(scope="module")
+def ccp_items():
+    if not (CCP_DIR / "annotations").is_dir():
+        pytest.skip(f"CCP labels not found at {CCP_DIR}")
+    data = open_dataset(CCP_DIR)
+    items = {item.id: item for item in data.complete}
+    return [items[i] for i in PHOTO_IDS]
+
+
+@pytest.fixture(scope="module")
+def labelled(ccp_items):
+    """(image, classes, result) of each photo, the pose found by the person models."""
+    out = []
+    for item in ccp_items:
+        image, labels = load_item(item)
+        out.append((image, labels.classes, label_garment(image, labels.classes != BACKGROUND)))
+    return out
+
+
+# --- label map and palette -------------------------------------------------------------------
+
+def test_palette_is_the_original_colour_code():
+    # Each class colour lies in the range the original's colour-coded labels used for it.
+    assert LABEL_PALETTE.shape == (len(CLASS_NAMES), 3)
+    for index, name in enumerate(CLASS_NAMES):
+        lo, hi = (np.array(v[::-1]) for v in SEG_RANGES_BGR[name])  # BGR -> RGB
+        assert ((LABEL_PALETTE[index] >= lo) & (LABEL_PALETTE[index] <= hi)).all(), name
+    assert (BACKGROUND, GARMENT, SKIN_HAIR, ACCESSORY) == tuple(
+        CLASS_NAMES.index(n) for n in ("background", "garment", "skin_hair", "accessory"))
+
+
+@settings(max_examples=30, deadline=None)
+@given(arrays(np.uint8, st.tuples(st.integers(1, 30), st.integers(1, 30)),
+              elements=st.integers(0, 3)))
+def test_labels_png_round_trip(labels):
+    png = labels_png(labels)
+    pil = Image.open(io.BytesIO(png))
+    assert pil.mode == "P"
+    assert np.array_equal(np.asarray(pil), labels)
+    palette = np.array(pil.getpalette()[:3 * len(LABEL_PALETTE)], np.uint8).reshape(-1, 3)
+    assert np.array_equal(palette, LABEL_PALETTE)
+    rgb = np.asarray(pil.convert("RGB"))
+    assert np.array_equal(rgb, labels_rgb(labels))
+    # Read as one of the original's colour-coded label images, it gives the same classes.
+    assert np.array_equal(classify_seg_colors(rgb), labels)
+
+
+def test_labels_png_rejects_other_values():
+    with pytest.raises(ValueError, match="class 4"):
+        labels_png(np.array([[0, 4]], np.uint8))
+    with pytest.raises(ValueError, match="2-D"):
+        labels_png(np.zeros((2, 2, 2), np.uint8))
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(2, 25), st.integers(2, 25))
+def test_label_map_background_exactly_outside_figure(seed, h, w):
+    rng = np.random.default_rng(seed)
+    maps = rng.random((h, w, 3)).astype(np.float32)
+    figure = rng.random((h, w)) < 0.5
+    labels = label_map(maps, figure)
+    assert np.array_equal(labels == BACKGROUND, ~figure)
+    expected = np.array([GARMENT, SKIN_HAIR, ACCESSORY])[maps.argmax(axis=2)]
+    assert np.array_equal(labels[figure], expected[figure])
+
+
+def test_region_mean_is_constant_per_region_and_keeps_the_mean():
+    rng = np.random.default_rng(3)
+    region = rng.integers(0, 7, 200)
+    values = rng.random((200, 3)).astype(np.float32)
+    out = region_mean(region, values)
+    for r in np.unique(region):
+        rows = out[region == r]
+        assert np.allclose(rows, rows[0])
+        assert np.allclose(rows[0], values[region == r].mean(axis=0), atol=1e-6)
+
+
+# --- the pipeline on real photos -----------------------------------------------------------
+
+@needs_ccp
+def test_label_map_on_photos(labelled):
+    for image, truth, result in labelled:
+        labels = result.labels
+        assert labels.dtype == np.uint8 and labels.shape == truth.shape
+        assert set(np.unique(labels)) <= {BACKGROUND, GARMENT, SKIN_HAIR, ACCESSORY}
+        figure = truth != BACKGROUND
+        assert np.array_equal(labels == BACKGROUND, ~figure)
+        # The face was found and its skin sampled: skin+hair is labelled on the head.
+        assert result.skin.source == "face" and result.face_box is not None
+        x0, y0, x1, y1 = result.face_box
+        head = labels[max(y0, 0):y1, max(x0, 0):x1]
+        assert (head == SKIN_HAIR).sum() > 0.5 * (head != BACKGROUND).sum()
+        # Better than calling the whole figure garment, by a clear margin.
+        garment = mask_scores(labels == GARMENT, truth == GARMENT)["f1"]
+        whole = mask_scores(figure, truth == GARMENT)["f1"]
+        assert garment > whole + 0.05
+        assert 0 < result.shares()["garment"] < figure.mean()
+
+
+@needs_ccp
+def test_garment_cutout_matches_label_map(labelled):
+    image, _, result = labelled[0]
+    rgba = garment_cutout(image, result.labels)
+    assert rgba.shape == image.shape[:2] + (4,) and rgba.dtype == np.uint8
+    garment = result.labels == GARMENT
+    assert np.array_equal(rgba[..., 3] == 255, garment)
+    assert not rgba[..., 3][~garment].any()
+    assert np.array_equal(rgba[garment, :3], image[garment])
+    assert not rgba[~garment, :3].any()
+    assert np.array_equal(result.garment, garment)
+
+
+@needs_ccp
+def test_photo_without_face(ccp_items):
+    # The photo cut below the shoulders: no face to sample skin from. The pose model
+    # may or may not find the body; either way the map is made, with a warning.
+    image, labels = load_item(ccp_items[0])
+    top = image.shape[0] // 4
+    image, classes = np.ascontiguousarray(image[top:]), labels.classes[top:]
+    figure = classes != BACKGROUND
+    result = label_garment(image, figure)
+    assert result.skin.source == "default" and result.face_box is None
+    assert any("face" in w for w in result.warnings)
+    assert np.array_equal(result.labels == BACKGROUND, ~figure)
+    assert (result.labels == GARMENT).any()
+
+
+@needs_ccp
+def test_no_pose_falls_back_to_mean_pose(ccp_items):
+    image, labels = load_item(ccp_items[1])
+    figure = labels.classes != BACKGROUND
+    result = label_garment(image, figure, landmarks=None)
+    assert not result.frame.from_pose
+    assert any("no pose" in w for w in result.warnings)
+    f1 = mask_scores(result.labels == GARMENT, labels.classes == GARMENT)["f1"]
+    assert f1 > mask_scores(figure, labels.classes == GARMENT)["f1"]
+
+
+def test_no_person_at_all():
+    # A flat grey card with a rectangle as "figure": no person, no pose, no face.
+    rng = np.random.default_rng(0)
+    image = np.clip(128 + rng.normal(0, 3, (200, 140, 3)), 0, 255).astype(np.uint8)
+    figure = np.zeros((200, 140), bool)
+    figure[40:180, 50:90] = True
+    result = label_garment(image, figure)
+    assert result.face_box is None and not result.frame.from_pose
+    assert np.array_equal(result.labels == BACKGROUND, ~figure)
+    assert set(np.unique(result.labels[figure])) <= {GARMENT, SKIN_HAIR, ACCESSORY}
+
+
+def test_empty_and_tiny_figures():
+    image = np.full((300, 200, 3), 90, np.uint8)
+    empty = label_garment(image, np.zeros((300, 200), bool), landmarks=None)
+    assert not empty.labels.any()
+    # One pixel: lost at working size (half), called garment.
+    big = np.full((1000, 600, 3), 90, np.uint8)
+    tiny = np.zeros((1000, 600), bool)
+    tiny[500, 300] = True
+    result = label_garment(big, tiny, landmarks=None)
+    assert result.labels[500, 300] == GARMENT and result.labels.sum() == GARMENT
+
+
+def test_bad_inputs():
+    image = np.zeros((100, 80, 3), np.uint8)
+    with pytest.raises(InvalidImageError):
+        label_garment(image, np.zeros((100, 81), bool), landmarks=None)
+    with pytest.raises(InvalidImageError):
+        label_garment(image[..., 0], np.zeros((100, 80), bool), landmarks=None)
+    with pytest.raises(ValueError):
+        label_garment(image, np.zeros((100, 80), bool), landmarks="guess")
+    with pytest.raises(ValueError):
+        GarmentParams(smooth=-1)
+    with pytest.raises(InvalidImageError):
+        garment_cutout(image, np.zeros((5, 5), np.uint8))
+
+
+# --- the shipped model ----------------------------------------------------------------------
+
+def test_shipped_model_round_trips_through_json():
+    model = load_garment_model()
+    again = GarmentModel.from_json(model.to_json())
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (120, 80, 3), dtype=np.uint8)
+    figure = np.zeros((120, 80), bool)
+    figure[10:110, 20:60] = True
+    fs = pixel_features(image, figure, None, model.priors)
+    assert fs.features.shape == (figure.sum(), len(FEATURE_NAMES))
+    p = model.predict(fs)
+    assert np.array_equal(p, again.predict(fs))
+    assert np.allclose(p.sum(axis=1), 1, atol=1e-5) and (p >= 0).all()
+    assert model.info.get("photos", 0) > 0
+
+
+def test_model_files_that_are_not_models(tmp_path):
+    good = json.loads(load_garment_model().to_json())
+    cases = {"not-json.json": "{", "other.json": json.dumps({"format": "something else"}),
+             "features.json": json.dumps({**good, "features": good["features"][:-1]}),
+             "shapes.json": json.dumps({**good, "net": {**good["net"], "mean": [0.0, 1.0]}}),
+             "list.json": "[1, 2]"}
+    for name, text in cases.items():
+        path = tmp_path / name
+        path.write_text(text)
+        with pytest.raises(ModelError, match=name):
+            GarmentModel.load(path)
+    with pytest.raises(ModelError, match="missing.json"):
+        GarmentModel.load(tmp_path / "missing.json")
+
+
+def test_working_size():
+    assert work_scale((832, 550), 416) == 0.5
+    assert work_scale((300, 200), 416) == 1.0
+    image = np.zeros((832, 550, 3), np.uint8)
+    figure = np.zeros((832, 550), bool)
+    figure[100:700, 200:350] = True
+    small, fig = to_work(image, figure, 0.5)
+    assert small.shape == (416, 275, 3) and fig.shape == (416, 275)
+    assert abs(int(fig.sum()) * 4 - int(figure.sum())) < 0.02 * figure.sum()
+
+
+# --- command line -----------------------------------------------------------------------------
+
+EXAMPLES = REPO / "examples" / "photos"
+
+
+def _run(*args):
+    from typer.testing import CliRunner
+
+    from runwaycut.cli import app
+
+    result = CliRunner().invoke(app, [str(a) for a in args])
+    assert "Traceback" not in result.output, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    return result
+
+
+def test_remove_target_garment_writes_consistent_files(tmp_path):
+    photo = EXAMPLES / "0111.jpg"
+    out = tmp_path / "out"
+    result = _run("remove", photo, "--out", out, "--target", "garment", "--method", "person",
+                  "-j", "1")
+    assert result.exit_code == 0, result.output
+    image = np.asarray(Image.open(photo).convert("RGB"))
+    with Image.open(out / "0111.labels.png") as pil:
+        assert pil.mode == "P"
+        labels = np.asarray(pil)
+        palette = np.array(pil.getpalette()[:12], np.uint8).reshape(4, 3)
+    assert np.array_equal(palette, LABEL_PALETTE)
+    mask = np.asarray(Image.open(out / "0111.mask.png")) == 255
+    # The label map refines the figure mask: background exactly where the mask is off.
+    assert np.array_equal(labels == BACKGROUND, ~mask)
+    assert {GARMENT, SKIN_HAIR} <= set(np.unique(labels).tolist())
+    with Image.open(out / "0111.garment.png") as pil:
+        assert pil.mode == "RGBA"
+        rgba = np.asarray(pil)
+    assert np.array_equal(rgba[..., 3] == 255, labels == GARMENT)
+    assert np.array_equal(rgba[labels == GARMENT, :3], image[labels == GARMENT])
+    doc = json.loads((out / "0111.colors.json").read_text())
+    assert doc["garment_pixels"] == int((labels == GARMENT).sum())
+    assert sum(c["share"] for c in doc["colors"]) == pytest.approx(1.0, abs=1e-3)
+    assert doc["class_shares"]["garment"] == pytest.approx((labels == GARMENT).mean(), abs=1e-6)
+    # The run records the garment settings; a figure-only rerun into it is refused.
+    params = json.loads((out / "runwaycut-params.json").read_text())
+    assert params["method"]["type"] == "runwaycut.garment.GarmentMethod"
+    again = _run("remove", photo, "--out", out, "--method", "person", "-j", "1")
+    assert again.exit_code == 2
+
+
+def test_remove_rejects_bad_garment_options(tmp_path):
+    photo = EXAMPLES / "0087.jpg"
+    bad = tmp_path / "bad.json"
+    bad.write_text("{}")
+    out = tmp_path / "out"
+    result = _run("remove", photo, "--out", out, "--target", "garment", "--garment-model", bad)
+    assert result.exit_code == 2
+    assert "bad.json" in result.output and "garment model" in result.output
+    assert not out.exists() or not any(out.rglob("*.png"))
+    result = _run("remove", photo, "--out", out, "--target", "shirt")
+    assert result.exit_code == 2 and "--target" in result.output
+    result = _run("remove", photo, "--out", out, "--garment-model", bad)
+    assert result.exit_code == 2 and "--target garment" in result.output
+
+
+@needs_ccp
+def test_evaluate_target_garment_scores_the_garment_mask(tmp_path, ccp_items):
+    # A two-photo CCP-layout set.
+    root = tmp_path / "set"
+    (root / "photos").mkdir(parents=True)
+    (root / "annotations" / "pixel-level").mkdir(parents=True)
+    for item in ccp_items:
+        shutil.copy(item.photo, root / "photos")
+        shutil.copy(item.label, root / "annotations" / "pixel-level")
+    rows = {}
+    for target in ("garment", "figure"):
+        csv = tmp_path / f"{target}.csv"
+        result = _run("evaluate", root, "--csv", csv, "--target", target, "--method", "person")
+        assert result.exit_code == 0, result.output
+        with open(csv) as f:
+            rows[target] = list(__import__("csv").DictReader(f))
+    from runwaycut.garment.outputs import GarmentMethod
+    from runwaycut.methods import get_method
+
+    method = GarmentMethod(get_method("person"))
+    for g, f, item in zip(rows["garment"], rows["figure"], ccp_items):
+        # The garment mask is a part of the figure mask, and it is what is scored.
+        assert float(g["figure_fraction"]) < float(f["figure_fraction"])
+        image, labels = load_item(item)
+        mask = method.predict(image).details["garment"].garment
+        expected = mask_scores(mask, labels.classes == GARMENT)["f1"]
+        assert float(g["f1"]) == pytest.approx(expected, abs=1e-6)
+
+
+def test_explain_target_garment(tmp_path):
+    out = tmp_path / "explain.png"
+    result = _run("explain", EXAMPLES / "0087.jpg", "-o", out, "--target", "garment",
+                  "--garment-method", "person")
+    assert result.exit_code == 0, result.output
+    with Image.open(out) as pil:
+        assert pil.size[0] > 1000
+    result = _run("explain", EXAMPLES / "0087.jpg", "-o", out, "--target", "garment",
+                  "--garment-method", "nope")
+    assert result.exit_code == 2 and "nope" in result.output

@@ -1,0 +1,242 @@
+"""``--method auto``: fused figure masks, soft mattes, and their building blocks."""
+
+from __future__ import annotations
+
+import pickle
+
+import cv2
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import CCP_DIR, CCP_SAMPLE, ccp_figure, f1, needs_ccp
+from runwaycut.errors import ModelError
+from runwaycut.person.fusion import FEATURE_NAMES, MLP, band_mask, load_fusion_model
+from runwaycut.io import read_image
+from runwaycut.person.matting import (alpha_from_mask, estimate_foreground, guided_filter,
+                                      guided_upsample)
+from runwaycut.methods.auto import fill_small_holes
+
+
+# --- on real photos ---------------------------------------------------------------------
+
+@needs_ccp
+@pytest.mark.parametrize("name", CCP_SAMPLE)
+def test_auto_mask_is_a_plausible_figure_no_worse_than_person(auto, person, name):
+    image = read_image(CCP_DIR / "photos" / name)
+    truth = ccp_figure(name)
+    result = auto.predict(image)
+    mask = result.mask
+    assert mask.shape == image.shape[:2] and mask.dtype == bool
+    assert result.method == "auto" and result.details["person_found"]
+    assert 0.08 < mask.mean() < 0.5
+    xs = np.nonzero(mask)[1]
+    assert image.shape[1] / 4 < xs.mean() < 3 * image.shape[1] / 4
+    score = f1(mask, truth)
+    assert score > 0.94
+    # A generous bound: fusion must not undo the person model on ordinary photos.
+    assert score > f1(person.predict(image).mask, truth) - 0.01
+
+
+def with_bystander(a_name: str, b_name: str):
+    """Photo ``a`` with the labelled person of photo ``b`` (shrunk to 3/4) pasted at its
+    right edge, behind ``a``'s figure; returns the composite, a's figure and the pasted
+    pixels."""
+    a = read_image(CCP_DIR / "photos" / a_name)
+    fig_a = ccp_figure(a_name)
+    b = read_image(CCP_DIR / "photos" / b_name)
+    small = cv2.resize(b, None, fx=0.75, fy=0.75, interpolation=cv2.INTER_AREA)
+    fig_b = cv2.resize(ccp_figure(b_name).astype(np.uint8), small.shape[1::-1],
+                       interpolation=cv2.INTER_NEAREST).astype(bool)
+    h, w = fig_a.shape
+    ys, xs = np.nonzero(fig_b)
+    ys, xs = ys + h - small.shape[0], xs + int(w - 60 - xs.mean())
+    inside = (xs >= 0) & (xs < w) & (ys >= 0)
+    src = np.nonzero(fig_b)
+    ys, xs, sy, sx = ys[inside], xs[inside], src[0][inside], src[1][inside]
+    behind = ~fig_a[ys, xs]
+    composite = a.copy()
+    composite[ys[behind], xs[behind]] = small[sy[behind], sx[behind]]
+    pasted = np.zeros_like(fig_a)
+    pasted[ys[behind], xs[behind]] = True
+    return composite, fig_a, pasted
+
+
+@needs_ccp
+@pytest.mark.parametrize("a_name, b_name", [(CCP_SAMPLE[0], CCP_SAMPLE[1]),
+                                            (CCP_SAMPLE[2], CCP_SAMPLE[0])])
+def test_a_bystander_at_the_edge_is_dropped(auto, a_name, b_name):
+    composite, figure, pasted = with_bystander(a_name, b_name)
+    assert pasted.sum() > 10_000  # a real second person
+    mask = auto.predict(composite).mask
+    assert np.count_nonzero(mask & pasted) < 0.02 * pasted.sum()
+    assert f1(mask, figure) > 0.95
+
+
+@needs_ccp
+def test_soft_matte_and_foreground_agree_with_the_mask(auto):
+    image = read_image(CCP_DIR / "photos" / CCP_SAMPLE[0])
+    r = auto.predict(image)
+    alpha, fg = r.alpha, r.foreground
+    assert alpha.dtype == np.float32 and alpha.shape == image.shape[:2]
+    assert alpha.min() >= 0 and alpha.max() <= 1
+    soft = (alpha > 0) & (alpha < 1)
+    assert soft.any()
+    # Fractional only near the boundary: away from it alpha is the mask exactly.
+    m8 = r.mask.astype(np.uint8)
+    k = np.ones((9, 9), np.uint8)
+    far = cv2.dilate(m8, k) == cv2.erode(m8, k)
+    assert not soft[far].any()
+    assert np.array_equal(alpha[far] > 0.5, r.mask[far])
+    # Foreground colours differ from the photo only under fractional alpha.
+    assert fg.dtype == np.uint8 and fg.shape == image.shape
+    assert np.array_equal(fg[~soft], image[~soft])
+
+
+@needs_ccp
+def test_large_photo_gives_full_size_results(auto):
+    image = read_image(CCP_DIR / "photos" / CCP_SAMPLE[1])
+    big = cv2.resize(image, None, fx=2.0, fy=2.0, interpolation=cv2.INTER_CUBIC)
+    truth = cv2.resize(ccp_figure(CCP_SAMPLE[1]).astype(np.uint8), big.shape[1::-1],
+                       interpolation=cv2.INTER_NEAREST).astype(bool)
+    r = auto.predict(big)
+    assert r.mask.shape == r.alpha.shape == big.shape[:2] and r.foreground.shape == big.shape
+    assert f1(r.mask, truth) > 0.94
+
+
+@pytest.mark.parametrize("image", [np.full((832, 550, 3), 128, np.uint8),
+                                   np.zeros((300, 200, 3), np.uint8)], ids=["grey", "black"])
+def test_no_person_gives_an_empty_mask_and_says_so(auto, image):
+    r = auto.predict(image)
+    assert not r.mask.any() and r.mask.shape == image.shape[:2]
+    assert not r.alpha.any()
+    assert r.details["person_found"] is False and r.details["warnings"]
+
+
+@needs_ccp
+def test_auto_backend_pickles_and_gives_the_same_mask(auto):
+    image = read_image(CCP_DIR / "photos" / CCP_SAMPLE[2])
+    before = auto.predict(image).mask
+    clone = pickle.loads(pickle.dumps(auto))
+    assert clone._person.segmenter._interpreters == {}
+    assert np.array_equal(clone.predict(image).mask, before)
+
+
+# --- the fusion classifier file ----------------------------------------------------------
+
+def test_shipped_fusion_model_loads_and_matches_the_features():
+    model = load_fusion_model()
+    assert model.features == FEATURE_NAMES
+    assert model.weights[0].shape[0] == len(FEATURE_NAMES)
+    p = model.predict_proba(np.zeros((5, len(FEATURE_NAMES)), np.float32))
+    assert p.shape == (5,) and np.all((p >= 0) & (p <= 1))
+
+
+def small_mlp(seed: int) -> MLP:
+    rng = np.random.default_rng(seed)
+    f = len(FEATURE_NAMES)
+    return MLP(mean=rng.normal(size=f).astype(np.float32),
+               scale=rng.uniform(0.5, 2, f).astype(np.float32),
+               weights=(rng.normal(size=(f, 4)).astype(np.float32),
+                        rng.normal(size=(4, 1)).astype(np.float32)),
+               biases=(rng.normal(size=4).astype(np.float32), np.zeros(1, np.float32)),
+               features=FEATURE_NAMES)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(0, 10_000))
+def test_mlp_json_round_trip_keeps_predictions(seed):
+    model = small_mlp(seed)
+    x = np.random.default_rng(seed + 1).normal(size=(50, len(FEATURE_NAMES))).astype(np.float32)
+    again = MLP.from_json(model.to_json())
+    assert np.allclose(again.predict_proba(x), model.predict_proba(x), atol=1e-6)
+
+
+def test_fusion_model_of_other_features_is_refused():
+    text = small_mlp(0).to_json().replace('"height"', '"tallness"')
+    with pytest.raises(ModelError, match="other features"):
+        MLP.from_json(text, "x.json")
+    with pytest.raises(ModelError, match="not a fusion model"):
+        MLP.from_json("{}", "x.json")
+
+
+def test_band_surrounds_the_boundary():
+    prob = np.zeros((200, 100), np.float32)
+    prob[40:160, 30:70] = 1.0
+    band, signed = band_mask(prob)
+    assert band[100, 30] and band[100, 29] and band[40, 50]
+    assert not band[100, 50] and not band[5, 5]
+    assert signed[100, 50] > 0 > signed[5, 5]
+
+
+# --- matting ---------------------------------------------------------------------------
+
+def two_tone(h=80, w=80, edge=40):
+    """Left half red, right half blue, with a one-pixel 50/50 mixed column at the edge."""
+    img = np.zeros((h, w, 3), np.uint8)
+    img[:, :edge] = (200, 30, 30)
+    img[:, edge:] = (30, 30, 200)
+    img[:, edge] = (115, 30, 115)
+    return img
+
+
+def test_alpha_follows_the_photo_edge_not_the_mask_edge():
+    img = two_tone()
+    mask = np.zeros((80, 80), bool)
+    mask[:, :42] = True  # mask two pixels too wide of the red region
+    alpha = alpha_from_mask(img, mask)
+    assert np.allclose(alpha[:, :30], 1) and np.allclose(alpha[:, 50:], 0)
+    row = alpha[40]
+    assert np.all(np.diff(row) <= 1e-6)  # monotone across the edge
+    # The mask said figure up to column 41; the matte pulls back toward the colour edge
+    # (column 40), where its steepest step is.
+    assert row[39] > 0.9 and row[41] < 0.5
+    assert int(np.argmin(np.diff(row))) in (39, 40)
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.tuples(st.integers(0, 255), st.integers(0, 255), st.integers(0, 255)),
+       st.tuples(st.integers(0, 255), st.integers(0, 255), st.integers(0, 255)))
+def test_foreground_estimation_recovers_a_flat_foreground(fg_color, bg_color):
+    h, w = 60, 60
+    alpha = np.zeros((h, w), np.float32)
+    alpha[:, :25] = 1
+    alpha[:, 25:35] = np.linspace(0.9, 0.1, 10)  # a soft fringe
+    f, b = np.array(fg_color, np.float32), np.array(bg_color, np.float32)
+    image = np.rint(alpha[..., None] * f + (1 - alpha[..., None]) * b).astype(np.uint8)
+    est = estimate_foreground(image, alpha)
+    soft = (alpha > 0) & (alpha < 1)
+    err = np.abs(est[soft].astype(np.float32) - f).max(axis=1)
+    # The photo's own colour there is off by (1 - alpha) |F - B| (the halo); the
+    # estimate removes at least 90 % of it (4 levels spare for 8-bit rounding).
+    halo = (1 - alpha[soft]) * np.abs(f - b).max()
+    assert np.all(err <= 0.1 * halo + 4)
+    assert np.array_equal(est[~soft], image[~soft])
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.floats(0, 1), st.integers(1, 5))
+def test_guided_filter_keeps_a_constant_signal(value, radius):
+    rng = np.random.default_rng(0)
+    guide = rng.uniform(0, 1, (40, 30, 3)).astype(np.float32)
+    src = np.full((40, 30), value, np.float32)
+    assert np.allclose(guided_filter(guide, src, radius, 1e-3), value, atol=1e-3)
+
+
+def test_guided_upsample_puts_the_edge_on_the_full_size_photo():
+    big = two_tone(160, 160, 81)
+    small = cv2.resize(big, (40, 40), interpolation=cv2.INTER_AREA)
+    src = (small[..., 0] > 110).astype(np.float32)
+    up = guided_upsample(small, src, big, radius=2)
+    crisp = up > 0.5
+    assert crisp[:, :79].all() and not crisp[:, 83:].any()
+
+
+def test_fill_small_holes_keeps_large_gaps():
+    mask = np.zeros((100, 100), bool)
+    mask[10:90, 10:90] = True
+    mask[20:23, 20:23] = False   # 9 px hole: filled
+    mask[40:70, 40:70] = False   # 900 px gap (between arm and body): kept
+    out = fill_small_holes(mask, 0.005)
+    assert out[21, 21] and not out[50, 50]
