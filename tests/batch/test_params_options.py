@@ -93,9 +93,13 @@ def test_rerun_with_another_target(tmp_path):
     assert (out / "0087.png").read_bytes() == cutout
     recorded = json.loads((out / PARAMS_FILE).read_text())["method"]
     assert recorded["type"] == "runwaycut.garment.GarmentMethod"
-    # Back to the figure alone: everything it needs is there.
+    # Back to the figure alone: refused (new photos would lack the garment's files).
     figure = run("remove", PHOTO, "-o", out, "--method", "person", "-j", "1")
-    assert figure.exit_code == 0 and "1 already done" in figure.output, figure.output
+    assert figure.exit_code == 2 and "--target garment -> figure" in figure.output
+    # The garment run again: done already.
+    again = run("remove", PHOTO, "-o", out, "--method", "person", "--target", "garment",
+                "-j", "1")
+    assert again.exit_code == 0 and "1 already done" in again.output, again.output
     # Another method: refused in one line naming the options, not the fields.
     other = run("remove", PHOTO, "-o", out, "--method", "auto", "--target", "garment",
                 "--points", "8", "-j", "1")

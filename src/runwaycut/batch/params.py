@@ -110,10 +110,10 @@ def check_params(out_dir: Path, method: FigureMethod, overwrite: bool = False) -
     Returns
     -------
     same : bool
-        True when ``out_dir`` already recorded these parameters (or, for a figure
-        backend, the garment backend wrapping it), so its complete outputs may be
-        reused; False when it recorded none, the figure backend alone (the folder
-        gains the garment: every photo is done again), or ``overwrite``.
+        True when ``out_dir`` already recorded these parameters, so its complete
+        outputs may be reused; False when it recorded none, the figure backend alone
+        of this garment backend (the folder gains the garment: every photo is done
+        again), or ``overwrite``.
 
     Raises
     ------
@@ -129,10 +129,6 @@ def check_params(out_dir: Path, method: FigureMethod, overwrite: bool = False) -
         except (OSError, ValueError, KeyError, TypeError):
             recorded = None
         if recorded == wanted:
-            return True
-        recorded_target, recorded_figure, _ = split_target(recorded)
-        if recorded_target == "garment" and recorded_figure == wanted:
-            # --target figure into a garment folder: its figure files are this run's.
             return True
         if recorded is not None and not is_garment_upgrade(recorded, wanted):
             changes = "; ".join(option_changes(recorded, wanted)) or "other parameters"
