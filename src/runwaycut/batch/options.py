@@ -44,13 +44,19 @@ def split_target(tree: dict) -> tuple[str, dict, dict]:
     return "figure", tree if isinstance(tree, dict) else {}, {}
 
 
+def _names(recorded, obj) -> bool:
+    """Whether a recorded dotted name (``runwaycut.methods.AutoMethod``) is ``obj``'s."""
+    name = getattr(obj, "__qualname__", None)
+    return isinstance(recorded, str) and name is not None and (
+        recorded == name or recorded.endswith("." + name))
+
+
 def _method_name(figure: dict) -> str:
     from ..methods import METHODS
-    from .params import describe
 
     kind = figure.get("type")
     for name, factory in METHODS.items():
-        if describe(factory) == kind:
+        if _names(kind, factory):
             return name
     return str(kind).rsplit(".", 1)[-1]
 
@@ -58,14 +64,13 @@ def _method_name(figure: dict) -> str:
 def _threshold_option(figure: dict) -> dict[str, Any]:
     """``--threshold`` (and ``--model``) of a palette method's description."""
     from ..threshold.rules import THRESHOLD_RULES
-    from .params import describe
 
     rule = figure.get("threshold_rule")
     if rule is None:
         threshold = (figure.get("mask") or {}).get("threshold")
         return {"--threshold": "default" if threshold is None else f"{threshold:g}"}
     for name, known in THRESHOLD_RULES.items():
-        if describe(known) == rule:
+        if _names(rule, known):
             return {"--threshold": name}
     if isinstance(rule, dict) and str(rule.get("type", "")).endswith("ModelRule"):
         model = rule.get("path") or "shipped"
