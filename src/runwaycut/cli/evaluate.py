@@ -16,10 +16,10 @@ from ..methods import METHODS
 from ..evaluation.report import write_report
 from ..threshold.rules import THRESHOLD_RULES
 from ._app import Command, app
-from ._options import (Band, Block, FillHoles, KeepLargest, Layout, Method, Points, Sampler, Seed,
-                       Strip, Vote, choices)
+from ._options import (GARMENT_MODEL_HELP, Band, Block, FillHoles, KeepLargest, Layout, Method,
+                       Points, Sampler, Seed, Strip, Vote, choices)
 from ._common import EXIT_BAD_INPUT, console, fail, reports_errors
-from .remove import (GARMENT_MODEL_HELP, apply_target, build_method, default_method,
+from .remove import (apply_target, build_method, default_method,
                      palette_options_to_method)
 
 #: Errors printed one by one; beyond this, only counted (all are in the CSV).

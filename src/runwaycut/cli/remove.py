@@ -23,9 +23,8 @@ from ..threshold.rules import parse_threshold
 from ..note.palette import PaletteParams
 from ._app import Command, app
 from ..scoring.labels import TARGETS
-from ._options import (GARMENT_MODEL_HELP, METHOD_HELP, TARGET_HELP, Band, Block, FillHoles,  # noqa: F401
-                       GarmentModel, KeepLargest, Method, Points, Sampler, Seed, Strip, Target,
-                       Threshold, ThresholdModel, Vote)
+from ._options import (Band, Block, FillHoles, GarmentModel, KeepLargest, Method, Points, Sampler,
+                       Seed, Strip, Target, Threshold, ThresholdModel, Vote)
 from ._common import EXIT_BAD_INPUT, console, fail, reports_errors
 
 
