@@ -29,8 +29,10 @@ _MAX_SHOWN = 10
 @app.command(cls=Command)
 @reports_errors
 def evaluate(
-    dataset: Path = typer.Argument(..., metavar="DATASET", help="Labelled set: a folder in the ccp, seg "
-                                             "(<name>-seg.jpg) or masks layout, detected."),
+    dataset: Path = typer.Argument(
+        ..., metavar="DATASET",
+        help="Labelled set: a folder in the ccp, seg "
+             "(<name>-seg.jpg) or masks layout, detected."),
     csv: Path = typer.Option(..., "--csv", help="CSV file to write: one row per photo."),
     report: Optional[Path] = typer.Option(None, "--report",
                                           help="Also write a self-contained HTML report."),

@@ -32,8 +32,10 @@ DEFAULT_FOLDS = 5
 @app.command(cls=Command)
 @reports_errors
 def train(
-    dataset: Path = typer.Argument(..., metavar="DATASET", help="Labelled set: CCP layout, colour-coded "
-                                             "-seg.jpg, or photos with binary masks."),
+    dataset: Path = typer.Argument(
+        ..., metavar="DATASET",
+        help="Labelled set: CCP layout, colour-coded "
+             "-seg.jpg, or photos with binary masks."),
     out: Path = typer.Option(..., "--out", "-o", help="Model file to write (JSON)."),
     cv: Optional[int] = typer.Option(
         None, "--cv", min=0, metavar="K",

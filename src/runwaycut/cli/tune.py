@@ -23,8 +23,10 @@ _BANDS = {"absolute": ("absolute",), "relative": ("relative",), "both": ("absolu
 @app.command(cls=Command)
 @reports_errors
 def tune(
-    dataset: Path = typer.Argument(..., metavar="DATASET", help="Labelled set: a folder in the ccp, seg "
-                                             "(<name>-seg.jpg) or masks layout, detected."),
+    dataset: Path = typer.Argument(
+        ..., metavar="DATASET",
+        help="Labelled set: a folder in the ccp, seg "
+             "(<name>-seg.jpg) or masks layout, detected."),
     csv: Path = typer.Option(..., "--csv", help="CSV file to write: one row per photo "
                                                 "(per band and seed)."),
     band: str = typer.Option("absolute", metavar=choices(_BANDS),
