@@ -74,7 +74,8 @@ def _threshold_option(figure: dict) -> dict[str, Any]:
             return {"--threshold": name}
     if isinstance(rule, dict) and str(rule.get("type", "")).endswith("ModelRule"):
         model = rule.get("path") or "shipped"
-        return {"--threshold": "auto", "--model": f"{model} (sha256 {str(rule.get('sha256'))[:12]})"}
+        digest = str(rule.get("sha256"))[:12]
+        return {"--threshold": "auto", "--model": f"{model} (sha256 {digest})"}
     return {"--threshold": str(rule)}
 
 

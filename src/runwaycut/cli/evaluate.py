@@ -36,16 +36,18 @@ def evaluate(
     csv: Path = typer.Option(..., "--csv", help="CSV file to write: one row per photo."),
     report: Optional[Path] = typer.Option(None, "--report",
                                           help="Also write a self-contained HTML report."),
-    target: str = typer.Option("figure", metavar=choices(TARGETS), help="Positive class: figure (all but background) "
-                                              "or garment (the method's figure, then garment "
-                                              "isolation; scores the garment mask)."),
+    target: str = typer.Option(
+        "figure", metavar=choices(TARGETS),
+        help="Positive class: figure (all but background) or garment (the method's figure, "
+             "then garment isolation; scores the garment mask)."),
     garment_model: Optional[Path] = typer.Option(None, "--garment-model", metavar="FILE",
                                                  help=GARMENT_MODEL_HELP),
     method: Method = None,
     threshold: Optional[str] = typer.Option(
-        None, metavar=choices(("T", "best") + tuple(THRESHOLD_RULES)), help="Colour band half-width (palette-based methods): a number, best (each "
-                   "photo's best against its labels: the ceiling), or a rule: "
-                   + ", ".join(THRESHOLD_RULES) + ". Default: the band's default."),
+        None, metavar=choices(("T", "best") + tuple(THRESHOLD_RULES)),
+        help="Colour band half-width (palette-based methods): a number, best (each "
+             "photo's best against its labels: the ceiling), or a rule: "
+             + ", ".join(THRESHOLD_RULES) + ". Default: the band's default."),
     model: Optional[Path] = typer.Option(
         None, "--model", metavar="FILE", help="Threshold model (from runwaycut train) for "
                                               "--threshold auto, instead of the shipped one."),

@@ -33,7 +33,8 @@ def tune(
                              help="absolute, relative or both."),
     seeds: int = typer.Option(1, min=1, help="Palette draws per photo (seeds SEED .. "
                                              "SEED+N-1): how far the best threshold moves."),
-    target: str = typer.Option("figure", metavar=choices(TARGETS), help="Positive class: figure or garment."),
+    target: str = typer.Option("figure", metavar=choices(TARGETS),
+                               help="Positive class: figure or garment."),
     candidates: Optional[int] = typer.Option(
         None, min=1, help="Re-score only the K best raw thresholds after figure selection "
                           "(faster; default: every distinct mask)."),
