@@ -153,8 +153,7 @@ def option_changes(old: dict, new: dict, most: int = 3) -> list[str]:
         a, b = old_options[option], new_options[option]
         if a == b:
             continue
-        if option in (a, b) or (isinstance(a, str) and a.startswith("--no-")) or \
-                (isinstance(b, str) and b.startswith("--no-")):
+        if option in (a, b):
             changes.append(f"{a} -> {b}")  # a switch: --fill-holes -> --no-fill-holes
         else:
             changes.append(f"{option} {a} -> {b}")
