@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -82,6 +83,10 @@ def test_choices_are_listed(command, option, values):
 
 
 def test_version():
+    import tomllib
+
+    with open(Path(runwaycut.__file__).parents[2] / "pyproject.toml", "rb") as f:
+        assert runwaycut.__version__ == tomllib.load(f)["project"]["version"]
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0
     assert result.output.strip() == f"runwaycut {runwaycut.__version__}"
