@@ -6,13 +6,15 @@ skipped, with the reason, when it is absent (e.g. a clone without the shared fol
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-DATA_DIR = (REPO / ".." / "shared" / "data").resolve()
+#: ``../shared/data`` beside the clone, or ``$RUNWAYCUT_DATA`` (README: the labelled photos).
+DATA_DIR = Path(os.environ.get("RUNWAYCUT_DATA") or REPO / ".." / "shared" / "data").resolve()
 CCP_DIR = DATA_DIR / "ccp"
 CCP_PHOTOS = CCP_DIR / "photos"
 
@@ -21,7 +23,7 @@ CCP_SAMPLE = ("0007.jpg", "0100.jpg", "0200.jpg")
 
 needs_ccp = pytest.mark.skipif(
     not CCP_PHOTOS.is_dir(),
-    reason=f"CCP photos not found at {CCP_PHOTOS} (the shared data folder beside the repo)")
+    reason=f"CCP photos not found at {CCP_PHOTOS} (README: The labelled photos)")
 
 
 @pytest.fixture(scope="session")
@@ -30,7 +32,8 @@ def ccp_photos() -> list[Path]:
     paths = [CCP_PHOTOS / name for name in CCP_SAMPLE]
     missing = [p for p in paths if not p.is_file()]
     if missing:
-        pytest.skip(f"CCP photos not found: {', '.join(map(str, missing))}")
+        pytest.skip(f"CCP photos not found: {', '.join(map(str, missing))} "
+                    "(README: The labelled photos)")
     return paths
 
 

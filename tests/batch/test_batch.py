@@ -246,7 +246,7 @@ def test_other_parameters_are_refused_unless_overwriting(tmp_path):
     run_collection(photos, out, PaletteMethod(), workers=1)
     masks = png_files(out)
     other = PaletteMethod(mask=MaskParams(threshold=45.0))
-    with pytest.raises(ParameterMismatchError, match="mask.threshold"):
+    with pytest.raises(ParameterMismatchError, match="--threshold default -> 45"):
         run_collection(photos, out, other, workers=1)
     assert png_files(out) == masks
     summary = run_collection(photos, out, other, workers=1, resume=False)
@@ -257,7 +257,7 @@ def test_other_parameters_are_refused_unless_overwriting(tmp_path):
 
     result = CliRunner().invoke(app, ["remove", str(tmp_path / "in"), "-o", str(out),
                                       "-j", "1"])
-    assert result.exit_code == 2 and "other parameters" in result.output
+    assert result.exit_code == 2 and "--method palette -> auto" in result.output
 
 
 def test_workers_give_the_same_files_and_manifest_as_one_process(tmp_path):

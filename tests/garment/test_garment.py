@@ -345,10 +345,10 @@ def test_evaluate_target_garment_scores_the_garment_mask(tmp_path, ccp_items):
 def test_explain_target_garment(tmp_path):
     out = tmp_path / "explain.png"
     result = _run("explain", EXAMPLES / "0087.jpg", "-o", out, "--target", "garment",
-                  "--garment-method", "person")
+                  "--method", "person")
     assert result.exit_code == 0, result.output
     with Image.open(out) as pil:
         assert pil.size[0] > 1000
     result = _run("explain", EXAMPLES / "0087.jpg", "-o", out, "--target", "garment",
-                  "--garment-method", "nope")
+                  "--method", "nope")
     assert result.exit_code == 2 and "nope" in result.output

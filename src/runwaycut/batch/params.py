@@ -19,6 +19,7 @@ import numpy as np
 from ..errors import RunwaycutError
 from ..io import write_bytes_atomic
 from ..methods import FigureMethod
+from .options import option_changes, split_target
 
 #: Name of the file, inside the output folder, recording the parameters of its results.
 PARAMS_FILE = "runwaycut-params.json"
@@ -89,13 +90,11 @@ def _qualname(obj) -> str:
     return f"{module}.{name}"
 
 
-def _flat(tree, prefix="") -> dict[str, object]:
-    if isinstance(tree, dict):
-        out = {}
-        for k, v in tree.items():
-            out.update(_flat(v, f"{prefix}{k}."))
-        return out
-    return {prefix.rstrip("."): tree}
+def is_garment_upgrade(recorded: dict, wanted: dict) -> bool:
+    """Whether ``wanted`` is ``recorded``'s figure backend with ``--target garment``:
+    a finished figure run that may gain the garment outputs."""
+    target, figure, _ = split_target(wanted)
+    return target == "garment" and figure == recorded
 
 
 def check_params(out_dir: Path, method: FigureMethod, overwrite: bool = False) -> bool:
@@ -112,12 +111,15 @@ def check_params(out_dir: Path, method: FigureMethod, overwrite: bool = False) -
     -------
     same : bool
         True when ``out_dir`` already recorded these parameters, so its complete
-        outputs may be reused; False when it recorded none (or ``overwrite``).
+        outputs may be reused; False when it recorded none, the figure backend alone
+        of this garment backend (the folder gains the garment: every photo is done
+        again), or ``overwrite``.
 
     Raises
     ------
     ParameterMismatchError
-        The folder's results were made with other parameters (and not ``overwrite``).
+        The folder's results were made with other parameters (and not ``overwrite``);
+        the message names the options that differ (:func:`~.options.option_changes`).
     """
     path = Path(out_dir) / PARAMS_FILE
     wanted = json.loads(json.dumps(describe(method)))
@@ -128,13 +130,13 @@ def check_params(out_dir: Path, method: FigureMethod, overwrite: bool = False) -
             recorded = None
         if recorded == wanted:
             return True
-        if recorded is not None:
-            old, new = _flat(recorded), _flat(wanted)
-            diff = ", ".join(f"{k}: {old.get(k)!r} -> {new.get(k)!r}"
-                             for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k))
+        if recorded is not None and not is_garment_upgrade(recorded, wanted):
+            changes = "; ".join(option_changes(recorded, wanted)) or "other parameters"
             raise ParameterMismatchError(
-                f"{out_dir} holds results made with other parameters ({diff}); use "
+                f"{out_dir} holds results made with other options ({changes}); use "
                 "--overwrite to redo every photo with the new ones, or another --out")
+        # (A figure folder gaining the garment: recorded anew below, and every photo is
+        # done again, its figure files rewritten identical beside the garment's.)
     from .. import __version__
 
     record = {"runwaycut": __version__, "method": wanted,

@@ -1,24 +1,71 @@
-"""The palette method's command-line options, declared once for every subcommand.
+"""The command-line options shared by several subcommands, declared once.
 
-Each alias carries its help text; a command gives the default (the design note's) in
-its signature, e.g. ``points: Points = 16``.
+Each alias carries its help text and, for a value out of a fixed list, the list as its
+metavar (``absolute|relative``), so ``--help`` shows the choices; a command gives the
+default (the design note's) in its signature, e.g. ``points: Points = 16``. The lists
+come from the library's own tables (methods, targets, threshold rules, layouts), so an
+added method or target shows up here without an edit.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Optional
 
 import typer
 
-Band = Annotated[str, typer.Option(help="absolute: colour ± t per channel (the note); "
+from ..methods import METHODS
+from ..scoring.labels import LAYOUTS, TARGETS
+from ..threshold.rules import THRESHOLD_RULES
+
+
+def choices(values) -> str:
+    """The metavar of an option taking one of ``values``: ``a|b|c``."""
+    return "|".join(values)
+
+
+Band = Annotated[str, typer.Option(metavar=choices(("absolute", "relative")),
+                                   help="absolute: colour ± t per channel (the note); "
                                         "relative: colour × (1 ± t) (the original code).")]
-Vote = Annotated[str, typer.Option(help="Palette colours needed to call a pixel background: "
+Vote = Annotated[str, typer.Option(metavar="any|majority|FRACTION",
+                                   help="Palette colours needed to call a pixel background: "
                                         "any (union), majority, or a fraction like 0.25.")]
 Points = Annotated[int, typer.Option(help="Palette colours sampled, half from each edge strip.")]
 Strip = Annotated[float, typer.Option(help="Width of each edge strip, fraction of the width.")]
 Block = Annotated[int, typer.Option(help="Side in pixels of the block averaged at each point.")]
+Sampler = Annotated[str, typer.Option(metavar=choices(("random", "kmeans")),
+                                      help="random (the note's seeded points) or kmeans "
+                                           "(cluster centres of all strip pixels).")]
 Seed = Annotated[int, typer.Option(help="Random seed of the palette sampling.")]
 KeepLargest = Annotated[bool, typer.Option("--keep-largest/--no-keep-largest",
                                            help="Keep only the largest region (the figure).")]
 FillHoles = Annotated[bool, typer.Option("--fill-holes/--no-fill-holes",
                                          help="Fill holes inside the kept figure.")]
+Layout = Annotated[str, typer.Option(metavar=choices(("auto",) + tuple(LAYOUTS)),
+                                     help="Layout of DATASET (auto: detected).")]
+
+#: Help of ``--method``, shared by remove, explain and evaluate.
+METHOD_HELP = ("Figure-mask backend: auto (person models fused with colours and edges), "
+               "person (the neural mask alone) or palette (the design note's colour "
+               "method). Default: auto, or palette when --threshold is given.")
+Method = Annotated[Optional[str], typer.Option(metavar=choices(METHODS), help=METHOD_HELP)]
+
+#: Help of ``--target``, shared by remove and explain.
+TARGET_HELP = ("figure: the figure mask and cutout. garment: also isolate the garment "
+               "(four-class label map, garment cutout and its colours) from that figure.")
+Target = Annotated[str, typer.Option(metavar=choices(TARGETS), help=TARGET_HELP)]
+
+#: Help of ``--garment-model``, shared by remove, evaluate and explain.
+GARMENT_MODEL_HELP = ("Garment classifier (from benchmarks/train_garment.py) instead of "
+                      "the shipped one.")
+GarmentModel = Annotated[Optional[Path], typer.Option("--garment-model", metavar="FILE",
+                                                      help=GARMENT_MODEL_HELP)]
+
+THRESHOLD_HELP = ("Colour band half-width: levels for the absolute band (default 20), a "
+                  "fraction for the relative band (default 0.4); or a rule: "
+                  + ", ".join(THRESHOLD_RULES) + ".")
+Threshold = Annotated[Optional[str], typer.Option(metavar=choices(("T",) + tuple(THRESHOLD_RULES)),
+                                                  help=THRESHOLD_HELP)]
+ThresholdModel = Annotated[Optional[Path], typer.Option(
+    "--model", metavar="FILE", help="Threshold model (from runwaycut train) for "
+                                    "--threshold auto, instead of the shipped one.")]

@@ -11,38 +11,43 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ..evaluation.evaluate import SUMMARY_SCORES, evaluate as evaluate_dataset, write_csv
-from ..scoring.labels import LAYOUTS, TARGETS, open_dataset
+from ..scoring.labels import TARGETS, open_dataset
 from ..methods import METHODS
 from ..evaluation.report import write_report
 from ..threshold.rules import THRESHOLD_RULES
-from ._app import app
-from ._options import Band, Block, FillHoles, KeepLargest, Points, Seed, Strip, Vote
+from ._app import Command, app
+from ._options import (GARMENT_MODEL_HELP, Band, Block, FillHoles, KeepLargest, Layout, Method,
+                       Points, Sampler, Seed, Strip, Vote, choices)
 from ._common import EXIT_BAD_INPUT, console, fail, reports_errors
-from .remove import (GARMENT_MODEL_HELP, METHOD_HELP, apply_target, build_method, default_method,
+from .remove import (apply_target, build_method, default_method,
                      palette_options_to_method)
 
 #: Errors printed one by one; beyond this, only counted (all are in the CSV).
 _MAX_SHOWN = 10
 
 
-@app.command()
+@app.command(cls=Command)
 @reports_errors
 def evaluate(
-    dataset: Path = typer.Argument(..., help="Labelled set: a folder in the ccp, seg "
-                                             "(<name>-seg.jpg) or masks layout, detected."),
+    dataset: Path = typer.Argument(
+        ..., metavar="DATASET",
+        help="Labelled set: a folder in the ccp, seg "
+             "(<name>-seg.jpg) or masks layout, detected."),
     csv: Path = typer.Option(..., "--csv", help="CSV file to write: one row per photo."),
     report: Optional[Path] = typer.Option(None, "--report",
                                           help="Also write a self-contained HTML report."),
-    target: str = typer.Option("figure", help="Positive class: figure (all but background) "
-                                              "or garment (the method's figure, then garment "
-                                              "isolation; scores the garment mask)."),
+    target: str = typer.Option(
+        "figure", metavar=choices(TARGETS),
+        help="Positive class: figure (all but background) or garment (the method's figure, "
+             "then garment isolation; scores the garment mask)."),
     garment_model: Optional[Path] = typer.Option(None, "--garment-model", metavar="FILE",
                                                  help=GARMENT_MODEL_HELP),
-    method: Optional[str] = typer.Option(None, help=METHOD_HELP),
+    method: Method = None,
     threshold: Optional[str] = typer.Option(
-        None, help="Colour band half-width (palette-based methods): a number, best (each "
-                   "photo's best against its labels: the ceiling), or a rule: "
-                   + ", ".join(THRESHOLD_RULES) + ". Default: the band's default."),
+        None, metavar=choices(("T", "best") + tuple(THRESHOLD_RULES)),
+        help="Colour band half-width (palette-based methods): a number, best (each "
+             "photo's best against its labels: the ceiling), or a rule: "
+             + ", ".join(THRESHOLD_RULES) + ". Default: the band's default."),
     model: Optional[Path] = typer.Option(
         None, "--model", metavar="FILE", help="Threshold model (from runwaycut train) for "
                                               "--threshold auto, instead of the shipped one."),
@@ -51,11 +56,11 @@ def evaluate(
     points: Points = 16,
     strip: Strip = 1 / 8,
     block: Block = 9,
-    sampler: str = typer.Option("random", help="random (the note's seeded points) or kmeans."),
+    sampler: Sampler = "random",
     seed: Seed = 0,
     keep_largest: KeepLargest = True,
     fill_holes: FillHoles = True,
-    layout: str = typer.Option("auto", help="Layout of DATASET: auto, " + ", ".join(LAYOUTS) + "."),
+    layout: Layout = "auto",
     smoothing: bool = typer.Option(False, "--smoothing",
                                    help="Add 1 to numerator and denominator (the original)."),
     candidates: Optional[int] = typer.Option(

@@ -18,11 +18,13 @@ from ..batch.run import run_collection
 from ..io import MAX_PIXELS
 from ..note.colormask import MaskParams, parse_vote
 from ..note.figure import FigureParams
-from ..methods import METHODS, PaletteMethod, get_method
-from ..threshold.rules import THRESHOLD_RULES, parse_threshold
+from ..methods import PaletteMethod, get_method
+from ..threshold.rules import parse_threshold
 from ..note.palette import PaletteParams
-from ._app import app
-from ._options import Band, Block, FillHoles, KeepLargest, Points, Seed, Strip, Vote
+from ._app import Command, app
+from ..scoring.labels import TARGETS
+from ._options import (Band, Block, FillHoles, GarmentModel, KeepLargest, Method, Points, Sampler,
+                       Seed, Strip, Target, Threshold, ThresholdModel, Vote)
 from ._common import EXIT_BAD_INPUT, console, fail, reports_errors
 
 
@@ -40,11 +42,6 @@ def palette_options_to_method(threshold: Optional[str], band: str, vote: str, po
         threshold_rule=rule)
 
 
-METHOD_HELP = ("Figure-mask backend: auto (person models fused with colours and edges), "
-               "person (the neural mask alone) or palette (the design note's colour "
-               "method). Default: auto, or palette when --threshold is given.")
-
-
 def default_method(method: Optional[str], threshold: Optional[str]) -> str:
     """The backend to use: the one named, else ``palette`` when a colour threshold was
     given (it only means something there), else ``auto``."""
@@ -60,17 +57,11 @@ def build_method(name: str, palette: PaletteMethod):
     return get_method(name, palette=palette)
 
 
-#: Help of ``--target`` and ``--garment-model``, shared by remove, evaluate and explain.
-TARGET_HELP = ("figure: the figure mask and cutout. garment: also isolate the garment "
-               "(four-class label map, garment cutout and its colours) from that figure.")
-GARMENT_MODEL_HELP = "Garment classifier (from benchmarks/train_garment.py) instead of the shipped one."
-
-
 def apply_target(backend, target: str, garment_model: Optional[Path] = None):
     """The backend for ``--target``: as is for figure, wrapped by
     :class:`runwaycut.garment.GarmentMethod` for garment."""
-    if target not in ("figure", "garment"):
-        raise fail(f"--target must be figure or garment, got {target!r}")
+    if target not in TARGETS:
+        raise fail(f"--target must be one of {', '.join(TARGETS)}, got {target!r}")
     if target == "figure":
         if garment_model is not None:
             raise fail("--garment-model needs --target garment")
@@ -92,7 +83,7 @@ class RateColumn(ProgressColumn):
 _MAX_ERRORS_SHOWN = 20
 
 
-@app.command()
+@app.command(cls=Command)
 @reports_errors
 def remove(
     inputs: Optional[List[str]] = typer.Argument(
@@ -100,27 +91,20 @@ def remove(
         help="Photos, folders of photos, glob patterns ('shots/**/*.jpg', quoted) or "
              "@LIST (a text file of paths, one a line)."),
     out: Path = typer.Option(..., "--out", "-o", help="Folder for the results (created)."),
-    method: Optional[str] = typer.Option(None, help=METHOD_HELP),
-    threshold: Optional[str] = typer.Option(
-        None, help="Colour band half-width: levels for the absolute band (default 20), "
-                   "a fraction for the relative band (default 0.4); or a rule: "
-                   + ", ".join(THRESHOLD_RULES) + "."),
-    model: Optional[Path] = typer.Option(
-        None, "--model", metavar="FILE", help="Threshold model (from runwaycut train) for "
-                                              "--threshold auto, instead of the shipped one."),
+    method: Method = None,
+    threshold: Threshold = None,
+    model: ThresholdModel = None,
     band: Band = "absolute",
     vote: Vote = "any",
     points: Points = 16,
     strip: Strip = 1 / 8,
     block: Block = 9,
-    sampler: str = typer.Option("random", help="random (the note's seeded points) or kmeans "
-                                               "(cluster centres of all strip pixels)."),
+    sampler: Sampler = "random",
     seed: Seed = 0,
     keep_largest: KeepLargest = True,
     fill_holes: FillHoles = True,
-    target: str = typer.Option("figure", help=TARGET_HELP),
-    garment_model: Optional[Path] = typer.Option(None, "--garment-model", metavar="FILE",
-                                                 help=GARMENT_MODEL_HELP),
+    target: Target = "figure",
+    garment_model: GarmentModel = None,
     overlay: bool = typer.Option(False, "--overlay", help="Also write <stem>.overlay.png, "
                                  "removed pixels painted neon green."),
     recursive: bool = typer.Option(False, "--recursive", "-r",

@@ -15,7 +15,7 @@ from ..threshold.face_ratio import person_models_available
 from ..scoring.labels import open_dataset
 from ..threshold.model import PERSON_PARAMS, ModelParams, save_model
 from ..threshold.training.collect import collect, cross_validate, train_model
-from ._app import app
+from ._app import Command, app
 from ._common import console, fail, reports_errors
 
 _ROW_NAMES = {"default": "fixed default (t = 20)", "otsu": "Otsu on the distance map",
@@ -29,11 +29,13 @@ _ROW_NAMES = {"default": "fixed default (t = 20)", "otsu": "Otsu on the distance
 DEFAULT_FOLDS = 5
 
 
-@app.command()
+@app.command(cls=Command)
 @reports_errors
 def train(
-    dataset: Path = typer.Argument(..., help="Labelled set: CCP layout, colour-coded "
-                                             "-seg.jpg, or photos with binary masks."),
+    dataset: Path = typer.Argument(
+        ..., metavar="DATASET",
+        help="Labelled set: CCP layout, colour-coded "
+             "-seg.jpg, or photos with binary masks."),
     out: Path = typer.Option(..., "--out", "-o", help="Model file to write (JSON)."),
     cv: Optional[int] = typer.Option(
         None, "--cv", min=0, metavar="K",
@@ -46,10 +48,11 @@ def train(
     person_min_leaf: int = typer.Option(PERSON_PARAMS.min_samples_leaf, min=1,
                                         help="Fewest photos in a leaf of the forest that "
                                              "corrects the person rule."),
-    smoothing: float = typer.Option(ModelParams.smoothing, min=0.0,
-                                    help="Gaussian smoothing (levels) of each F1 curve "
-                                         "before its best threshold becomes the photo-only "
-                                         "forest's target."),
+    curve_smoothing: float = typer.Option(
+        ModelParams.smoothing, "--curve-smoothing", min=0.0, metavar="LEVELS",
+        help="Width (Gaussian sigma, in threshold levels) by which each photo's F1 curve is "
+             "smoothed before its best threshold becomes the photo-only forest's target. "
+             "(Not evaluate's --smoothing, the original's +1.)"),
     person: bool = typer.Option(True, "--person/--no-person",
                                 help="--person (default): a model reading the person models "
                                      "too (about 0.15 s a photo), with the face-ratio and "
@@ -71,7 +74,7 @@ def train(
     shipped one is `runwaycut train ../shared/data/ccp --out MODEL`; use a model with
     --threshold auto --model MODEL.
     """
-    params = ModelParams(n_estimators=trees, min_samples_leaf=min_leaf, smoothing=smoothing,
+    params = ModelParams(n_estimators=trees, min_samples_leaf=min_leaf, smoothing=curve_smoothing,
                          seed=seed)
     person_params = ModelParams(n_estimators=trees, min_samples_leaf=person_min_leaf,
                                 smoothing=PERSON_PARAMS.smoothing, seed=seed,

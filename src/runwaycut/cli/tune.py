@@ -11,38 +11,42 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ..evaluation.evaluate import TUNE_COLUMNS, tune as tune_dataset, tune_summary, write_csv
-from ..scoring.labels import LAYOUTS, TARGETS, open_dataset
-from ._app import app
-from ._options import Block, FillHoles, KeepLargest, Points, Strip
+from ..scoring.labels import TARGETS, open_dataset
+from ._app import Command, app
+from ._options import Block, FillHoles, KeepLargest, Layout, Points, Sampler, Strip, Vote, choices
 from ._common import EXIT_BAD_INPUT, console, fail, reports_errors
 from .remove import palette_options_to_method
 
 _BANDS = {"absolute": ("absolute",), "relative": ("relative",), "both": ("absolute", "relative")}
 
 
-@app.command()
+@app.command(cls=Command)
 @reports_errors
 def tune(
-    dataset: Path = typer.Argument(..., help="Labelled set: a folder in the ccp, seg "
-                                             "(<name>-seg.jpg) or masks layout, detected."),
+    dataset: Path = typer.Argument(
+        ..., metavar="DATASET",
+        help="Labelled set: a folder in the ccp, seg "
+             "(<name>-seg.jpg) or masks layout, detected."),
     csv: Path = typer.Option(..., "--csv", help="CSV file to write: one row per photo "
                                                 "(per band and seed)."),
-    band: str = typer.Option("absolute", help="absolute, relative or both."),
+    band: str = typer.Option("absolute", metavar=choices(_BANDS),
+                             help="absolute, relative or both."),
     seeds: int = typer.Option(1, min=1, help="Palette draws per photo (seeds SEED .. "
                                              "SEED+N-1): how far the best threshold moves."),
-    target: str = typer.Option("figure", help="Positive class: figure or garment."),
+    target: str = typer.Option("figure", metavar=choices(TARGETS),
+                               help="Positive class: figure or garment."),
     candidates: Optional[int] = typer.Option(
         None, min=1, help="Re-score only the K best raw thresholds after figure selection "
                           "(faster; default: every distinct mask)."),
-    vote: str = typer.Option("any", help="Palette colours needed to call a pixel background."),
+    vote: Vote = "any",
     points: Points = 16,
     strip: Strip = 1 / 8,
     block: Block = 9,
-    sampler: str = typer.Option("random", help="random (the note's seeded points) or kmeans."),
+    sampler: Sampler = "random",
     seed: int = typer.Option(0, help="First random seed of the palette sampling."),
     keep_largest: KeepLargest = True,
     fill_holes: FillHoles = True,
-    layout: str = typer.Option("auto", help="Layout of DATASET: auto, " + ", ".join(LAYOUTS) + "."),
+    layout: Layout = "auto",
     smoothing: bool = typer.Option(False, "--smoothing",
                                    help="Add 1 to numerator and denominator (the original)."),
     limit: Optional[int] = typer.Option(None, min=1, help="Tune only the first N photos."),

@@ -107,6 +107,10 @@ class Explanation:
             return f"±{math.floor(t):d} levels per channel"
         return f"×(1 ± {t:.3g}) per channel"
 
+    def title(self) -> str:
+        """The figure's title: the photo, the band, the threshold, the palette."""
+        return _title(self)
+
     def vote_text(self) -> str:
         n = len(self.result.palette)
         vote = self.method.mask.vote
@@ -435,7 +439,10 @@ def explain_figure(image: np.ndarray, method: PaletteMethod | None = None, *,
 
 def draw_explanation(ex: Explanation, panels: Sequence[Panel] | None = None, *,
                      row_height: float = 4.0, max_row_width: float = 4.6) -> Figure:
-    """Lay out ``panels`` in rows and draw ``ex`` into them (see :func:`explain_figure`)."""
+    """Lay out ``panels`` in rows and draw ``ex`` into them (see :func:`explain_figure`).
+
+    ``ex`` is any explanation with an ``image`` and a ``title()`` (:class:`Explanation`,
+    :class:`runwaycut.explain.person.PersonExplanation`) that the panels read."""
     panels = default_panels() if panels is None else list(panels)
     if not panels:
         raise ValueError("an explanation figure needs at least one panel")
@@ -445,7 +452,7 @@ def draw_explanation(ex: Explanation, panels: Sequence[Panel] | None = None, *,
     title_height = 0.45
     fig = Figure(figsize=(fig_width, row_height * len(rows) + title_height), layout="constrained")
     FigureCanvasAgg(fig)
-    fig.suptitle(_title(ex), fontsize=10)
+    fig.suptitle(ex.title(), fontsize=10)
     row_figs = np.atleast_1d(fig.subfigures(len(rows), 1))
     number = 1
     for row, row_fig in zip(rows, row_figs):

@@ -96,6 +96,11 @@ class AutoMethod:
         return FigureResult(mask=mask, method=self.name, alpha=alpha, foreground=foreground,
                             details=details)
 
+    def estimate(self, image: np.ndarray):
+        """The working-size photo and the person models' estimate on it (step 1),
+        as :meth:`predict` computes them; for pictures of the steps."""
+        return self._person.estimate(image)
+
     def __getstate__(self):
         return self.__dict__.copy()  # the person backend drops its own interpreters
 

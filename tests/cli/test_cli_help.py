@@ -1,0 +1,108 @@
+"""``--help`` in the user's terms: switches without a value type, choices as choices,
+plain usage lines, ``--version``, and one meaning per option name across commands."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import runwaycut
+from runwaycut.cli import app
+from runwaycut.methods import METHODS
+from runwaycut.scoring.labels import TARGETS
+
+runner = CliRunner()
+
+COMMANDS = ("remove", "explain", "evaluate", "tune", "train")
+
+
+def help_text(*args: str) -> str:
+    # Wide enough that no option's row wraps: each option and its type on one line.
+    result = runner.invoke(app, [*args, "--help"], env={"TERMINAL_WIDTH": "220",
+                                                        "COLUMNS": "220"})
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def option_row(text: str, option: str) -> str:
+    """The help line that declares ``option`` (its first line)."""
+    rows = [line for line in text.splitlines()
+            if re.match(rf"│\s+(\*\s+)?{re.escape(option)}\s", line)]
+    assert rows, f"{option} not in help:\n{text}"
+    return rows[0]
+
+
+@pytest.mark.parametrize("command", ("",) + COMMANDS)
+def test_no_internal_type_names(command):
+    text = help_text(*([command] if command else []))
+    # (``COMMAND [ARGS]...`` is the group's usage; an argument's is ``[PHOTO...]``.)
+    for internal in ("<bool>", "<str>", "<list[str]>", "{", "]..."):
+        if internal == "]..." and not command:
+            continue
+        assert internal not in text, f"{internal!r} in `runwaycut {command} --help`:\n{text}"
+
+
+@pytest.mark.parametrize("command, usage", [
+    ("remove", "Usage: runwaycut remove [OPTIONS] [PHOTO_OR_FOLDER...]"),
+    ("explain", "Usage: runwaycut explain [OPTIONS] PHOTO"),
+    ("evaluate", "Usage: runwaycut evaluate [OPTIONS] DATASET"),
+    ("tune", "Usage: runwaycut tune [OPTIONS] DATASET"),
+    ("train", "Usage: runwaycut train [OPTIONS] DATASET"),
+])
+def test_usage_lines(command, usage):
+    assert usage in help_text(command)
+
+
+def test_switches_show_no_value():
+    text = help_text("remove")
+    for switch in ("--overlay", "--recursive", "--keep-largest", "--resume"):
+        row = option_row(text, switch)
+        declaration = row.split("│")[1].split("  ")
+        assert not any(part.strip().startswith("<") for part in declaration[:8]), row
+
+
+@pytest.mark.parametrize("command, option, values", [
+    ("remove", "--method", METHODS), ("explain", "--method", METHODS),
+    ("evaluate", "--method", METHODS),
+    ("remove", "--target", TARGETS), ("explain", "--target", TARGETS),
+    ("evaluate", "--target", TARGETS), ("tune", "--target", TARGETS),
+    ("remove", "--band", ("absolute", "relative")),
+    ("tune", "--band", ("absolute", "relative", "both")),
+    ("remove", "--sampler", ("random", "kmeans")),
+    ("explain", "--cutout", ("green", "checker")),
+    ("evaluate", "--layout", ("auto", "ccp", "seg", "masks")),
+])
+def test_choices_are_listed(command, option, values):
+    row = option_row(help_text(command), option)
+    assert "|".join(values) in row, row
+
+
+def test_version():
+    import tomllib
+
+    with open(Path(runwaycut.__file__).parents[2] / "pyproject.toml", "rb") as f:
+        assert runwaycut.__version__ == tomllib.load(f)["project"]["version"]
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.strip() == f"runwaycut {runwaycut.__version__}"
+    # And as an installed command would run it.
+    proc = subprocess.run([sys.executable, "-c", "from runwaycut.cli import main; main()",
+                           "--version"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and proc.stdout.strip() == f"runwaycut {runwaycut.__version__}"
+
+
+def test_smoothing_means_one_thing():
+    # evaluate and tune: --smoothing is the original's +1; train's Gaussian width of the
+    # F1 curves has a name of its own.
+    for command in ("evaluate", "tune"):
+        assert "Add 1" in option_row(help_text(command), "--smoothing")
+    train = help_text("train")
+    assert not [line for line in train.splitlines() if re.match(r"│\s+--smoothing\s", line)]
+    assert "LEVELS" in option_row(train, "--curve-smoothing")
+    result = runner.invoke(app, ["train", "nowhere", "--out", "m.json", "--smoothing", "2"])
+    assert result.exit_code == 2

@@ -1,0 +1,118 @@
+"""``runwaycut explain`` takes remove's --method and --target and draws that method's
+steps: auto's person probability, uncertain band, fused mask and matte; the garment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+from PIL import Image
+from typer.testing import CliRunner
+
+from runwaycut.batch.params import describe
+from runwaycut.cli import app
+from runwaycut.explain import explain_method, explain_person
+from runwaycut.garment import GarmentMethod
+from runwaycut.io import read_image
+from runwaycut.methods import AutoMethod, PaletteMethod, PersonMethod
+from runwaycut.person.fusion import band_mask
+
+runner = CliRunner()
+PHOTO = Path(__file__).resolve().parents[2] / "examples" / "photos" / "0087.jpg"
+
+
+def panel_titles(fig) -> list[str]:
+    return [cell._suptitle.get_text().split(". ", 1)[1]
+            for row in fig.subfigs for cell in row.subfigs if cell._suptitle is not None]
+
+
+def backend_of(monkeypatch, command: str, args: list[str], tmp_path) -> object:
+    """The backend ``runwaycut COMMAND`` builds from ``args`` (its work stubbed out)."""
+    seen = {}
+    if command == "explain":
+        def fake(image, backend, **kw):
+            seen["backend"] = backend
+            return Figure()
+        monkeypatch.setattr("runwaycut.cli.explain.explain_method", fake)
+        argv = ["explain", str(PHOTO), "-o", str(tmp_path / "fig.png")]
+    else:
+        def fake(photos, out, backend, **kw):
+            seen["backend"] = backend
+            raise KeyboardInterrupt
+        monkeypatch.setattr("runwaycut.cli.remove.run_collection", fake)
+        argv = ["remove", str(PHOTO), "-o", str(tmp_path / "out")]
+    result = runner.invoke(app, argv + args)
+    assert "backend" in seen, result.output
+    return seen["backend"]
+
+
+@pytest.mark.parametrize("args, kind", [
+    ([], AutoMethod),
+    (["--method", "person"], PersonMethod),
+    (["--threshold", "20"], PaletteMethod),
+    (["--method", "palette", "--points", "8", "--sampler", "kmeans"], PaletteMethod),
+    (["--target", "garment"], AutoMethod),
+    (["--method", "person", "--target", "garment"], PersonMethod),
+])
+def test_explain_builds_the_backend_remove_builds(monkeypatch, tmp_path, args, kind):
+    explained = backend_of(monkeypatch, "explain", args, tmp_path)
+    removed = backend_of(monkeypatch, "remove", args, tmp_path)
+    assert describe(explained) == describe(removed)
+    figure = explained.figure if isinstance(explained, GarmentMethod) else explained
+    assert isinstance(figure, kind)
+    assert isinstance(explained, GarmentMethod) == ("garment" in args)
+
+
+@pytest.fixture(scope="module")
+def photo() -> np.ndarray:
+    return read_image(PHOTO)
+
+
+def test_auto_steps_are_what_remove_computes(auto, photo):
+    ex = explain_person(photo, auto)
+    assert ex.is_auto and ex.image.shape[:2] == ex.work_shape  # 550x811: no resizing
+    expected = auto.predict(photo)
+    np.testing.assert_array_equal(ex.result.mask, expected.mask)
+    np.testing.assert_array_equal(ex.result.alpha, expected.alpha)
+    _, est = auto.estimate(photo)
+    np.testing.assert_array_equal(ex.person, est.probability)
+    np.testing.assert_array_equal(ex.band, band_mask(est.probability, est.selfie, auto.band)[0])
+    # The band hugs the person's outline: a thin strip, holding the whole outline.
+    person = ex.person > ex.person_threshold
+    assert 0.005 < ex.band.mean() < 0.15
+    edge = person ^ np.roll(person, 1, axis=1)
+    assert ex.band[edge].all()
+    # Outside the band the person models decide; inside, the classifier changed some.
+    fused = ex.fused > 0.5
+    np.testing.assert_array_equal(fused[~ex.band], person[~ex.band])
+    assert (fused[ex.band] != person[ex.band]).any()
+
+
+def test_auto_figure_draws_auto_steps(auto, photo):
+    titles = panel_titles(explain_method(photo, auto, name="0087.jpg"))
+    assert titles == ["Photo, person and pose", "Person probability", "Uncertain band → fusion",
+                      "Fused mask", "Alpha matte", "Cutout"]
+    person_titles = panel_titles(explain_method(photo, PersonMethod()))
+    assert "Uncertain band → fusion" not in person_titles
+    assert "Person probability" in person_titles and "Figure mask" in person_titles
+
+
+def test_garment_target_adds_the_label_map(auto, photo):
+    fig = explain_method(photo, GarmentMethod(auto))
+    titles = panel_titles(fig)
+    assert titles[:4] == ["Photo, person and pose", "Person probability",
+                          "Uncertain band → fusion", "Fused mask"]
+    assert titles[-2:] == ["Garment, skin + hair, accessories", "Garment colours"]
+
+
+def test_cli_default_is_auto(tmp_path):
+    out = tmp_path / "fig.png"
+    result = runner.invoke(app, ["explain", str(PHOTO), "-o", str(out), "--dpi", "40"])
+    assert result.exit_code == 0, result.output
+    with Image.open(out) as pil:
+        assert pil.format == "PNG" and pil.size[0] > 300
+    result = runner.invoke(app, ["explain", str(PHOTO), "-o", str(out), "--method", "nope"])
+    assert result.exit_code == 2 and "nope" in result.output
+    assert "Traceback" not in result.output
