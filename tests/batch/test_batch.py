@@ -392,3 +392,23 @@ def test_parameter_record_is_stable_across_runs_and_names_rules():
     assert describe(build("25"))["mask"]["threshold"] == 25.0
     assert describe(build("25")) != describe(build("26"))
     json.dumps(otsu)  # JSON-ready
+
+
+def test_a_folder_recorded_before_the_package_moved_keeps_its_results(tmp_path):
+    """Where a parameter class lives is not a parameter: a record naming the modules of
+    an earlier layout (``runwaycut.palette.PaletteParams``) still matches."""
+    make_photos(tmp_path / "in", 2)
+    out = tmp_path / "out"
+    photos = collect_photos([tmp_path / "in"])
+    run_collection(photos, out, PaletteMethod(), workers=1)
+    record = json.loads((out / PARAMS_FILE).read_text())
+    text = json.dumps(record)
+    moved = (text.replace("runwaycut.methods.PaletteMethod", "runwaycut.methods.palette.PaletteMethod")
+             .replace("runwaycut.note.PaletteParams", "runwaycut.palette.PaletteParams"))
+    assert moved != text
+    (out / PARAMS_FILE).write_text(moved)
+    summary = run_collection(photos, out, PaletteMethod(), workers=1)
+    assert (summary.skipped, summary.ok) == (2, 0)
+    other = PaletteMethod(mask=MaskParams(threshold=45.0))
+    with pytest.raises(ParameterMismatchError):
+        run_collection(photos, out, other, workers=1)

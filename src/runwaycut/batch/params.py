@@ -97,6 +97,22 @@ def is_garment_upgrade(recorded: dict, wanted: dict) -> bool:
     return target == "garment" and figure == recorded
 
 
+def _portable(tree):
+    """The parameter tree with runwaycut's own dotted names cut to their last part.
+
+    Where a class or rule lives inside the package is not a parameter: a folder written
+    before a move (``runwaycut.fusion.BandParams``, now ``runwaycut.person.BandParams``)
+    keeps its results.
+    """
+    if isinstance(tree, dict):
+        return {k: _portable(v) for k, v in tree.items()}
+    if isinstance(tree, list):
+        return [_portable(v) for v in tree]
+    if isinstance(tree, str) and tree.startswith("runwaycut."):
+        return tree.rsplit(".", 1)[-1]
+    return tree
+
+
 def check_params(out_dir: Path, method: FigureMethod, overwrite: bool = False) -> bool:
     """Compare the backend's parameters with those recorded in ``out_dir``; record them.
 
@@ -128,7 +144,7 @@ def check_params(out_dir: Path, method: FigureMethod, overwrite: bool = False) -
             recorded = json.loads(path.read_text(encoding="utf-8"))["method"]
         except (OSError, ValueError, KeyError, TypeError):
             recorded = None
-        if recorded == wanted:
+        if recorded == wanted or _portable(recorded) == _portable(wanted):
             return True
         if recorded is not None and not is_garment_upgrade(recorded, wanted):
             changes = "; ".join(option_changes(recorded, wanted)) or "other parameters"
