@@ -9,6 +9,7 @@ import typer
 
 from ..batch.manifest import MANIFEST_FILE
 from ..batch.workers import default_workers
+from ..io import MAX_PIXELS
 from ..serve import ServeSettings, run_server
 from ._app import app
 from ._common import console, fail, reports_errors
@@ -34,6 +35,9 @@ def serve(
     token: Optional[str] = typer.Option(
         None, envvar="RUNWAYCUT_TOKEN", help="Require 'Authorization: Bearer TOKEN' on the API "
                                              "and the gallery (or set RUNWAYCUT_TOKEN)."),
+    max_pixels: int = typer.Option(
+        MAX_PIXELS, min=1, help="Refuse photos with more pixels than this, undecoded (413; "
+                                "decompression-bomb guard)."),
 ) -> None:
     """Serve the HTTP API and the web page.
 
@@ -51,7 +55,7 @@ def serve(
                        "folder?)")
     settings = ServeSettings(host=host, port=port, workers=workers or default_workers(),
                              queue=queue, max_upload_mb=max_upload_mb, results=results,
-                             token=token)
+                             token=token, max_pixels=max_pixels)
     try:
         run_server(settings, say=lambda line: console.print(
             line, style="yellow" if line.startswith("warning") else None,
