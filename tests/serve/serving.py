@@ -6,6 +6,7 @@ import http.client
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -112,3 +113,28 @@ def server(tmp_path_factory):
 
 def as_json(body: bytes) -> dict:
     return json.loads(body.decode("utf-8"))
+
+
+SECRET = b"TOP-SECRET-NOT-FOR-THE-GALLERY"
+
+
+def make_results(base: Path) -> Path:
+    """A real batch's output folder: 3 photos done, 1 failed; plus traps pointing out."""
+    photos = base / "shots"
+    photos.mkdir()
+    for p in sorted(EXAMPLES.glob("*.jpg")):
+        shutil.copy(p, photos / p.name)
+    (photos / "broken.jpg").write_bytes(b"not a jpeg")
+    out = base / "results"
+    from typer.testing import CliRunner
+
+    from runwaycut.cli import app
+
+    result = CliRunner().invoke(app, ["remove", str(photos), "--out", str(out), "--method",
+                                      "palette", "--overlay", "-j", "1"])
+    assert result.exit_code == 2, result.output  # one photo failed
+    (base / "secret.txt").write_bytes(SECRET)
+    os.symlink(base / "secret.txt", out / "link.png")
+    os.symlink(base, out / "dirlink")
+    (out / ".hidden.png").write_bytes(SECRET)
+    return out

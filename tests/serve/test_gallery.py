@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -16,27 +15,7 @@ from typer.testing import CliRunner
 from runwaycut.cli import app
 from runwaycut.serve.gallery import OutsideResultsError, THUMB_SIDE, resolve_inside
 
-from serving import EXAMPLES, as_json, start_server
-
-SECRET = b"TOP-SECRET-NOT-FOR-THE-GALLERY"
-
-
-def make_results(base: Path) -> Path:
-    """A real batch's output folder: 3 photos done, 1 failed; plus traps pointing out."""
-    photos = base / "shots"
-    photos.mkdir()
-    for p in sorted(EXAMPLES.glob("*.jpg")):
-        shutil.copy(p, photos / p.name)
-    (photos / "broken.jpg").write_bytes(b"not a jpeg")
-    out = base / "results"
-    result = CliRunner().invoke(app, ["remove", str(photos), "--out", str(out), "--method",
-                                      "palette", "--overlay", "-j", "1"])
-    assert result.exit_code == 2, result.output  # one photo failed
-    (base / "secret.txt").write_bytes(SECRET)
-    os.symlink(base / "secret.txt", out / "link.png")
-    os.symlink(base, out / "dirlink")
-    (out / ".hidden.png").write_bytes(SECRET)
-    return out
+from serving import SECRET, as_json, make_results, start_server
 
 
 @pytest.fixture(scope="module")

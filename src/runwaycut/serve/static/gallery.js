@@ -12,7 +12,7 @@ async function start() {
   const response = await fetch("/v1/results");
   const answer = await response.json();
   if (!response.ok) { $("#count").textContent = "error: " + answer.error; return; }
-  $("#folder").textContent = answer.folder;
+  $("#folder").textContent = "· " + answer.folder + "/";
   rows = answer.rows.map((r, i) => ({ ...r, index: i }));
   for (const id of ["#show", "#min-fraction", "#max-fraction", "#sort", "#kind"]) $(id).addEventListener("input", show);
   $("#close").addEventListener("click", () => $("#detail").close());
