@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import pytest
-
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples" / "photos"
 PHOTO = EXAMPLES / "0087.jpg"
@@ -101,10 +99,9 @@ def start_server(tmp: Path, *args: str) -> Server:
     raise AssertionError(f"server did not start in {START_TIMEOUT} s:\n{log.read_text()}")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """One server for a test module: 2 workers, a queue of 8, uploads up to 1 MiB,
-    photos up to 4 megapixels."""
+def api_server(tmp_path_factory):
+    """One server for a test module (a fixture's body): 2 workers, a queue of 8,
+    uploads up to 1 MiB, photos up to 4 megapixels."""
     s = start_server(tmp_path_factory.mktemp("serve"), "--workers", "2", "--queue", "8",
                      "--max-upload-mb", "1", "--max-pixels", "4000000")
     yield s

@@ -8,14 +8,14 @@ import os
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
+from serving import SECRET, as_json, make_results, start_server
 from typer.testing import CliRunner
 
 from runwaycut.cli import app
-from runwaycut.serve.gallery import OutsideResultsError, THUMB_SIDE, resolve_inside
-
-from serving import SECRET, as_json, make_results, start_server
+from runwaycut.serve.gallery import THUMB_SIDE, OutsideResultsError, resolve_inside
 
 
 @pytest.fixture(scope="module")

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import base64
 import os
-import shutil
 from pathlib import Path
 
 import pytest
-
+from conftest import CHROMIUM
 from serving import PHOTO, make_results, start_server
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                  "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
@@ -60,12 +58,11 @@ def shots_dir(tmp_path: Path) -> Path:
 
 
 def card_numbers(page) -> dict:
-    return page.evaluate("""() => { const c = document.querySelector('.card');
+    return page.evaluate("""() => {
+        const c = document.querySelector('.card'), m = c.querySelector('.mask canvas');
         return {state: c.dataset.state, fraction: +c.dataset.figureFraction,
                 live: +c.dataset.liveFigurePixels, t: +c.dataset.liveThreshold,
-                mask: c.querySelector('.mask canvas') && c.querySelector('.mask canvas').toDataURL(),
-                size: c.querySelector('.mask canvas') && [c.querySelector('.mask canvas').width,
-                                                          c.querySelector('.mask canvas').height]}; }""")
+                mask: m && m.toDataURL(), size: m && [m.width, m.height]}; }""")
 
 
 def wait_done(page):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 import typer
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from runwaycut.cli import app
 from runwaycut.cli.remove import palette_options_to_method

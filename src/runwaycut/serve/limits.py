@@ -1,13 +1,20 @@
 """The upload limit, enforced before a body is read whole.
 
 A request whose ``Content-Length`` is over the limit is answered 413 at once, its body
-unread (a client that sent ``Expect: 100-continue`` never sends it). A body without a
-length (chunked) is counted as it arrives and refused as soon as it passes the limit.
+never stored: a client that sent ``Expect: 100-continue`` (curl does for large bodies)
+never sends it; one that sends it anyway has it read and dropped for a few seconds
+while the answer waits on the wire, so that closing the connection on unread data
+(which resets it) does not destroy the answer before the client reads it. A body
+without a length (chunked) is counted as it arrives and refused once past the limit.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+
+#: Longest a refused body without ``Expect: 100-continue`` is read and dropped, seconds.
+DRAIN_SECONDS = 5.0
 
 
 class UploadTooLarge(Exception):
@@ -36,7 +43,9 @@ class UploadLimit:
             except ValueError:
                 declared = -1
             if declared > self.max_bytes:
-                return await _refuse(send, self._message(declared))
+                expects = dict(scope.get("headers") or []).get(b"expect", b"").lower()
+                return await _refuse(send, receive, self._message(declared),
+                                     drain=expects != b"100-continue")
         received = 0
 
         async def counted_receive():
@@ -57,9 +66,23 @@ class UploadLimit:
                 "(--max-upload-mb)")
 
 
-async def _refuse(send, message: str) -> None:
+async def _refuse(send, receive, message: str, drain: bool) -> None:
+    """Answer 413; with ``drain``, read and drop the body for up to DRAIN_SECONDS
+    before ending the answer (the connection is closed after it either way)."""
     body = json.dumps({"error": message}).encode()
     await send({"type": "http.response.start", "status": 413, "headers": [
         (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
         (b"connection", b"close")]})
-    await send({"type": "http.response.body", "body": body})
+    await send({"type": "http.response.body", "body": body, "more_body": drain})
+    if not drain:
+        return
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + DRAIN_SECONDS
+    try:
+        while (left := deadline - loop.time()) > 0:
+            message = await asyncio.wait_for(receive(), left)
+            if message["type"] != "http.request" or not message.get("more_body"):
+                break
+    except asyncio.TimeoutError:
+        pass
+    await send({"type": "http.response.body", "body": b""})

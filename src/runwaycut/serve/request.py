@@ -82,7 +82,8 @@ class CutRequest:
     def check(self) -> "CutRequest":
         """Raise ValueError, with a message fit for the caller, for any bad value."""
         if self.method_name not in METHODS:
-            raise ValueError(f"method must be one of {', '.join(METHODS)}, got {self.method_name!r}")
+            raise ValueError(f"method must be one of {', '.join(METHODS)}, "
+                             f"got {self.method_name!r}")
         if self.target not in served_targets():
             raise ValueError(f"target must be one of {', '.join(served_targets())}, "
                              f"got {self.target!r}")
