@@ -115,18 +115,19 @@ def cut_photo(data: bytes, filename: str, request: CutRequest, *,
     t1 = time.perf_counter()
     result = build_backend(request).predict(image)
     t2 = time.perf_counter()
-    files = encode_files(image, result, stem)
     timings = {"read_ms": _ms(t1 - t0), "method_ms": _ms(t2 - t1)}
     info = describe(image, result, request, timings)
-    timings["encode_ms"] = _ms(time.perf_counter() - t2)
     out = request.output
-    if out in ("cutout", "mask", "overlay", "labels"):
-        name = {"cutout": f"{stem}.png", "mask": f"{stem}.mask.png",
-                "overlay": f"{stem}.overlay.png",
-                "labels": f"{stem}{GARMENT_SUFFIXES['labels']}"}[out]
-        return CutAnswer(files[name], OUTPUTS[out], name, timings)
+    if out in _ONE_FILE:  # encode only the picture asked for
+        name = stem + _ONE_FILE[out]
+        body = encode_files(image, result, stem, only=name)[name]
+        timings["encode_ms"] = _ms(time.perf_counter() - t2)
+        return CutAnswer(body, OUTPUTS[out], name, timings)
     if out == "json":
+        timings["encode_ms"] = _ms(time.perf_counter() - t2)
         return CutAnswer(_json(info), OUTPUTS[out], f"{stem}.json", timings)
+    files = encode_files(image, result, stem)
+    timings["encode_ms"] = _ms(time.perf_counter() - t2)
     if out == "zip":
         record = PhotoRecord(path=filename, status="ok", method=result.method,
                              threshold=result.threshold,
@@ -144,15 +145,26 @@ def cut_photo(data: bytes, filename: str, request: CutRequest, *,
     return CutAnswer(_json(info), OUTPUTS[out], f"{stem}.bundle.json", timings)
 
 
-def encode_files(image: np.ndarray, result, stem: str) -> dict[str, bytes]:
-    """The files ``runwaycut remove --overlay`` writes for one photo, ``{name: bytes}``."""
+#: Outputs that are one picture: output -> suffix of its file after the stem.
+_ONE_FILE = {"cutout": ".png", "mask": ".mask.png", "overlay": ".overlay.png",
+             "labels": GARMENT_SUFFIXES["labels"]}
+
+
+def encode_files(image: np.ndarray, result, stem: str, only: str | None = None
+                 ) -> dict[str, bytes]:
+    """The files ``runwaycut remove --overlay`` writes for one photo, ``{name: bytes}``
+    (just the one named ``only``, when given)."""
     alpha = result.alpha if result.alpha is not None else result.mask
     colours = result.foreground if result.foreground is not None else image
-    files = {f"{stem}.mask.png": encode_png(result.mask),
-             f"{stem}.png": encode_png(fast_cutout(colours, alpha)),
-             f"{stem}.overlay.png": encode_png(overlay(image, result.mask))}
+    encoders = {f"{stem}.mask.png": lambda: encode_png(result.mask),
+                f"{stem}.png": lambda: encode_png(fast_cutout(colours, alpha)),
+                f"{stem}.overlay.png": lambda: encode_png(overlay(image, result.mask))}
+    if only in encoders:
+        return {only: encoders[only]()}
+    files = {name: encode() for name, encode in encoders.items()} if only is None else {}
     if "garment" in result.details:
-        files.update({stem + suffix: blob for suffix, blob in garment_blobs(image, result).items()})
+        files.update({stem + suffix: blob for suffix, blob in garment_blobs(image, result).items()
+                      if only in (None, stem + suffix)})
     return files
 
 
