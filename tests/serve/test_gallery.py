@@ -123,3 +123,15 @@ def test_resolve_inside_finds_files_inside(trap_root):
     for bad in ("a", "link.png", "up/outside.png", "../root/b.png", "a/../b.png"):
         with pytest.raises(OutsideResultsError):
             resolve_inside(trap_root, bad)
+
+
+def test_a_busy_port_is_a_one_line_error():
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(app, ["serve", "--port", str(port), "-j", "1"])
+    assert result.exit_code == 2 and f"cannot listen on 127.0.0.1:{port}" in result.output
+    assert "Traceback" not in result.output

@@ -10,6 +10,13 @@ const hasWarning = r => r.status !== "failed" && !!r.warning;
 
 async function start() {
   const response = await fetch("/v1/results");
+  if (response.status === 401) {  // the server has --token: ask once, keep it as a cookie
+    const token = prompt("This server wants a token:");
+    if (token) {
+      document.cookie = "runwaycut_token=" + encodeURIComponent(token) + "; path=/; SameSite=Strict";
+      location.reload();
+    }
+  }
   const answer = await response.json();
   if (!response.ok) { $("#count").textContent = "error: " + answer.error; return; }
   $("#folder").textContent = "· " + answer.folder + "/";
