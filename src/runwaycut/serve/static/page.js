@@ -72,7 +72,15 @@ async function cut(card, threshold) {
   const extra = threshold !== undefined && $("#method").value === "palette" ? { threshold } : {};
   let answer;
   try {
-    const response = await fetch("/v1/remove?" + query(extra), { method: "POST", body: form, headers: authHeaders() });
+    let response;
+    // A full queue (503) is not a failure: wait as the server says, and ask again.
+    for (let attempt = 0; ; attempt++) {
+      response = await fetch("/v1/remove?" + query(extra), { method: "POST", body: form, headers: authHeaders() });
+      if (response.status !== 503 || attempt >= 30) break;
+      $(".numbers", node).textContent = "waiting for a free worker…";
+      const wait = +(response.headers.get("Retry-After") || 1);
+      await new Promise(ok => setTimeout(ok, 1000 * Math.min(10, Math.max(1, wait))));
+    }
     answer = await response.json();
     if (!response.ok) throw new Error(answer.error || response.statusText);
   } catch (err) {
@@ -117,6 +125,10 @@ async function render(card) {
     }
   }
   $(".swatches", node).replaceChildren();
+  if (b.colors && b.colors.length) {
+    const title = document.createElement("li"); title.textContent = "garment colours:";
+    $(".swatches", node).append(title);
+  }
   for (const c of b.colors || []) $(".swatches", node).append(item(c.hex, `${c.name} ${(100 * c.share).toFixed(0)}%`));
   downloads(card, stem);
   const slider = $(".slider", node);
