@@ -191,9 +191,11 @@ def main() -> None:
 
             capacity = args.workers + args.queue
             burst = 4 * capacity
+            def one(i):
+                return server.post(None, blobs[i % len(blobs)], query)[0]
+
             with ThreadPoolExecutor(burst) as pool:
-                answers = list(pool.map(lambda i: server.post(None, blobs[i % len(blobs)], query)[0],
-                                        range(burst)))
+                answers = list(pool.map(one, range(burst)))
             tally = {c: answers.count(c) for c in sorted(set(answers))}
             print(f"overload, {burst} at once (4x capacity {capacity}): {tally}; only 200/503: "
                   f"{set(answers) <= {200, 503}}")

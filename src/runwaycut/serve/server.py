@@ -43,11 +43,11 @@ def run_server(settings: ServeSettings, say=print) -> None:
     ``say`` prints the status lines: the URL once the workers have loaded their models,
     and a warning when the server is reachable from other machines without a token.
     """
-    sock = bind(settings)
-    url = url_of(sock)
     if not settings.loopback and settings.token is None:
         say(f"warning: listening on {settings.host}, reachable from other machines, without "
             "--token: anyone who can reach it can use it")
+    sock = bind(settings)
+    url = url_of(sock)
     app = create_app(settings)
     config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=DRAIN_SECONDS,
                             access_log=False, lifespan="on")
