@@ -78,7 +78,8 @@ def create_app(settings: ServeSettings, pool: WorkerPool | None = None) -> FastA
         title="runwaycut", version=__version__, lifespan=lifespan,
         description="Cut the figure, then the garment, out of runway photos. Errors are "
                     "JSON objects `{\"error\": \"...\"}`.",
-        static_url="/static/docs")
+        static_url="/static/docs",
+        swagger_ui_parameters={"validatorUrl": None})  # no badge fetched from elsewhere
     app.state.ready = asyncio.Event()
     app.add_middleware(UploadLimit, max_bytes=settings.max_upload_bytes + _MULTIPART_SLACK,
                        limit_mb=settings.max_upload_mb)
