@@ -7,6 +7,7 @@ skipped, with the reason, when it is absent (e.g. a clone without the shared fol
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,9 @@ CCP_PHOTOS = CCP_DIR / "photos"
 
 #: A few CCP photos with a plain-ish background, used by the end-to-end tests.
 CCP_SAMPLE = ("0007.jpg", "0100.jpg", "0200.jpg")
+
+#: The Chromium every browser test drives: Debian's ``chromium`` (``.ci/run`` installs it).
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 needs_ccp = pytest.mark.skipif(
     not CCP_PHOTOS.is_dir(),

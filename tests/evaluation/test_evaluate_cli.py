@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from conftest import CCP_DIR, needs_ccp, runway_scene
+from conftest import CCP_DIR, CHROMIUM, needs_ccp, runway_scene
 from runwaycut.cli import app
 from runwaycut.evaluation.evaluate import ROW_COLUMNS, evaluate
 from runwaycut.evaluation.report import render_report
@@ -197,7 +197,7 @@ def test_seg_layout_end_to_end(tmp_path):
 
 
 def _chromium():
-    return shutil.which("chromium") or shutil.which("chromium-browser")
+    return CHROMIUM  # the same binary as the page's browser tests
 
 
 @pytest.mark.skipif(_chromium() is None, reason="chromium is not installed")

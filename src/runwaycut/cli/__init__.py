@@ -11,6 +11,7 @@ from . import explain  # noqa: E402,F401
 from . import evaluate  # noqa: E402,F401
 from . import tune  # noqa: E402,F401
 from . import train  # noqa: E402,F401
+from . import serve  # noqa: E402,F401
 
 
 def main() -> None:

@@ -1,0 +1,116 @@
+"""What one ``POST /v1/remove`` asks for: method, target, palette options, output.
+
+The options and their defaults are the command line's (``runwaycut remove``), so a
+request and a command with the same values build the same backend. Everything is
+checked here, in the server process, before a photo is queued: a bad value is a 400
+with the library's own message, never a worker's failure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+
+from ..garment.outputs import GarmentMethod
+from ..methods import METHODS, PaletteMethod, get_method
+from ..note.colormask import MaskParams, parse_vote
+from ..note.figure import FigureParams
+from ..note.palette import PaletteParams
+from ..scoring.labels import TARGETS
+from ..threshold.rules import parse_threshold
+
+#: Target name -> how a figure backend becomes that target's backend. The names come
+#: from the library's one list, :data:`runwaycut.scoring.labels.TARGETS`; a target added
+#: there needs its line here (a test checks that every target is served).
+TARGET_BACKENDS = {
+    "figure": lambda backend: backend,
+    "garment": lambda backend: GarmentMethod(backend),
+}
+
+#: What ``output`` may ask for, and the media type of each answer.
+OUTPUTS = {
+    "cutout": "image/png",   # RGBA cutout, the photo's size
+    "mask": "image/png",     # 8-bit mask, 255 = figure
+    "overlay": "image/png",  # removed pixels painted neon green, as in the note
+    "labels": "image/png",   # indexed label map (garment target)
+    "json": "application/json",    # numbers: figure fraction, threshold, warnings, colours, timings
+    "zip": "application/zip",      # every file `runwaycut remove` would write for the photo
+    "bundle": "application/json",  # json + every picture as base64 PNG (what the page uses)
+}
+
+
+def served_targets() -> tuple[str, ...]:
+    """The targets this server builds, in the library's order."""
+    return tuple(t for t in TARGETS if t in TARGET_BACKENDS)
+
+
+@dataclass(frozen=True)
+class CutRequest:
+    """The parameters of one cut, with the command line's defaults.
+
+    ``method`` None means the command line's rule: ``palette`` when a threshold is
+    given, else ``auto``.
+    """
+
+    method: str | None = None
+    target: str = "figure"
+    output: str = "cutout"
+    threshold: str | None = None
+    band: str = "absolute"
+    vote: str = "any"
+    points: int = 16
+    strip: float = 1 / 8
+    block: int = 9
+    sampler: str = "random"
+    seed: int = 0
+    keep_largest: bool = True
+    fill_holes: bool = True
+
+    @property
+    def method_name(self) -> str:
+        if self.method is not None:
+            return self.method
+        return "palette" if self.threshold is not None else "auto"
+
+    def backend_key(self) -> tuple:
+        """Everything but ``output``: requests with the same key share a backend."""
+        fields = asdict(self)
+        fields.pop("output")
+        fields["method"] = self.method_name
+        return tuple(sorted(fields.items()))
+
+    def check(self) -> "CutRequest":
+        """Raise ValueError, with a message fit for the caller, for any bad value."""
+        if self.method_name not in METHODS:
+            raise ValueError(f"method must be one of {', '.join(METHODS)}, "
+                             f"got {self.method_name!r}")
+        if self.target not in served_targets():
+            raise ValueError(f"target must be one of {', '.join(served_targets())}, "
+                             f"got {self.target!r}")
+        if self.output not in OUTPUTS:
+            raise ValueError(f"output must be one of {', '.join(OUTPUTS)}, got {self.output!r}")
+        if self.output == "labels" and self.target == "figure":
+            raise ValueError("output=labels needs target=garment (or another target with a "
+                             "label map)")
+        build_backend(self)  # the library's own checks of every palette option
+        return self
+
+
+def build_backend(request: CutRequest):
+    """The backend a request names, as ``runwaycut remove`` builds it; cached by
+    :meth:`CutRequest.backend_key` so that a process builds (and loads) each once."""
+    return _build(request.backend_key())
+
+
+@lru_cache(maxsize=32)
+def _build(key: tuple):
+    o = dict(key)
+    value, rule = parse_threshold(o["threshold"], None, o["band"])
+    palette = PaletteMethod(
+        palette=PaletteParams(points=o["points"], strip=o["strip"], block=o["block"],
+                              sampler=o["sampler"], seed=o["seed"]),
+        mask=MaskParams(threshold=value, band=o["band"], vote=parse_vote(o["vote"])),
+        figure=FigureParams(keep_largest=o["keep_largest"], fill_holes=o["fill_holes"]),
+        threshold_rule=rule)
+    backend = palette if o["method"] == "palette" else get_method(o["method"], palette=palette)
+    return TARGET_BACKENDS[o["target"]](backend)

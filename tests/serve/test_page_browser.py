@@ -1,0 +1,152 @@
+"""The page in a real headless browser: Debian's Chromium driven by Playwright.
+
+Drops an example photo, waits for the cutout, moves the palette threshold slider and
+checks that the mask changed, and that the page's live mask is the server's mask at
+the same threshold; then the garment view and the results gallery. Saves screenshots
+(``RUNWAYCUT_SCREENSHOTS=DIR`` keeps them, e.g. for the README).
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from pathlib import Path
+
+import pytest
+from conftest import CHROMIUM
+from serving import PHOTO, make_results, start_server
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed "
+                                "(.ci/run installs Debian's chromium package)")
+
+DROP = """([b64, name]) => {
+  const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
+  const dt = new DataTransfer();
+  dt.items.add(new File([bytes], name, {type: 'image/jpeg'}));
+  const zone = document.querySelector('#drop');
+  for (const type of ['dragenter', 'dragover', 'drop'])
+    zone.dispatchEvent(new DragEvent(type, {dataTransfer: dt, bubbles: true, cancelable: true}));
+}"""
+
+
+@pytest.fixture(scope="module")
+def browser_page(tmp_path_factory):
+    playwright = pytest.importorskip("playwright.sync_api")
+    base = tmp_path_factory.mktemp("browser")
+    server = start_server(base, "--workers", "1", "--results", str(make_results(base)))
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.on("requestfailed", lambda r: errors.append(f"request failed: {r.url}"))
+        page.set_default_timeout(60_000)
+        try:
+            yield server, page, errors
+        finally:
+            browser.close()
+            server.stop()
+
+
+def shots_dir(tmp_path: Path) -> Path:
+    keep = os.environ.get("RUNWAYCUT_SCREENSHOTS")
+    return Path(keep) if keep else tmp_path
+
+
+def card_numbers(page) -> dict:
+    return page.evaluate("""() => {
+        const c = document.querySelector('.card'), m = c.querySelector('.mask canvas');
+        return {state: c.dataset.state, fraction: +c.dataset.figureFraction,
+                live: +c.dataset.liveFigurePixels, t: +c.dataset.liveThreshold,
+                mask: m && m.toDataURL(), size: m && [m.width, m.height]}; }""")
+
+
+def wait_done(page):
+    page.wait_for_selector(".card[data-state=done]")
+
+
+def test_drop_a_photo_and_move_the_threshold(browser_page, tmp_path):
+    server, page, errors = browser_page
+    page.goto(server.url)
+    page.wait_for_function("document.querySelector('#status').textContent.startsWith('ready')")
+    page.select_option("#method", "palette")
+    page.evaluate(DROP, [base64.b64encode(PHOTO.read_bytes()).decode(), PHOTO.name])
+    wait_done(page)
+    page.wait_for_selector(".card[data-live-figure-pixels]")
+    page.wait_for_function("document.querySelector('.cutout canvas') !== null")
+    before = card_numbers(page)
+    w, h = before["size"]
+    assert before["t"] == 20
+    # At the server's threshold the page's live mask is the server's mask.
+    assert before["live"] == round(before["fraction"] * w * h)
+    assert 0.05 < before["live"] / (w * h) < 0.6
+    page.screenshot(path=str(shots_dir(tmp_path) / "page-t20.png"), full_page=True)
+
+    slider = page.locator(".card .threshold")
+    slider.focus()
+    for _ in range(25):
+        page.keyboard.press("ArrowRight")
+    after = card_numbers(page)
+    assert after["t"] == 45
+    assert after["mask"] != before["mask"]  # the mask on screen changed
+    assert after["live"] < before["live"]   # a wider band removes more
+    page.screenshot(path=str(shots_dir(tmp_path) / "page.png"), full_page=True)
+
+    page.click(".card .apply")  # the server cuts at the slider's threshold
+    page.wait_for_function("document.querySelector('.card').dataset.figureFraction && "
+                           "document.querySelector('.card').dataset.state === 'done' && "
+                           "+document.querySelector('.card').dataset.liveThreshold === 45")
+    served = card_numbers(page)
+    assert served["live"] == round(served["fraction"] * w * h) == after["live"]
+    assert not errors, errors
+
+
+def test_garment_view_shows_the_map_legend_and_colours(browser_page, tmp_path):
+    server, page, errors = browser_page
+    page.goto(server.url)
+    page.wait_for_function("document.querySelector('#status').textContent.startsWith('ready')")
+    page.select_option("#method", "palette")
+    page.select_option("#target", "garment")
+    page.set_input_files("#files", str(PHOTO))
+    wait_done(page)
+    assert page.locator(".card .labels").is_visible()
+    legend = page.locator(".card .legend li").all_inner_texts()
+    assert [t.split()[0] for t in legend] == ["background", "garment", "skin+hair", "accessory"]
+    swatches = page.locator(".card .swatches li:has(.chip)").all_inner_texts()
+    assert swatches and all(t.strip().endswith("%") for t in swatches)
+    links = page.locator(".card .downloads a").all_inner_texts()
+    assert {"0087.png", "0087.mask.png", "0087.labels.png", "0087.garment.png"} <= set(links)
+    loaded = page.evaluate("[...document.querySelectorAll('.card img')].every("
+                           "i => i.complete && i.naturalWidth > 0)")
+    assert loaded
+    page.screenshot(path=str(shots_dir(tmp_path) / "page-garment.png"), full_page=True)
+    assert not errors, errors
+
+
+def test_results_gallery_filters_and_opens_a_photo(browser_page, tmp_path):
+    server, page, errors = browser_page
+    page.goto(server.url + "results")
+    page.wait_for_function("document.querySelectorAll('.tile').length === 4")
+    page.wait_for_function("[...document.querySelectorAll('.tile img')].every("
+                           "i => i.complete && i.naturalWidth > 0)")
+    page.select_option("#show", "failed")
+    assert page.locator(".tile").count() == 1
+    assert page.locator(".tile").first.get_attribute("data-status") == "failed"
+    page.select_option("#show", "all")
+    page.fill("#min-fraction", "0.99")
+    page.dispatch_event("#min-fraction", "input")
+    assert page.locator(".tile[data-status=ok]").count() == 0
+    page.fill("#min-fraction", "0")
+    page.dispatch_event("#min-fraction", "input")
+    page.select_option("#sort", "fraction-desc")
+    page.locator(".tile[data-status=ok]").first.click()
+    page.wait_for_selector("dialog[open] img")
+    page.wait_for_function("[...document.querySelectorAll('dialog img')].every("
+                           "i => i.complete && i.naturalWidth > 0)")
+    assert page.locator("dialog[open] img").count() == 3  # cutout, mask, overlay
+    page.screenshot(path=str(shots_dir(tmp_path) / "gallery.png"), full_page=True)
+    assert not errors, errors

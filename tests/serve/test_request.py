@@ -1,0 +1,63 @@
+"""Request parameters: the command line's defaults and checks, every library target."""
+
+from __future__ import annotations
+
+import pytest
+import typer
+from hypothesis import given
+from hypothesis import strategies as st
+
+from runwaycut.cli import app
+from runwaycut.cli.remove import palette_options_to_method
+from runwaycut.scoring.labels import TARGETS
+from runwaycut.serve import CutRequest, served_targets
+from runwaycut.serve.cut import upload_stem
+from runwaycut.serve.request import build_backend
+
+
+def test_every_library_target_is_served():
+    """A target added to the library's list must be wired into the service too."""
+    assert served_targets() == TARGETS
+
+
+def test_defaults_are_those_of_runwaycut_remove():
+    command = typer.main.get_command(app).commands["remove"]
+    cli = {p.name: p.default for p in command.params}
+    request = CutRequest()
+    for name in ("band", "vote", "points", "strip", "block", "sampler", "seed", "keep_largest",
+                 "fill_holes", "target", "threshold", "method"):
+        assert getattr(request, name) == cli[name], name
+    built = build_backend(CutRequest(method="palette"))
+    assert built == palette_options_to_method(None, cli["band"], cli["vote"], cli["points"],
+                                              cli["strip"], cli["block"], cli["sampler"],
+                                              cli["seed"], cli["keep_largest"], cli["fill_holes"])
+
+
+def test_method_follows_the_command_line_rule():
+    assert CutRequest().method_name == "auto"
+    assert CutRequest(threshold="30").method_name == "palette"
+    assert build_backend(CutRequest(threshold="30")).mask.threshold == 30
+    assert build_backend(CutRequest(target="garment")).name == "auto"
+
+
+@pytest.mark.parametrize("fields", [{"method": "x"}, {"target": "hat"}, {"output": "gif"},
+                                    {"points": 0}, {"strip": 0.9}, {"threshold": "-2"},
+                                    {"band": "relative", "threshold": "auto"},
+                                    {"output": "labels"}])
+def test_bad_values_are_refused_before_any_photo(fields):
+    with pytest.raises(ValueError):
+        CutRequest(**fields).check()
+
+
+@given(st.text(max_size=300))
+def test_upload_stem_is_a_safe_file_name(name):
+    stem = upload_stem(name)
+    assert stem and len(stem) <= 100 and "/" not in stem and "\\" not in stem
+    assert stem not in (".", "..") and not stem.startswith(".")
+    assert all(c.isalnum() or c in "-_." for c in stem)
+
+
+def test_upload_stem_keeps_a_plain_name():
+    assert upload_stem("look-07.jpg") == "look-07"
+    assert upload_stem("C:\\shots\\a b.png") == "ab"
+    assert upload_stem("../../etc/passwd") == "passwd"
