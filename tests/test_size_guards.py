@@ -85,8 +85,9 @@ def peak_growth(code: str) -> tuple[float, str]:
               + code + "\n"
               "after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
               "print('GROWTH', (after - before) / 1024)\n")
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False,
-                          timeout=120, env={**os.environ, "PYTHONPATH": str(REPO / "src")})
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120, check=False,
+                          env={**os.environ, "PYTHONPATH": str(REPO / "src")})
     assert done.returncode == 0, done.stderr
     growth = float(done.stdout.split("GROWTH")[-1])
     return growth, done.stdout + done.stderr
@@ -215,7 +216,7 @@ def test_opencv_writes_nothing_of_its_own_on_a_bad_file(tmp_path):
     done = subprocess.run(
         [sys.executable, "-c", "from runwaycut.cli import main; main()", "remove",
          str(path), "-o", str(tmp_path / "out"), "--method", "palette"],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True, text=True, timeout=120, check=False,
         env={**os.environ, "PYTHONPATH": str(REPO / "src"), "COLUMNS": "300"})
     assert done.returncode == 2
     lines = [line for line in done.stderr.splitlines() if line.strip()]

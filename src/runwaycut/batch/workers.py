@@ -20,6 +20,7 @@ from typing import Callable, Iterable, Iterator
 
 import cv2
 
+from ..errors import DiskFullError
 from ..io import MAX_PIXELS
 from ..methods import FigureMethod
 from .photo import PhotoRecord, process_photo
@@ -50,6 +51,12 @@ def process_item(item: Item, settings: BatchSettings) -> tuple[int, PhotoRecord]
     try:
         record = process_photo(Path(path), Path(rel), settings.out_dir, settings.method,
                                settings.overlay, max_pixels=settings.max_pixels)
+    except DiskFullError:
+        raise  # the batch stops: every later photo would fail the same way
+    except KeyboardInterrupt as stop:  # after the photo's writes: its row goes with it
+        if getattr(stop, "finished_record", None) is not None:
+            stop.finished_item = (index, stop.finished_record)
+        raise
     except Exception as exc:  # noqa: BLE001 - one photo must not stop a million
         record = PhotoRecord(path=path, status="failed", method=settings.method.name,
                              error=f"{path}: internal error: {type(exc).__name__}: {exc}",
