@@ -276,4 +276,4 @@ def test_cli_lines_stay_whole(tmp_path):
     assert str(out) in lines[1] and "1 done, 1 failed" in lines[1]
     assert not (out / LOCK_FILE).exists()
     rows = read_manifest(out / "manifest.jsonl")
-    assert len(rows) == 2 and rows[0]["path"] == str(odd)
+    assert len(rows) == 2 and rows[1]["path"] == str(odd)
