@@ -16,19 +16,22 @@ from PIL import Image
 
 from runwaycut.batch.inputs import collect_photos
 from runwaycut.batch.manifest import read_manifest
-from runwaycut.batch.photo import photo_fingerprint
 from runwaycut.batch.run import LOCK_FILE, run_collection
 from runwaycut.methods import PaletteMethod
 from test_batch import make_photos, png_files, rows_without_timing, synthetic_photo
 
+import runwaycut
+
 REPO = Path(__file__).resolve().parents[2]
+#: The source tree this test process imports runwaycut from; the commands it runs too.
+SOURCE = Path(runwaycut.__file__).resolve().parents[1]
 
 
 def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", "from runwaycut.cli import main; main()",
                            "remove", *args], capture_output=True, text=True, timeout=300,
                           check=False, cwd=REPO,
-                          env={**os.environ, "PYTHONPATH": str(REPO / "src"),
+                          env={**os.environ, "PYTHONPATH": str(SOURCE),
                                "COLUMNS": "60", **(env or {})})
 
 
@@ -56,6 +59,8 @@ def test_other_photos_under_the_same_names_are_redone(tmp_path):
     assert (summary.ok, summary.skipped) == (3, 0)
     run_collection(second, fresh, PaletteMethod(), workers=1)
     assert png_files(out) == png_files(fresh)  # s2's results, not s1's
+    from runwaycut.batch.photo import photo_fingerprint
+
     rows = read_manifest(out / "manifest.jsonl")[3:]
     for row, (path, _) in zip(rows, second):
         size, _, digest = photo_fingerprint(path)
@@ -156,8 +161,10 @@ def test_two_photos_never_write_the_same_outputs(tmp_path):
     both = [(tmp_path / "a" / "0000.jpg", Path("x")), (tmp_path / "b" / "0000.jpg", Path("x"))]
     summary = run_collection(both, tmp_path / "out", PaletteMethod(), workers=1)
     assert (summary.ok, summary.failed) == (1, 1)
-    rows = read_manifest(tmp_path / "out" / "manifest.jsonl")
-    assert "would overwrite" in rows[1]["error"] and str(both[0][0]) in rows[1]["error"]
+    [failed] = [r for r in read_manifest(tmp_path / "out" / "manifest.jsonl")
+                if r["status"] == "failed"]
+    assert failed["path"] == str(both[1][0])
+    assert "would overwrite" in failed["error"] and str(both[0][0]) in failed["error"]
     run_collection(both[:1], tmp_path / "ref", PaletteMethod(), workers=1)
     assert png_files(tmp_path / "out") == png_files(tmp_path / "ref")  # the first's files
 
