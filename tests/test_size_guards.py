@@ -162,7 +162,7 @@ def test_mask_png_of_another_size_is_refused_before_decoding(tmp_path):
 
 def test_mat_label_declaring_a_huge_array_is_refused_before_loading(tmp_path):
     path = tmp_path / "0001.mat"
-    from runwaycut.scoring.labels import mat_declared_shapes
+    from runwaycut.scoring.matfile import mat_declared_shapes
 
     zero_mat(path, 20000, 20000)  # 400 MB once loaded
     assert path.stat().st_size < 1_000_000
@@ -180,7 +180,7 @@ def test_mat_label_declaring_a_huge_array_is_refused_before_loading(tmp_path):
 def test_mat_header_reader_agrees_with_scipy(tmp_path):
     import scipy.io
 
-    from runwaycut.scoring.labels import mat_declared_shapes
+    from runwaycut.scoring.matfile import mat_declared_shapes
 
     arrays = {"a": np.zeros((3, 5, 2)), "groundtruth": np.ones((7, 9), np.uint8),
               "a_longer_name": np.arange(3)}

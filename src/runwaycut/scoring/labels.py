@@ -33,11 +33,8 @@ the wrong size, or holding values or colours that match no class, raises
 from __future__ import annotations
 
 import json
-import struct
-import zlib
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Literal
 
@@ -46,6 +43,7 @@ import numpy as np
 
 from ..errors import ImageReadError, LabelError
 from ..io import MAX_PIXELS, PHOTO_SUFFIXES, image_size, read_image
+from .matfile import check_mat_size
 
 Layout = Literal["ccp", "seg", "masks"]
 Target = Literal["figure", "garment"]
@@ -343,7 +341,9 @@ def ccp_class_table() -> np.ndarray:
     -------
     table : (256,) int16 array
     """
-    text = resources.files("runwaycut").joinpath("data/ccp_classes.json").read_text()
+    from ..models import read_shipped
+
+    text = read_shipped("data/ccp_classes.json").decode("utf-8")
     mapping = json.loads(text)
     table = np.full(256, -1, np.int16)
     for name, values in mapping.items():
@@ -411,7 +411,7 @@ def read_ccp_label(path: str | Path, shape: tuple[int, int] | None = None) -> La
     path = Path(path)
     if not path.is_file():
         raise LabelError(path, "no such label file")
-    _check_mat_size(path, shape)
+    check_mat_size(path, shape, _check_shape)
     try:
         data = scipy.io.loadmat(path, variable_names=["groundtruth"])
     except Exception as exc:  # noqa: BLE001 - SciPy's parser raises many types on bad files
@@ -421,102 +421,6 @@ def read_ccp_label(path: str | Path, shape: tuple[int, int] | None = None) -> La
     classes = ccp_to_classes(data["groundtruth"], path)
     _check_shape(path, classes.shape, shape)
     return LabelMap(classes=classes, names=CLASS_NAMES, path=path)
-
-
-def _check_mat_size(path: Path, shape: tuple[int, int] | None) -> None:
-    """Refuse a ``.mat`` whose ``groundtruth`` declares another size than the photo's, or
-    more than :data:`runwaycut.io.MAX_PIXELS` values, before loading it: an 875 KB
-    compressed file can declare 900 MB (SciPy's ``whosmat`` itself inflates 256 KB
-    blocks of it, hundreds of MB, so the header is read here)."""
-    try:
-        declared = mat_declared_shapes(path)
-    except (OSError, ValueError, zlib.error, struct.error) as exc:
-        raise LabelError(path, f"cannot read MATLAB file ({exc})") from None
-    if declared is None:  # a MATLAB 4 file: uncompressed, its size bounds its arrays
-        if path.stat().st_size > 4 * MAX_PIXELS:
-            raise LabelError(path, "MATLAB 4 file too large for a label")
-        return
-    if "groundtruth" not in declared:
-        raise LabelError(path, "no variable 'groundtruth' in the MATLAB file")
-    dims = declared["groundtruth"]
-    if len(dims) != 2:
-        raise LabelError(path, f"groundtruth has shape {dims}, expected (height, width)")
-    _check_shape(path, dims, shape)
-    if dims[0] * dims[1] > MAX_PIXELS:
-        raise LabelError(path, f"label is {dims[1]}x{dims[0]}, over the limit of "
-                               f"{MAX_PIXELS:,} pixels")
-
-
-_MI_INT8, _MI_INT32, _MI_MATRIX, _MI_COMPRESSED = 1, 5, 14, 15
-
-
-def mat_declared_shapes(path: str | Path) -> dict[str, tuple[int, ...]] | None:
-    """Shapes of the variables a MATLAB 5 file declares, read from their headers only.
-
-    Compressed variables are inflated just far enough to read their header (a few
-    hundred bytes), whatever size they declare.
-
-    Returns
-    -------
-    shapes : dict of str to tuple of int, or None
-        None for a file that is not MATLAB 5 (MATLAB 4 has no such header).
-
-    Raises
-    ------
-    ValueError, struct.error, zlib.error
-        A damaged MATLAB 5 file.
-    """
-    with open(path, "rb") as fh:
-        header = fh.read(128)
-        if len(header) < 128 or header[126:128] not in (b"IM", b"MI"):
-            return None
-        order = "<" if header[126:128] == b"IM" else ">"
-        shapes = {}
-        while True:
-            tag = fh.read(8)
-            if len(tag) < 8:
-                return shapes
-            mdtype, nbytes = struct.unpack(order + "II", tag)
-            start = fh.tell()
-            if mdtype == _MI_COMPRESSED:
-                inflate = zlib.decompressobj()
-                body = b""
-                while len(body) < 512:
-                    chunk = fh.read(min(4096, start + nbytes - fh.tell()))
-                    if not chunk:
-                        break
-                    body += inflate.decompress(chunk, 512 - len(body))
-                    while inflate.unconsumed_tail and len(body) < 512:
-                        body += inflate.decompress(inflate.unconsumed_tail, 512 - len(body))
-            else:
-                body = tag + fh.read(min(nbytes, 512))
-            name, dims = _matrix_header(body, order)
-            if name is not None:
-                shapes[name] = dims
-            fh.seek(start + nbytes + (-nbytes % 8 if mdtype != _MI_COMPRESSED else 0))
-
-
-def _matrix_header(body: bytes, order: str) -> tuple[str | None, tuple[int, ...]]:
-    """Name and dimensions of a miMATRIX element (tag included) of a MATLAB 5 file."""
-    mdtype, _ = struct.unpack_from(order + "II", body, 0)
-    if mdtype != _MI_MATRIX:
-        return None, ()
-    pos = 8 + 16  # the tag, then array flags (8-byte tag + 8 bytes)
-    parts = []
-    for _ in range(2):  # dimensions (miINT32), then the name (miINT8)
-        first, = struct.unpack_from(order + "I", body, pos)
-        if first >> 16:  # small data element: size and type in one word, data in 4 bytes
-            kind, size, data_at, step = first & 0xFFFF, first >> 16, pos + 4, 8
-        else:
-            kind, size = struct.unpack_from(order + "II", body, pos)
-            data_at, step = pos + 8, 8 + size + (-size % 8)
-        parts.append((kind, body[data_at:data_at + size]))
-        pos += step
-    (dims_kind, dims_raw), (_, name_raw) = parts
-    if dims_kind != _MI_INT32 or len(dims_raw) % 4:
-        raise ValueError("damaged array dimensions")
-    dims = struct.unpack(order + f"{len(dims_raw) // 4}i", dims_raw)
-    return name_raw.decode("latin-1"), tuple(int(d) for d in dims)
 
 
 def _check_declared(path: Path, shape: tuple[int, int] | None) -> None:
