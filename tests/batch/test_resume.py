@@ -284,3 +284,14 @@ def test_cli_lines_stay_whole(tmp_path):
     assert not (out / LOCK_FILE).exists()
     rows = read_manifest(out / "manifest.jsonl")
     assert len(rows) == 2 and rows[1]["path"] == str(odd)
+
+
+def test_a_symlink_loop_fails_its_photo_with_a_reason(tmp_path):
+    make_photos(tmp_path / "in", 1)
+    os.symlink(tmp_path / "in" / "loop.jpg", tmp_path / "in" / "loop.jpg")
+    out = tmp_path / "out"
+    summary = run_collection(collect_photos([tmp_path / "in"]), out, PaletteMethod(),
+                             workers=1)
+    assert (summary.ok, summary.failed) == (1, 1)
+    [failed] = [r for r in read_manifest(out / "manifest.jsonl") if r["status"] == "failed"]
+    assert "symbolic link" in failed["error"] and "internal error" not in failed["error"]

@@ -138,7 +138,8 @@ def process_photo(path: Path, rel_stem: Path, out_dir: Path, method: FigureMetho
                          output=Path(rel_stem).as_posix())
     try:
         paths = output_paths(out_dir, rel_stem, overlay_too)
-        if any(p.resolve() == Path(path).resolve() for p in paths.values()):
+        photo = os.path.realpath(path)  # (Path.resolve raises on a symlink loop)
+        if any(os.path.realpath(p) == photo for p in paths.values()):
             raise ImageReadError(path, "an output would overwrite this photo; choose another --out")
         image = read_image(path, max_pixels=max_pixels)
         record.size_bytes, record.mtime_ns, record.sha256 = photo_fingerprint(path)
