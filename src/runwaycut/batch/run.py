@@ -6,6 +6,7 @@ from __future__ import annotations
 
 
 import contextlib
+import glob
 import json
 import os
 import time
@@ -151,7 +152,10 @@ def run_collection(photos: list[tuple[Path, Path]], out_dir: str | os.PathLike,
     manifest_path = Path(manifest) if manifest is not None else out_dir / MANIFEST_FILE
     with _folder_lock(out_dir):
         sweep_temporary(str(out_dir))  # a killed run's summary or parameters
-        sweep_temporary(str(manifest_path.parent))
+        summary_path = manifest_path.with_name(manifest_path.stem + ".summary.json")
+        for stale in summary_path.parent.glob(f".{glob.escape(summary_path.name)}.*.tmp"):
+            with contextlib.suppress(OSError):  # (a --manifest elsewhere: only ours)
+                stale.unlink()
         reuse = check_params(out_dir, method, overwrite=not resume)
         previous = _previous_results(manifest_path) if reuse else {}
         settings = BatchSettings(out_dir, method, overlay, max_pixels)
@@ -205,7 +209,6 @@ def run_collection(photos: list[tuple[Path, Path]], out_dir: str | os.PathLike,
                 seconds = time.perf_counter() - start
                 summary = BatchSummary(**tally.counts(seconds), seconds=round(seconds, 3),
                                        manifest=str(manifest_path), interrupted=interrupted)
-                summary_path = manifest_path.with_name(manifest_path.stem + ".summary.json")
                 try:
                     write_bytes_atomic(summary_path, (json.dumps(summary.as_dict(), indent=2)
                                                       + "\n").encode())
