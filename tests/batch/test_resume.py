@@ -295,3 +295,26 @@ def test_a_symlink_loop_fails_its_photo_with_a_reason(tmp_path):
     assert (summary.ok, summary.failed) == (1, 1)
     [failed] = [r for r in read_manifest(out / "manifest.jsonl") if r["status"] == "failed"]
     assert "symbolic link" in failed["error"] and "internal error" not in failed["error"]
+
+
+def test_a_signal_while_the_run_winds_up_still_leaves_its_summary(tmp_path, monkeypatch):
+    """The race behind the flaky Ctrl-C test (issue 15 point 6): a signal that comes as
+    the run writes its last rows and summary is acted on once they are written."""
+    import runwaycut.batch.run as run_module
+
+    make_photos(tmp_path / "in", 2)
+    out = tmp_path / "out"
+    real_write = run_module.write_bytes_atomic
+
+    def signal_then_write(path, data):
+        if Path(path).name == "manifest.summary.json":
+            signal.raise_signal(signal.SIGINT)
+        return real_write(path, data)
+
+    monkeypatch.setattr(run_module, "write_bytes_atomic", signal_then_write)
+    with pytest.raises(KeyboardInterrupt):
+        run_collection(collect_photos([tmp_path / "in"]), out, PaletteMethod(), workers=1)
+    summary = json.loads((out / "manifest.summary.json").read_text())
+    assert summary["ok"] == 2 and summary["interrupted"] is False  # it did finish
+    assert [r["status"] for r in read_manifest(out / "manifest.jsonl")] == ["ok", "ok"]
+    assert list(out.glob("*.tmp")) == []

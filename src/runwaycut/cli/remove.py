@@ -145,7 +145,8 @@ def remove(
                                    "(default: OUT/manifest.jsonl)."),
     resume: bool = typer.Option(
         True, "--resume/--overwrite",
-        help="--resume (default): skip photos whose outputs all exist, refuse if OUT was "
+        help="--resume (default): skip photos whose outputs all exist and were made from "
+             "the same photo file (size, time, SHA-256 in the manifest), refuse if OUT was "
              "made with other parameters. --overwrite: redo every photo."),
     max_pixels: int = typer.Option(
         MAX_PIXELS, min=1, help="Refuse photos with more pixels than this, undecoded "
