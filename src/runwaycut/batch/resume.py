@@ -35,12 +35,23 @@ def expected_outputs(out_dir: Path, rel: Path, method, overlay: bool) -> dict[st
     paths = output_paths(out_dir, rel, overlay)
     garment = sys.modules.get("runwaycut.garment.outputs")  # not loaded: not a garment run
     if garment is not None and isinstance(method, garment.GarmentMethod):
-        from ..garment.outputs import GARMENT_SUFFIXES
-
-        base = Path(out_dir) / rel
-        for suffix in GARMENT_SUFFIXES.values():
-            paths[suffix] = base.with_name(base.name + suffix)
+        paths.update(_garment_paths(out_dir, rel))
     return paths
+
+
+def _garment_paths(out_dir: Path, rel: Path) -> dict[str, Path]:
+    from ..garment.outputs import GARMENT_SUFFIXES
+
+    base = Path(out_dir) / rel
+    return {suffix: base.with_name(base.name + suffix) for suffix in GARMENT_SUFFIXES.values()}
+
+
+def _remove_outputs(out_dir: Path, rel: Path) -> None:
+    """Remove every file any run may have written for ``rel`` (whatever its options)."""
+    paths = {**output_paths(out_dir, rel, True), **_garment_paths(out_dir, rel)}
+    for path in paths.values():
+        with contextlib.suppress(OSError):
+            os.unlink(path)
 
 
 def same_photo(path: str | os.PathLike, recorded: dict | None) -> bool | None:
@@ -109,9 +120,7 @@ def plan_run(photos, out_dir: Path, method, overlay: bool, reuse: bool,
                                                    output=stem, **carried)
                 continue
             if verdict is False:  # another photo now has this name: its files must go
-                for stale in paths.values():
-                    with contextlib.suppress(OSError):
-                        os.unlink(stale)
+                _remove_outputs(out_dir, Path(rel))
         plan.items.append((len(plan.items), os.path.abspath(path), stem))
         plan.positions.append(position)
     return plan
