@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-import runwaycut.models as models
+from runwaycut import models
 from runwaycut.errors import ModelError
 from runwaycut.person.fusion import MLP, load_fusion_model
 
