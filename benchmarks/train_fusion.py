@@ -27,6 +27,7 @@ from threadpoolctl import threadpool_limits
 
 from runwaycut.person.fusion import FEATURE_NAMES, MLP, BandParams, band_features
 from runwaycut.io import read_image, write_bytes_atomic
+from runwaycut.models import refresh_if_shipped
 from runwaycut.methods.auto import AutoMethod
 from runwaycut.methods.person import PersonMethod
 from runwaycut.note.palette import PaletteParams, sample_palette
@@ -164,6 +165,8 @@ def main(argv=None) -> None:
     if not args.no_write:
         write_bytes_atomic(args.out, (model.to_json() + "\n").encode())
         print(f"wrote {args.out}")
+        if refresh_if_shipped(args.out):
+            print("refreshed runwaycut.models.CHECKSUMS")
 
 
 if __name__ == "__main__":

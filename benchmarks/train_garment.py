@@ -23,6 +23,7 @@ from pathlib import Path
 from runwaycut.batch.workers import one_thread
 from runwaycut.garment.training import TrainParams, load_photo, train_model
 from runwaycut.io import write_bytes_atomic
+from runwaycut.models import refresh_if_shipped
 from runwaycut.scoring.labels import open_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,6 +57,8 @@ def main() -> None:
     write_bytes_atomic(args.out, (model.to_json() + "\n").encode("utf-8"))
     print(f"wrote {args.out} ({args.out.stat().st_size // 1024} KiB) in "
           f"{time.perf_counter() - start:.0f} s")
+    if refresh_if_shipped(args.out):
+        print("refreshed runwaycut.models.CHECKSUMS")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,24 @@ The pipeline, one folder per stage (see ARCHITECTURE.md)::
     cli/                  the command line
 """
 
+import os as _os
+import signal as _signal
+import sys as _sys
+
+
+def _quit_quietly(signum, frame):  # pragma: no cover - exercised through the console script
+    """Ctrl-C or SIGTERM while the ``runwaycut`` command is still starting (importing
+    NumPy, OpenCV...): nothing is written yet, so end at once with one line and 130
+    instead of a traceback or 143. ``runwaycut.cli.main`` then installs the real
+    handlers."""
+    _os.write(2, b"interrupted\n")
+    _os._exit(130)
+
+
+if _sys.argv and _os.path.basename(_sys.argv[0]) == "runwaycut":  # the console script only
+    for _signum in (_signal.SIGINT, _signal.SIGTERM):
+        _signal.signal(_signum, _quit_quietly)
+
 from .errors import (ImageReadError, ImageSizeError, InvalidImageError, LabelError, ModelError,
                      RunwaycutError)
 from .evaluation import evaluate

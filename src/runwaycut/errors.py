@@ -43,3 +43,20 @@ class LabelError(RunwaycutError):
 
 class ModelError(RunwaycutError):
     """A model file is missing, corrupt, or of another version."""
+
+
+class DiskFullError(RunwaycutError, OSError):
+    """Nothing more can be written: the disk, a quota or a file-size limit is full.
+
+    A batch stops at the first one (every later photo would fail the same way), leaving
+    whole files and whole manifest rows; rerunning the same command after freeing space
+    resumes. An :class:`OSError` too, so code that handles write failures sees it."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+    def __reduce__(self):  # one message, across worker processes
+        return (type(self), (str(self),))

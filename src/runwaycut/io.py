@@ -17,7 +17,10 @@ its target and renamed into place, so a crash never leaves a truncated PNG.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
+import struct
 import tempfile
 import warnings
 from pathlib import Path
@@ -26,7 +29,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .errors import ImageReadError, ImageSizeError, InvalidImageError
+from .errors import DiskFullError, ImageReadError, ImageSizeError, InvalidImageError
 
 #: Smallest side, in pixels, of a photo runwaycut will process. Below this the edge
 #: strips are narrower than a sampling block and no mask means anything.
@@ -38,6 +41,22 @@ MAX_PIXELS = 100_000_000
 
 #: File name suffixes runwaycut treats as photos when given a folder.
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp")
+
+
+def _silence_opencv_log() -> None:
+    """Keep OpenCV's own log lines (``[ERROR:0@0.99] global loadsave.cpp ...``) off stderr.
+
+    Every decoding failure becomes a typed error naming the file; OpenCV's line would be
+    a second, unformatted one that breaks the command line's one-line errors. A user's
+    ``OPENCV_LOG_LEVEL`` is respected."""
+    if "OPENCV_LOG_LEVEL" not in os.environ:
+        try:
+            cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+        except AttributeError:  # pragma: no cover - an OpenCV build without utils.logging
+            pass
+
+
+_silence_opencv_log()
 
 
 def read_image(path: str | os.PathLike, *, max_pixels: int = MAX_PIXELS,
@@ -67,6 +86,9 @@ def read_image(path: str | os.PathLike, *, max_pixels: int = MAX_PIXELS,
     """
     path = Path(path)
     if not path.exists():
+        if path.is_symlink():
+            raise ImageReadError(path, "a symbolic link that leads nowhere (a loop, or "
+                                       "its target is missing)")
         raise ImageReadError(path, "no such file")
     if path.is_dir():
         raise ImageReadError(path, "is a folder, not a photo")
@@ -76,35 +98,45 @@ def read_image(path: str | os.PathLike, *, max_pixels: int = MAX_PIXELS,
     except OSError as exc:
         raise ImageReadError(path, f"cannot read file ({exc.strerror or exc})") from None
     try:
-        with warnings.catch_warnings():
-            # Pillow's own bomb check warns, then errors at 2x its limit; ours is explicit.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            saved_limit = Image.MAX_IMAGE_PIXELS
-            Image.MAX_IMAGE_PIXELS = None
-            try:
-                with Image.open(path) as pil:
-                    _check_size(path, pil.width, pil.height, max_pixels, min_side)
-                    if pil.mode in ("RGB", "RGBA") and _is_16bit_colour(pil):
-                        # Pillow keeps only the high byte of 16-bit colour; OpenCV keeps
-                        # all 16 bits, so the rule (value / 257, rounded) holds exactly.
-                        orientation = pil.getexif().get(_EXIF_ORIENTATION, 1)
-                        image = _orient(_read_with_opencv(path, max_pixels, min_side),
-                                        orientation)
-                    else:
-                        pil.load()
-                        pil = ImageOps.exif_transpose(pil)
-                        image = pil_to_rgb(pil)
-            finally:
-                Image.MAX_IMAGE_PIXELS = saved_limit
+        with _pillow_unguarded(), Image.open(path) as pil:
+            _check_size(path, pil.width, pil.height, max_pixels, min_side)
+            if pil.mode in ("RGB", "RGBA") and _is_16bit_colour(pil):
+                # Pillow keeps only the high byte of 16-bit colour; OpenCV keeps
+                # all 16 bits, so the rule (value / 257, rounded) holds exactly.
+                orientation = pil.getexif().get(_EXIF_ORIENTATION, 1)
+                image = _orient(_read_with_opencv(path, max_pixels, min_side),
+                                orientation)
+            else:
+                pil.load()
+                pil = ImageOps.exif_transpose(pil)
+                image = pil_to_rgb(pil)
     except ImageReadError:
         raise
     except UnidentifiedImageError:
+        # Only formats whose size can be read before decoding reach OpenCV, so that the
+        # pixel guard holds for them too (a Radiance HDR or PFM bomb is never decoded).
+        width, height = _declared_size_unidentified(path)
+        _check_size(path, width, height, max_pixels, min_side)
         image = _read_with_opencv(path, max_pixels, min_side)
     except (OSError, SyntaxError, ValueError) as exc:
         # Pillow reports truncation and corrupt streams as OSError/SyntaxError.
         raise ImageReadError(path, f"cannot decode image ({exc})") from None
     _check_size(path, image.shape[1], image.shape[0], max_pixels, min_side)
     return image
+
+
+@contextlib.contextmanager
+def _pillow_unguarded():
+    """Pillow's own bomb check off (it warns, then errors at 2x its limit): ours, on the
+    declared size, is explicit and configurable."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        saved_limit = Image.MAX_IMAGE_PIXELS
+        Image.MAX_IMAGE_PIXELS = None
+        try:
+            yield
+        finally:
+            Image.MAX_IMAGE_PIXELS = saved_limit
 
 
 def _check_size(path, width: int, height: int, max_pixels: int, min_side: int) -> None:
@@ -134,8 +166,91 @@ def _orient(image: np.ndarray, orientation: int) -> np.ndarray:
     return image if op is None else np.ascontiguousarray(op(image))
 
 
+#: What a file Pillow cannot identify starts with, for a clear refusal.
+_OTHER_FORMATS = ((b"#?RADIANCE", "Radiance HDR"), (b"#?RGBE", "Radiance HDR"),
+                  (b"PF\n", "PFM"), (b"Pf\n", "PFM"), (b"v/1\x01", "OpenEXR"),
+                  (b"\x00\x00\x00\x0cjP  ", "JPEG 2000"), (b"8BPS", "Photoshop"))
+
+
+def _declared_size_unidentified(path: Path) -> tuple[int, int]:
+    """(width, height) that a file Pillow cannot identify declares, read from its header
+    without decoding; only TIFF (classic and BigTIFF) is accepted.
+
+    Raises
+    ------
+    ImageReadError
+        Any other format (its size is unknown until decoded), or a TIFF whose first
+        image declares no size.
+    """
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+            size = _tiff_size(fh, head) if head[:2] in (b"II", b"MM") else None
+    except (OSError, struct.error, ValueError) as exc:
+        raise ImageReadError(path, f"cannot read image header ({exc})") from None
+    if size is not None:
+        return size
+    kind = next((name for magic, name in _OTHER_FORMATS if head.startswith(magic)), None)
+    what = f"a {kind} file, not" if kind else "not"
+    raise ImageReadError(path, f"{what} an image file runwaycut can read "
+                               "(JPEG, PNG, TIFF, WebP or BMP expected)")
+
+
+def _tiff_size(fh, head: bytes) -> tuple[int, int] | None:
+    """ImageWidth and ImageLength of a TIFF's first directory (None: not a TIFF)."""
+    order = "<" if head[:2] == b"II" else ">"
+    magic = struct.unpack(order + "H", head[2:4])[0]
+    if magic == 42:
+        offset = struct.unpack(order + "I", head[4:8])[0]
+        count_fmt, entry_fmt, entry_size = "H", "HHI4s", 12
+    elif magic == 43:
+        offset = struct.unpack(order + "Q", head[8:16])[0]
+        count_fmt, entry_fmt, entry_size = "Q", "HHQ8s", 20
+    else:
+        return None
+    fh.seek(offset)
+    raw = fh.read(struct.calcsize(count_fmt))
+    count = struct.unpack(order + count_fmt, raw)[0]
+    found = {}
+    for _ in range(min(count, 4096)):
+        entry = fh.read(entry_size)
+        if len(entry) < entry_size:
+            break
+        tag, kind, _n, value = struct.unpack(order + entry_fmt, entry)
+        if tag in (256, 257):  # ImageWidth, ImageLength: SHORT or LONG
+            fmt = {3: "H", 4: "I", 16: "Q"}.get(kind)
+            if fmt is None:
+                return None
+            found[tag] = struct.unpack(order + fmt, value[:struct.calcsize(fmt)])[0]
+    if 256 not in found or 257 not in found:
+        return None
+    return int(found[256]), int(found[257])
+
+
+def image_size(path: str | os.PathLike) -> tuple[int, int]:
+    """(width, height) an image file declares, read from its header, never decoded;
+    EXIF orientation applied, as :func:`read_image` applies it.
+
+    Raises
+    ------
+    ImageReadError
+        The file is missing, unreadable, or not an image whose size can be read first.
+    """
+    path = Path(path)
+    try:
+        with _pillow_unguarded(), Image.open(path) as pil:
+            turned = pil.getexif().get(_EXIF_ORIENTATION, 1) in (5, 6, 7, 8)
+            size = int(pil.width), int(pil.height)
+            return size[::-1] if turned else size
+    except UnidentifiedImageError:
+        return _declared_size_unidentified(path)
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ImageReadError(path, f"cannot read image header ({exc})") from None
+
+
 def _read_with_opencv(path: Path, max_pixels: int, min_side: int) -> np.ndarray:
-    """Fallback for files Pillow cannot identify (e.g. some 16-bit RGB TIFFs)."""
+    """Decode with OpenCV a file whose declared size was checked: 16-bit RGB, and TIFFs
+    Pillow cannot identify."""
     data = np.fromfile(path, dtype=np.uint8)
     decoded = cv2.imdecode(data, cv2.IMREAD_UNCHANGED | cv2.IMREAD_ANYDEPTH)
     if decoded is None:
@@ -216,7 +331,8 @@ def as_rgb_image(array: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(a)
 
 
-def read_mask(path: str | os.PathLike, shape: tuple[int, int] | None = None) -> np.ndarray:
+def read_mask(path: str | os.PathLike, shape: tuple[int, int] | None = None, *,
+              max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """Read a binary mask PNG (nonzero = figure) as a bool array.
 
     Parameters
@@ -224,7 +340,10 @@ def read_mask(path: str | os.PathLike, shape: tuple[int, int] | None = None) -> 
     path : str or path-like
         Grey or colour image; any nonzero pixel (any channel) counts as foreground.
     shape : (H, W) tuple, optional
-        Required size; a mask of another size is refused rather than resized.
+        Required size; a mask of another size is refused rather than resized, before
+        it is decoded.
+    max_pixels : int, optional
+        Refuse larger masks, before decoding them.
 
     Returns
     -------
@@ -233,6 +352,7 @@ def read_mask(path: str | os.PathLike, shape: tuple[int, int] | None = None) -> 
     path = Path(path)
     if not path.is_file():
         raise ImageReadError(path, "no such mask file")
+    check_declared_size(path, shape, max_pixels, what="mask")
     data = np.fromfile(path, dtype=np.uint8)
     decoded = cv2.imdecode(data, cv2.IMREAD_UNCHANGED | cv2.IMREAD_ANYDEPTH) if data.size else None
     if decoded is None:
@@ -242,6 +362,25 @@ def read_mask(path: str | os.PathLike, shape: tuple[int, int] | None = None) -> 
         raise ImageReadError(path, f"mask is {mask.shape[1]}x{mask.shape[0]}, but its photo "
                                    f"is {shape[1]}x{shape[0]}")
     return mask > 0
+
+
+def check_declared_size(path: str | os.PathLike, shape: tuple[int, int] | None,
+                        max_pixels: int = MAX_PIXELS, what: str = "image") -> None:
+    """Refuse a file whose header declares another size than ``shape`` (H, W), or more
+    than ``max_pixels`` pixels, before anything is decoded.
+
+    Raises
+    ------
+    ImageReadError
+        Unreadable header; ImageSizeError: wrong or too large size.
+    """
+    width, height = image_size(path)
+    if shape is not None and (height, width) != tuple(shape):
+        raise ImageSizeError(path, f"{what} is {width}x{height}, but its photo is "
+                                   f"{shape[1]}x{shape[0]}")
+    if width * height > max_pixels:
+        raise ImageSizeError(path, f"{what} is {width}x{height} = {width * height:,} pixels, "
+                                   f"over the limit of {max_pixels:,}")
 
 
 def encode_png(array: np.ndarray) -> bytes:
@@ -268,25 +407,85 @@ def _current_umask() -> int:
 _UMASK = _current_umask()
 
 
+#: errno values that mean nothing more can be written (disk, quota, file-size limit).
+_FULL = frozenset({errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)})
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` says the disk (or a quota, or the file-size limit) is full."""
+    return isinstance(exc, DiskFullError) or (isinstance(exc, OSError)
+                                              and exc.errno in _FULL)
+
+
+def disk_full_error(exc: OSError, path: str | os.PathLike) -> DiskFullError:
+    """The one-line error for a write to ``path`` that failed for lack of space."""
+    why = exc.strerror or os.strerror(exc.errno or errno.ENOSPC)
+    return DiskFullError(f"{path}: cannot write, the disk is full ({why}); free some "
+                         "space and run the same command again to resume")
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """Write every byte of ``data`` to the open file ``fd`` (``os.write`` may write
+    part of it); the one function through which runwaycut's results reach the disk."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def append_whole(fd: int, data: bytes, path: str | os.PathLike) -> None:
+    """Append ``data`` to the file open as ``fd``, all or nothing: when the write
+    fails (a full disk), the file is cut back to its previous length, so a reader never
+    sees part of a row.
+
+    Raises
+    ------
+    DiskFullError
+        No space (the file as it was); other OSErrors as they come.
+    """
+    start = os.lseek(fd, 0, os.SEEK_END)
+    try:
+        write_all(fd, data)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.ftruncate(fd, start)
+        if is_disk_full(exc):
+            raise disk_full_error(exc, path) from None
+        raise
+
+
 def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
     """Write ``data`` to ``path`` through a temporary file and a rename.
 
     A reader (or a resumed batch) therefore sees either no file or the whole file.
+
+    Raises
+    ------
+    DiskFullError
+        The disk is full (nothing is left of the attempt).
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        if is_disk_full(exc):
+            raise disk_full_error(exc, path) from None
+        raise
+    try:
+        try:
+            write_all(fd, memoryview(data).cast("B"))
+        finally:
+            os.close(fd)
         # mkstemp creates the file 0600; give it the permissions a plain open() would.
         os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except OSError:
             pass
+        if isinstance(exc, OSError) and is_disk_full(exc) and not isinstance(exc, DiskFullError):
+            raise disk_full_error(exc, path) from None
         raise
     return path
 

@@ -325,15 +325,55 @@ def test_a_killed_run_resumes_to_the_same_outputs(tmp_path):
     assert tmp_leftovers(out) == []
 
 
+#: ``sitecustomize`` for the commands of the Ctrl-C tests: in every process of the run
+#: (the command and its workers, forked or spawned), photos from ``0004`` on wait for a
+#: gate file that never comes, so the signal always lands mid-run. (Without it the test
+#: raced the run: on a busy machine all 16 photos could be done, or the run be writing
+#: its summary, by the time the signal came -- issue 15 point 6.)
+GATE = """
+import os, time
+if os.environ.get("RUNWAYCUT_TEST_GATE"):
+    import runwaycut.batch.photo as _photo
+    _read = _photo.read_image
+
+    def read_image(path, *args, **kwargs):
+        if os.path.basename(str(path)) >= "0004":
+            while not os.path.exists(os.environ["RUNWAYCUT_TEST_GATE"]):
+                time.sleep(0.01)
+        return _read(path, *args, **kwargs)
+
+    _photo.read_image = read_image
+"""
+
+
+def gated_env(tmp_path: Path) -> dict:
+    (tmp_path / "gate").mkdir(exist_ok=True)
+    (tmp_path / "gate" / "sitecustomize.py").write_text(GATE)
+    source = Path(__import__("runwaycut").__file__).resolve().parents[1]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path / "gate"), str(source)]),
+            "RUNWAYCUT_TEST_GATE": str(tmp_path / "never")}
+
+
+def _has_loaded(pid: int, library: str) -> bool:
+    """Whether process ``pid`` has mapped a shared library whose path names ``library``."""
+    try:
+        return library in Path(f"/proc/{pid}/maps").read_text()
+    except OSError:
+        return False
+
+
 def test_ctrl_c_stops_cleanly_with_exit_130(tmp_path):
     psutil = pytest.importorskip("psutil")
     make_photos(tmp_path / "in", 16)
     out = tmp_path / "out"
     proc = subprocess.Popen(cli_command(str(tmp_path / "in"), "-o", str(out), "-j", "2",
                                         "--method", "palette"),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO)
-    try:
-        assert _wait_for(lambda: any(out.glob("*.mask.png"))), "the run never started"
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO,
+                            env=gated_env(tmp_path))
+    manifest = out / "manifest.jsonl"
+    try:  # the four photos before the gate done and recorded: the rest cannot start
+        assert _wait_for(lambda: manifest.exists() and manifest.read_text().count("\n") == 4,
+                         timeout=120), "the run never started"
         children = psutil.Process(proc.pid).children(recursive=True)
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=30)
@@ -348,11 +388,48 @@ def test_ctrl_c_stops_cleanly_with_exit_130(tmp_path):
     rows = read_manifest(out / "manifest.jsonl")
     lines = (out / "manifest.jsonl").read_text().splitlines()
     assert len(rows) == len(lines)  # every line whole
+    assert len(rows) == 4  # the gate held the rest
     for row in rows:  # every row true: an ok row has its files
         assert row["status"] == "ok"
         assert (out / f"{row['output']}.mask.png").exists()
         assert (out / f"{row['output']}.png").exists()
     assert json.loads((out / "manifest.summary.json").read_text())["interrupted"] is True
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("when", ["start-up", "mid-run"])
+def test_a_signal_to_the_process_group_ends_quietly(tmp_path, signum, when):
+    """Ctrl-C reaches the command and its workers at once (issue 13 point 9): exit 130,
+    no traceback from any process, whether it comes while the command starts or mid-run."""
+    script = Path(sys.executable).parent / "runwaycut"
+    if not sys.platform.startswith("linux"):
+        pytest.skip("reads /proc")
+    if not script.exists():
+        pytest.skip(f"no console script at {script} (install runwaycut)")
+    make_photos(tmp_path / "in", 8)
+    out = tmp_path / "out"
+    env = gated_env(tmp_path)
+    if when == "start-up":  # the command as users start it, nothing imported early
+        env["PYTHONPATH"] = env["PYTHONPATH"].split(os.pathsep, 1)[1]
+    proc = subprocess.Popen([str(script), "remove", str(tmp_path / "in"), "-o", str(out),
+                             "-j", "2", "--method", "palette"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO,
+                            env=env, start_new_session=True)
+    try:
+        if when == "start-up":  # mid-import: OpenCV loaded, runwaycut's modules loading
+            assert _wait_for(lambda: _has_loaded(proc.pid, "cv2")), "never started"
+        else:
+            assert _wait_for(lambda: any(out.glob("*.mask.png"))), "the run never started"
+        os.killpg(proc.pid, signum)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    text = err.decode()
+    assert proc.returncode == 130, text
+    assert "Traceback" not in text and "Exception ignored" not in text, text
+    assert "interrupted" in text
+    assert tmp_leftovers(tmp_path) == []
 
 
 # --------------------------------------------------------------------------- pieces

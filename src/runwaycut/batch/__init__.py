@@ -32,6 +32,7 @@ Modules
     dask         the same on a Dask cluster (``--scheduler``)
     params       the folder's recorded parameters, checked on rerun
     manifest     the JSON Lines manifest
+    resume       what a rerun keeps: expected files, recognised photos, rows in order
     run          the whole run: :func:`run_collection`
 """
 

@@ -24,6 +24,7 @@ import threading
 from collections import deque
 from typing import Iterator
 
+from ..errors import DiskFullError
 from .workers import BatchSettings, Item, process_item, single_threaded
 from .photo import PhotoRecord
 
@@ -204,6 +205,8 @@ def iter_dask(items: list[Item], settings: BatchSettings, scheduler="local",
             chunk, alone = inflight.pop(fut)
             try:
                 results = fut.result()
+            except DiskFullError:
+                raise  # the run stops: every later photo would fail the same way
             except Exception as exc:  # noqa: BLE001 - e.g. KilledWorker: a worker died
                 if not alone:  # find the culprit: these photos one at a time
                     suspects.extend(chunk)

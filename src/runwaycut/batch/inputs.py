@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 
-from ..errors import ImageReadError
+from ..errors import ImageReadError, RunwaycutError
 from ..io import PHOTO_SUFFIXES
 
 #: Characters that make an input a glob pattern (when no file of that name exists).
@@ -79,7 +79,12 @@ def collect_photos(inputs: Iterable[str | Path], recursive: bool = False, *,
         One more list of paths, as ``@FILE``.
     exclude : iterable of paths
         Folders never looked into (the output folder, so that a rerun does not take
-        its own results for photos).
+        its own results for photos); naming one of them as an input folder is an error.
+
+    Raises
+    ------
+    RunwaycutError
+        An input folder is one of ``exclude``.
 
     Returns
     -------
@@ -115,6 +120,9 @@ def collect_photos(inputs: Iterable[str | Path], recursive: bool = False, *,
 def _expand(entry: str, recursive: bool, skip: list[str]) -> Iterator[tuple[Path, Path | None]]:
     path = Path(entry)
     if path.is_dir():
+        if any(os.path.realpath(path) == os.path.realpath(s) for s in skip):
+            raise RunwaycutError(f"{path}: is also the output folder, so a rerun would take "
+                                 "its results for photos; choose another --out")
         for found in _walk(path, recursive, skip):
             yield found, found.relative_to(path).with_suffix("")
     elif not path.exists() and _GLOB_CHARS.search(entry):

@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from ..errors import RunwaycutError
+from ..io import append_whole, disk_full_error, is_disk_full
 from .photo import PhotoRecord
 
 #: Default manifest name inside the output folder (JSON Lines, one row per photo).
@@ -25,28 +27,37 @@ class Manifest:
     """The batch's manifest: JSON Lines, one :class:`PhotoRecord` per line, flushed per row.
 
     Opened for appending (resume) or anew; a line cut short by a killed run is ended
-    before the next row, and :func:`read_manifest` skips it.
+    before the next row, and :func:`read_manifest` skips it. Each row is appended whole
+    or not at all (:func:`runwaycut.io.append_whole`): on a full disk the file is cut
+    back and :class:`~runwaycut.errors.DiskFullError` raised.
     """
 
     def __init__(self, path: str | os.PathLike, append: bool = True):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        if append and self.path.exists() and self.path.stat().st_size:
-            with open(self.path, "rb") as fh:
-                fh.seek(-1, os.SEEK_END)
-                cut_short = fh.read(1) != b"\n"
-        else:
-            cut_short = False
-        self._fh = open(self.path, "a" if append else "w", encoding="utf-8")
-        if cut_short:
-            self._fh.write("\n")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            flags = os.O_RDWR | os.O_CREAT | (os.O_APPEND if append else os.O_TRUNC)
+            self._fd = os.open(self.path, flags, 0o666)
+        except OSError as exc:
+            if is_disk_full(exc):
+                raise disk_full_error(exc, self.path) from None
+            raise RunwaycutError(f"{self.path}: cannot open the manifest "
+                                 f"({exc.strerror or exc})") from None
+        size = os.fstat(self._fd).st_size
+        if append and size and os.pread(self._fd, 1, size - 1) != b"\n":
+            self._write(b"\n")  # end the row a killed run cut short
 
     def write(self, record: PhotoRecord) -> None:
-        self._fh.write(json.dumps(record.as_dict(), ensure_ascii=False) + "\n")
-        self._fh.flush()
+        self._write((json.dumps(record.as_dict(), ensure_ascii=False) + "\n")
+                    .encode("utf-8", "surrogateescape"))
+
+    def _write(self, data: bytes) -> None:
+        append_whole(self._fd, data, self.path)
 
     def close(self) -> None:
-        self._fh.close()
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
     def __enter__(self):
         return self
@@ -58,7 +69,7 @@ class Manifest:
 def read_manifest(path: str | os.PathLike) -> list[dict]:
     """Rows of a manifest, skipping lines that are not whole JSON objects."""
     rows = []
-    with open(path, encoding="utf-8") as fh:
+    with open(path, encoding="utf-8", errors="surrogateescape") as fh:
         for line in fh:
             try:
                 row = json.loads(line)
@@ -69,8 +80,10 @@ def read_manifest(path: str | os.PathLike) -> list[dict]:
     return rows
 
 
-#: Fields a skipped photo's row copies from the row of the run that made its files.
-_CARRIED = ("method", "threshold", "figure_fraction", "width", "height")
+#: Fields a skipped photo's row copies from the row of the run that made its files
+#: (the last three identify the photo file: see :func:`photo_fingerprint`).
+_CARRIED = ("method", "threshold", "figure_fraction", "width", "height", "warning",
+            "size_bytes", "mtime_ns", "sha256")
 
 
 def _previous_results(path: Path) -> dict[str, tuple]:

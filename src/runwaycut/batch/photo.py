@@ -6,6 +6,8 @@ from __future__ import annotations
 
 
 import contextlib
+import hashlib
+import os
 import signal
 import threading
 import time
@@ -16,7 +18,7 @@ import cv2
 import numpy as np
 
 from ..compose import cutout, overlay
-from ..errors import ImageReadError, LabelError, RunwaycutError
+from ..errors import DiskFullError, ImageReadError, LabelError, RunwaycutError
 from ..io import MAX_PIXELS, encode_png, read_image, write_bytes_atomic
 from ..methods import FigureMethod
 
@@ -54,6 +56,10 @@ class PhotoRecord:
         ``a/b/0001.mask.png``...).
     warning : str
         What the backend found doubtful, e.g. no person found ('' otherwise).
+    size_bytes, mtime_ns, sha256 : int, int, str
+        The photo file the outputs were made from (its size, modification time and
+        SHA-256), so that a rerun recognises it (:func:`photo_fingerprint`) and redoes
+        a photo replaced under the same name. None/'' when the file could not be read.
     """
 
     path: str
@@ -67,9 +73,28 @@ class PhotoRecord:
     ms: float | None = None
     output: str = ""
     warning: str = ""
+    size_bytes: int | None = None
+    mtime_ns: int | None = None
+    sha256: str = ""
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+def photo_fingerprint(path: str | os.PathLike) -> tuple[int, int, str]:
+    """(size in bytes, modification time in ns, SHA-256) of a photo file.
+
+    Raises
+    ------
+    OSError
+        The file cannot be read.
+    """
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        stat = os.fstat(fh.fileno())
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return stat.st_size, stat.st_mtime_ns, digest.hexdigest()
 
 
 def output_paths(out_dir: Path, rel_stem: Path, overlay_too: bool) -> dict[str, Path]:
@@ -113,9 +138,11 @@ def process_photo(path: Path, rel_stem: Path, out_dir: Path, method: FigureMetho
                          output=Path(rel_stem).as_posix())
     try:
         paths = output_paths(out_dir, rel_stem, overlay_too)
-        if any(p.resolve() == Path(path).resolve() for p in paths.values()):
+        photo = os.path.realpath(path)  # (Path.resolve raises on a symlink loop)
+        if any(os.path.realpath(p) == photo for p in paths.values()):
             raise ImageReadError(path, "an output would overwrite this photo; choose another --out")
         image = read_image(path, max_pixels=max_pixels)
+        record.size_bytes, record.mtime_ns, record.sha256 = photo_fingerprint(path)
         result = method.predict(image)
         record.width, record.height = image.shape[1], image.shape[0]
         record.threshold = result.threshold
@@ -134,10 +161,24 @@ def process_photo(path: Path, rel_stem: Path, out_dir: Path, method: FigureMetho
             for suffix, blob in garment_blobs(image, result).items():
                 paths[suffix] = base.with_name(base.name + suffix)
                 blobs[suffix] = blob
-        with signals_held():  # a Ctrl-C lands after the writes, never inside one
-            for key, blob in blobs.items():
-                write_bytes_atomic(paths[key], blob)
-        record.status = "ok"
+        written: list[Path] = []
+        try:
+            with signals_held():  # a Ctrl-C lands after the writes, never inside one
+                for key, blob in blobs.items():
+                    write_bytes_atomic(paths[key], blob)
+                    written.append(paths[key])
+                record.status = "ok"
+        except KeyboardInterrupt as stop:  # delivered after the writes: the row is true
+            record.ms = round((time.perf_counter() - start) * 1000, 2)
+            stop.finished_record = record
+            raise
+        except DiskFullError:  # no lone mask without its cutout: a rerun redoes the photo
+            for done in written:
+                with contextlib.suppress(OSError):
+                    os.unlink(done)
+            raise
+    except DiskFullError:
+        raise  # stops the batch: every later photo would fail the same way
     except (ImageReadError, LabelError) as exc:  # these name their file already
         record.error = str(exc)
     except RunwaycutError as exc:  # e.g. strips narrower than a block: say which photo

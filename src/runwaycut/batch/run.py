@@ -6,26 +6,23 @@ from __future__ import annotations
 
 
 import contextlib
+import glob
 import json
 import os
-import re
 import time
 from dataclasses import asdict, dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable
 
 
-from ..errors import RunwaycutError
-from ..io import MAX_PIXELS, write_bytes_atomic
+from ..errors import DiskFullError, RunwaycutError
+from ..io import MAX_PIXELS, disk_full_error, is_disk_full, write_bytes_atomic
 from ..methods import FigureMethod
-from .manifest import MANIFEST_FILE, Manifest, _CARRIED, _previous_results
+from .manifest import MANIFEST_FILE, Manifest, _previous_results
 from .params import check_params
-from .photo import PhotoRecord, output_paths
-from .workers import BatchSettings, Item, default_workers, iter_local
-
-#: Temporary files left by :func:`runwaycut.io.write_bytes_atomic` in a killed run.
-_STALE_TMP = re.compile(r"^\..+\.png\.[A-Za-z0-9_]+\.tmp$")
+from .photo import PhotoRecord, signals_held
+from .resume import OrderedWriter, plan_run, sweep_temporary
+from .workers import BatchSettings, default_workers, iter_local
 
 #: Lock file that keeps two runs from writing into one output folder at once.
 LOCK_FILE = ".runwaycut.lock"
@@ -120,7 +117,9 @@ def run_collection(photos: list[tuple[Path, Path]], out_dir: str | os.PathLike,
         (see :mod:`runwaycut.batch.dask`); None runs locally without Dask.
     resume : bool
         True: skip photos whose output files all exist (writes are atomic, so they are
-        whole), append to the manifest. False: redo every photo, start the manifest
+        whole) and were made from this very photo file (size, modification time and
+        SHA-256 in the manifest; see :mod:`runwaycut.batch.resume`), append to the
+        manifest. False: redo every photo, start the manifest
         anew and record the new parameters (``--overwrite``).
     manifest : path, optional
         Default ``out_dir / manifest.jsonl``.
@@ -142,126 +141,143 @@ def run_collection(photos: list[tuple[Path, Path]], out_dir: str | os.PathLike,
         ``out_dir`` holds results of other parameters and ``resume`` is True.
     KeyboardInterrupt
         After stopping the workers and writing the rows and summary of what was done.
+    DiskFullError
+        Nothing more could be written: the run stops at once, every file and manifest
+        row written is whole, and the same call after freeing space resumes.
+    RunwaycutError
+        ``out_dir`` is a file, cannot be created, or another run holds it.
     """
     out_dir = Path(out_dir).absolute()
-    out_dir.mkdir(parents=True, exist_ok=True)
+    _make_out_dir(out_dir)
     manifest_path = Path(manifest) if manifest is not None else out_dir / MANIFEST_FILE
     with _folder_lock(out_dir):
+        sweep_temporary(str(out_dir))  # a killed run's summary or parameters
+        summary_path = manifest_path.with_name(manifest_path.stem + ".summary.json")
+        for stale in summary_path.parent.glob(f".{glob.escape(summary_path.name)}.*.tmp"):
+            with contextlib.suppress(OSError):  # (a --manifest elsewhere: only ours)
+                stale.unlink()
         reuse = check_params(out_dir, method, overwrite=not resume)
         previous = _previous_results(manifest_path) if reuse else {}
         settings = BatchSettings(out_dir, method, overlay, max_pixels)
         tally = _Tally()
         start = time.perf_counter()
         interrupted = False
+        stop: BaseException | None = None
         with Manifest(manifest_path, append=resume) as log:
 
-            def emit(record: PhotoRecord) -> None:
+            def write(record: PhotoRecord) -> None:
                 log.write(record)
                 tally.add(record)
+
+            plan = plan_run(photos, out_dir, method, overlay, reuse, previous)
+            del previous
+            if on_record is not None:
+                for position in sorted(plan.ready):  # known at once: the progress bar
+                    on_record(plan.ready[position])
+            rows = OrderedWriter(write, plan.ready, len(photos))  # rows in input order
+
+            def done(index: int, record: PhotoRecord) -> None:
+                record.path = str(photos[plan.positions[index]][0])
                 if on_record is not None:
                     on_record(record)
+                rows.put(plan.positions[index], record)
 
-            todo, positions = _plan(photos, out_dir, method.name, overlay, reuse, previous,
-                                    emit)
-            del previous
-            held: dict[int, PhotoRecord] = {}
             try:
                 if scheduler is not None:
                     from .dask import iter_dask
 
-                    results = iter_dask(todo, settings, scheduler, workers, chunk_size)
+                    results = iter_dask(plan.items, settings, scheduler, workers, chunk_size)
                 else:
-                    results = iter_local(todo, settings, workers or default_workers())
+                    results = iter_local(plan.items, settings, workers or default_workers())
                 with contextlib.closing(results):
-                    nxt = 0
                     for index, record in results:
-                        record.path = str(photos[positions[index]][0])
-                        if on_record is not None:
-                            on_record(record)
-                        held[index] = record
-                        while nxt in held:  # rows in input order
-                            rec = held.pop(nxt)
-                            log.write(rec)
-                            tally.add(rec)
-                            nxt += 1
-            except KeyboardInterrupt:
-                interrupted = True
-                raise
-            finally:
-                for index in sorted(held):  # done but out of order: still true rows
-                    log.write(held[index])
-                    tally.add(held[index])
+                        done(index, record)
+            except KeyboardInterrupt as exc:
+                interrupted, stop = True, exc
+                finished = getattr(exc, "finished_item", None)
+                if finished is not None:  # its files were written as the signal came
+                    done(*finished)
+            except BaseException as exc:  # noqa: BLE001 - a full disk, a crash limit: rows first, then re-raised
+                stop = exc
+            # What was done gets its row and the run its summary, even when a signal
+            # comes now (it is acted on once they are written).
+            with signals_held():
+                try:
+                    rows.finish()
+                except DiskFullError as exc:
+                    stop = stop or exc
                 seconds = time.perf_counter() - start
                 summary = BatchSummary(**tally.counts(seconds), seconds=round(seconds, 3),
                                        manifest=str(manifest_path), interrupted=interrupted)
-                summary_path = manifest_path.with_name(manifest_path.stem + ".summary.json")
-                write_bytes_atomic(summary_path,
-                                   (json.dumps(summary.as_dict(), indent=2) + "\n").encode())
+                try:
+                    write_bytes_atomic(summary_path, (json.dumps(summary.as_dict(), indent=2)
+                                                      + "\n").encode())
+                except DiskFullError as exc:
+                    stop = stop or exc
+    if stop is not None:
+        raise stop
     return summary
 
 
-def _plan(photos, out_dir: Path, method_name: str, overlay: bool, reuse: bool,
-          previous: dict[str, tuple],
-          emit: Callable[[PhotoRecord], None]) -> tuple[list[Item], list[int]]:
-    """Emit the rows known before any work (skipped, colliding); return the work items
-    left (numbered by their place in the work list) and each one's place in ``photos``."""
-    items: list[Item] = []
-    positions: list[int] = []
-    owners: dict[str, str] = {}
-    listing = lru_cache(maxsize=256)(_listing)
-    for position, (path, rel) in enumerate(photos):
-        stem = Path(rel).as_posix()
-        if stem in owners:
-            emit(PhotoRecord(
-                path=str(path), status="failed", method=method_name, output=stem,
-                error=f"{path}: its outputs {stem}.* would overwrite those of {owners[stem]}; "
-                      "rename one or process them into separate folders"))
-            continue
-        owners[stem] = str(path)
-        paths = output_paths(out_dir, Path(rel), overlay)
-        names = listing(str(paths["mask"].parent))
-        if reuse and all(p.name in names for p in paths.values()):
-            carried = dict(zip(_CARRIED, previous.get(stem, (method_name,))))
-            emit(PhotoRecord(path=str(path), status="skipped", output=stem, **carried))
-        else:
-            items.append((len(items), os.path.abspath(path), stem))
-            positions.append(position)
-    return items, positions
-
-
-def _listing(folder: str) -> frozenset[str]:
-    """Names in an output folder, after removing temporary files of a killed run."""
+def _make_out_dir(out_dir: Path) -> None:
+    """Create the output folder, or say in one line why it cannot be."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise RunwaycutError(f"{out_dir}: is a file, not a folder; choose another --out")
     try:
-        entries = list(os.scandir(folder))
-    except OSError:
-        return frozenset()
-    names = set()
-    for entry in entries:
-        if _STALE_TMP.match(entry.name):
-            with contextlib.suppress(OSError):
-                os.unlink(entry.path)
-        else:
-            names.add(entry.name)
-    return frozenset(names)
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise RunwaycutError(f"{out_dir}: cannot create this output folder, a part of its "
+                             "path is a file; choose another --out") from None
+    except OSError as exc:
+        if is_disk_full(exc):
+            raise disk_full_error(exc, out_dir) from None
+        raise RunwaycutError(f"{out_dir}: cannot create the output folder "
+                             f"({exc.strerror or exc})") from None
 
 
 @contextlib.contextmanager
 def _folder_lock(out_dir: Path):
-    """Hold an exclusive lock on ``out_dir`` (released by the OS if the run is killed)."""
+    """Hold an exclusive lock on ``out_dir`` (released by the OS if the run is killed);
+    the lock file is removed when the run ends."""
     try:
         import fcntl
     except ImportError:  # pragma: no cover - Windows: no lock
         yield
         return
-    fh = open(out_dir / LOCK_FILE, "a")
-    try:
+    path = out_dir / LOCK_FILE
+    for _ in range(3):
+        try:
+            fh = open(path, "a")
+        except OSError as exc:
+            if is_disk_full(exc):
+                raise disk_full_error(exc, path) from None
+            raise RunwaycutError(f"{out_dir}: cannot write into the output folder "
+                                 f"({exc.strerror or exc})") from None
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
+            fh.close()
             raise RunwaycutError(f"{out_dir}: another runwaycut run is writing into this "
                                  "folder; wait for it or choose another --out") from None
         except OSError:  # a file system without locks (some network mounts)
-            pass
+            break
+        if _is_same_file(fh, path):
+            break
+        fh.close()  # its last holder removed it as we opened it: lock the new one
+    else:  # pragma: no cover - three runs finishing in turn as this one starts
+        raise RunwaycutError(f"{out_dir}: another runwaycut run is writing into this "
+                             "folder; wait for it or choose another --out")
+    try:
         yield
     finally:
+        with contextlib.suppress(OSError):
+            if _is_same_file(fh, path):
+                os.unlink(path)  # while still held: a run that opened it will retry
         fh.close()
+
+
+def _is_same_file(fh, path: Path) -> bool:
+    try:
+        return os.path.samestat(os.fstat(fh.fileno()), os.stat(path))
+    except OSError:
+        return False

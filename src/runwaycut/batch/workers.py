@@ -20,6 +20,7 @@ from typing import Callable, Iterable, Iterator
 
 import cv2
 
+from ..errors import DiskFullError
 from ..io import MAX_PIXELS
 from ..methods import FigureMethod
 from .photo import PhotoRecord, process_photo
@@ -50,6 +51,12 @@ def process_item(item: Item, settings: BatchSettings) -> tuple[int, PhotoRecord]
     try:
         record = process_photo(Path(path), Path(rel), settings.out_dir, settings.method,
                                settings.overlay, max_pixels=settings.max_pixels)
+    except DiskFullError:
+        raise  # the batch stops: every later photo would fail the same way
+    except KeyboardInterrupt as stop:  # after the photo's writes: its row goes with it
+        if getattr(stop, "finished_record", None) is not None:
+            stop.finished_item = (index, stop.finished_record)
+        raise
     except Exception as exc:  # noqa: BLE001 - one photo must not stop a million
         record = PhotoRecord(path=path, status="failed", method=settings.method.name,
                              error=f"{path}: internal error: {type(exc).__name__}: {exc}",
@@ -167,7 +174,8 @@ def _iter_pool(items, settings, workers) -> Iterator[tuple[int, PhotoRecord]]:
             while (suspects if solo else queue) or inflight:
                 while len(inflight) < window and (suspects if solo else queue):
                     chunk = [suspects.popleft()] if solo else queue.popleft()
-                    inflight[pool.submit(_work, chunk)] = chunk
+                    with _stop_signals_blocked():  # a submit may start a worker
+                        inflight[pool.submit(_work, chunk)] = chunk
                 done, _ = wait(inflight, return_when=FIRST_COMPLETED)
                 for fut in done:
                     chunk = inflight.pop(fut)
@@ -198,6 +206,29 @@ def _iter_pool(items, settings, workers) -> Iterator[tuple[int, PhotoRecord]]:
                                        f"a row (last: {path}); stopping") from None
         finally:
             _close_pool(pool, kill=not clean)
+
+
+_STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})
+
+
+@contextlib.contextmanager
+def _stop_signals_blocked():
+    """Block Ctrl-C and SIGTERM in this thread while worker processes may start.
+
+    A worker inherits the blocked mask (through fork and exec alike), so a Ctrl-C sent
+    to the whole process group while it is still importing stays pending until
+    :func:`_init_worker` has set its handlers, instead of printing a
+    ``KeyboardInterrupt`` traceback from the worker's start-up. Here the signal is
+    acted on as soon as the block ends."""
+    if not hasattr(signal, "pthread_sigmask") or (threading.current_thread()
+                                                  is not threading.main_thread()):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _mp_context():
@@ -242,6 +273,13 @@ def _close_pool(pool: ProcessPoolExecutor, kill: bool) -> None:
             if proc.is_alive():  # stuck outside a photo: nothing of ours to clean up
                 proc.kill()
                 proc.join(1)
+    # Let the pool's manager thread see its workers gone and close its pipes now: left
+    # running into interpreter exit, its clean-up races the exit hook that wakes it
+    # ("Exception ignored in: <module 'threading'> ... Bad file descriptor").
+    manager = getattr(pool, "_executor_manager_thread", None)
+    if manager is not None:
+        with contextlib.suppress(Exception):
+            manager.join(5)
 
 
 _WORKER: dict = {}
@@ -259,6 +297,8 @@ def _init_worker(settings: BatchSettings, parent: int) -> None:
                      name="runwaycut-parent-watch").start()
     # Last: a SIGTERM before this point kills the worker the default way, silently.
     signal.signal(signal.SIGTERM, _on_sigterm)
+    if hasattr(signal, "pthread_sigmask"):  # blocked by the parent while it started us
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
 
 
 def _watch_parent(parent: int, every: float = 0.25) -> None:

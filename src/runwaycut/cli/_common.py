@@ -7,6 +7,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from ..errors import RunwaycutError
 
@@ -16,10 +17,23 @@ console = Console(stderr=True)
 #: Exit code for bad input (unreadable photo, invalid option value), as Click's usage errors.
 EXIT_BAD_INPUT = 2
 
+#: Exit code of a run stopped by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it).
+EXIT_INTERRUPTED = 130
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line: control characters (a newline in a file name) escaped, so
+    an error stays one line whatever the names it quotes."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape", "backslashreplace")
+                   .decode("ascii") for c in text)
+
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> "typer.Exit":
     """Print a one-line error and return the Exit to raise."""
-    console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    console.print(f"[bold red]error:[/] {escape(one_line(message))}", highlight=False,
+                  soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -34,8 +48,11 @@ def reports_errors(command):
             raise fail(str(exc)) from None
         except ValueError as exc:  # invalid parameter values from the library's checks
             raise fail(str(exc)) from None
+        except OSError as exc:  # a file the library did not expect to fail: still one line
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise fail(f"{where}{exc.strerror or exc}") from None
         except KeyboardInterrupt:
             console.print("interrupted", style="yellow")
-            sys.exit(130)
+            sys.exit(EXIT_INTERRUPTED)
 
     return wrapper

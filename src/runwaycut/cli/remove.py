@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import time
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import List, Optional
 import typer
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn,
                            TimeElapsedColumn, TimeRemainingColumn)
+from rich.markup import escape
 from rich.text import Text
 
 from ..batch.inputs import collect_photos
@@ -25,7 +27,7 @@ from ._app import Command, app
 from ..scoring.labels import TARGETS
 from ._options import (Band, Block, FillHoles, GarmentModel, KeepLargest, Method, Points, Sampler,
                        Seed, Strip, Target, Threshold, ThresholdModel, Vote)
-from ._common import EXIT_BAD_INPUT, console, fail, reports_errors
+from ._common import EXIT_BAD_INPUT, EXIT_INTERRUPTED, console, fail, one_line, reports_errors
 
 
 def palette_options_to_method(threshold: Optional[str], band: str, vote: str, points: int,
@@ -127,7 +129,8 @@ def remove(
                                    "(default: OUT/manifest.jsonl)."),
     resume: bool = typer.Option(
         True, "--resume/--overwrite",
-        help="--resume (default): skip photos whose outputs all exist, refuse if OUT was "
+        help="--resume (default): skip photos whose outputs all exist and were made from "
+             "the same photo file (size, time, SHA-256 in the manifest), refuse if OUT was "
              "made with other parameters. --overwrite: redo every photo."),
     max_pixels: int = typer.Option(
         MAX_PIXELS, min=1, help="Refuse photos with more pixels than this, undecoded "
@@ -154,6 +157,10 @@ def remove(
                             exclude=[out])
     if not photos:
         raise fail("no photos found in " + ", ".join(inputs or [str(from_file)]))
+    missing = [str(path) for path, _ in photos if not os.path.lexists(path)]
+    if len(missing) == len(photos):  # nothing to do: no output folder, no manifest
+        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+        raise fail(f"{missing[0]}: no such photo{more}")
     shown = skipped = 0
     # Refreshed by hand, not by Rich's refresh thread: with no thread running, worker
     # processes can be forked (milliseconds) instead of spawned (a fresh interpreter each).
@@ -170,14 +177,15 @@ def remove(
             if record.status == "failed":
                 shown += 1
                 if shown <= _MAX_ERRORS_SHOWN:
-                    progress.console.print(f"[bold red]error:[/] {record.error}",
+                    progress.console.print(f"[bold red]error:[/] {escape(one_line(record.error))}",
                                            highlight=False, soft_wrap=True)
                 elif shown == _MAX_ERRORS_SHOWN + 1:
                     progress.console.print("[bold red]error:[/] more failures; see the "
                                            "manifest", highlight=False)
             if record.status == "ok" and record.warning:
-                progress.console.print(f"[yellow]warning:[/] {record.path}: {record.warning}",
-                                       highlight=False, soft_wrap=True)
+                progress.console.print(
+                    f"[yellow]warning:[/] {escape(one_line(f'{record.path}: {record.warning}'))}",
+                    highlight=False, soft_wrap=True)
             if record.status == "skipped":
                 skipped += 1
                 progress.update(task, total=progress.tasks[0].total - 1,
@@ -200,19 +208,18 @@ def remove(
             console.print("interrupted; the photos done are in the manifest. Run the same "
                           "command again to resume.", style="yellow", highlight=False)
             raise typer.Exit(EXIT_INTERRUPTED) from None
-    rate = f", {summary.photos_per_s:.2f} photos/s" if summary.photos_per_s else ""
+    # A rate only means something when photos were made (failures take no time).
+    rate = f", {summary.photos_per_s:.2f} photos/s" if summary.ok and summary.photos_per_s else ""
     mean = f", {summary.mean_ms:.0f} ms per photo" if summary.mean_ms else ""
     skipped = f", {summary.skipped} already done" if summary.skipped else ""
-    console.print(f"{summary.total} photo{'' if summary.total == 1 else 's'}: "
-                  f"{summary.ok} done, {summary.failed} failed"
-                  f"{skipped} in {summary.seconds:.1f} s{rate}{mean}; results in {out}, "
-                  f"manifest {summary.manifest}", highlight=False)
+    console.print(escape(one_line(
+        f"{summary.total} photo{'' if summary.total == 1 else 's'}: "
+        f"{summary.ok} done, {summary.failed} failed{skipped} in {summary.seconds:.1f} s"
+        f"{rate}{mean}; results in {out}, manifest {summary.manifest}")),
+        highlight=False, soft_wrap=True)
     if summary.failed:
         raise typer.Exit(EXIT_BAD_INPUT)
 
-
-#: Exit code of a run stopped by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it).
-EXIT_INTERRUPTED = 130
 
 
 @contextlib.contextmanager

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from ..threshold.face_ratio import person_models_available
 from ..scoring.labels import open_dataset
+from ..models import refresh_if_shipped
 from ..threshold.model import PERSON_PARAMS, ModelParams, save_model
 from ..threshold.training.collect import collect, cross_validate, train_model
 from ._app import Command, app
@@ -119,6 +120,7 @@ def train(
     model = train_model(data, params, person_params=person_params, person=person,
                         source=data_set.root.name, cv=result)
     save_model(model, out)
+    refresh_if_shipped(out)  # the shipped model retrained: its checksum follows
     if model.needs_person:
         what = (f"photo+person model ({model.training['photos_with_person']} photos with a "
                 f"person) with a photo-only fallback")

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -177,10 +176,7 @@ SHIPPED_MODEL = "garment_model.json"
 @lru_cache(maxsize=None)
 def load_garment_model() -> GarmentModel:
     """The shipped garment model (``runwaycut/data/garment_model.json``), read once."""
-    path = resources.files("runwaycut").joinpath("data", SHIPPED_MODEL)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ModelError(f"{path}: cannot read the shipped garment model ({exc}); "
-                         "reinstall runwaycut") from None
-    return GarmentModel.from_json(text, str(path))
+    from ..models import PACKAGE_ROOT, read_shipped
+
+    text = read_shipped(f"data/{SHIPPED_MODEL}").decode("utf-8")  # SHA-256 checked
+    return GarmentModel.from_json(text, str(PACKAGE_ROOT / "data" / SHIPPED_MODEL))

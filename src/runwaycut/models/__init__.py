@@ -11,6 +11,20 @@ Models
 ``pose_landmark_full``
     MediaPipe's BlazePose GHUM full landmark model (256x256 RGB crop in [0, 1] around
     one person -> 39 landmarks, a presence score and a 256x256 segmentation logit map).
+
+Checksums
+---------
+Every model and data file the package ships (these, ``models/fusion.json`` and the
+JSON files of ``runwaycut/data``) is listed in :data:`CHECKSUMS`, one registry, and read
+through :func:`read_shipped`, which checks its SHA-256 on first load: a damaged or
+swapped file is refused with :class:`~runwaycut.errors.ModelError` instead of giving
+wrong masks. After retraining a shipped model, refresh the table with::
+
+    python -m runwaycut.models --refresh
+
+(the training scripts do it when they write a shipped file). Files a user names
+(``--model FILE``, ``--garment-model FILE``) are not hash-checked; their loaders check
+the shapes of their arrays.
 """
 
 from __future__ import annotations
@@ -22,33 +36,131 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 from ..errors import ModelError
 
 
+#: SHA-256 of every model and data file shipped in the package, by path below the
+#: package root (``runwaycut/``). The ``.tflite`` ones are those of the files in the
+#: ``mediapipe==0.10.21`` wheels on PyPI, byte for byte. Refresh after retraining:
+#: ``python -m runwaycut.models --refresh`` (rewrites the lines between the markers).
+CHECKSUMS: dict[str, str] = {
+    # BEGIN CHECKSUMS
+    "data/ccp_classes.json": "992eeafe1ac417b3b8463fade7a160dceed4a03261e1cf693a78023aef3fd622",
+    "data/garment_model.json": "4c6fdb01cb11b68b978cfb9f725df73527457a65a2b8da9feaf9093b9625732d",
+    "data/heldout.json": "4e82cd59911673895a7367f930ebd10dfd37d84c9446d63824c8a6d06118d0db",
+    "data/threshold_model.json": "374a92368a94ce6164f5dfb7a9b3268f7de6779088ca4054b91faed483c3b456",
+    "models/fusion.json": "f1655198385f67995be85cc74efc8ef7eb13068c58fb4f80ad40442eeec8a0b2",
+    "models/pose_landmark_full.tflite": "e9a5c5cb17f736fafd4c2ec1da3b3d331d6edbe8a0d32395855aeb2cdfd64b9f",
+    "models/selfie_segmentation.tflite": "9ee168ec7c8f2a16c56fe8e1cfbc514974cbbb7e434051b455635f1bd1462f5c",
+    # END CHECKSUMS
+}
+
+#: The package root the shipped files are found below (a test may point it elsewhere).
+PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+
+#: Which files count as shipped model or data files (globs below the package root).
+SHIPPED_GLOBS = ("models/*.tflite", "models/*.json", "data/*.json")
+
+
 @dataclass(frozen=True)
 class ModelInfo:
-    """A shipped model file and what it must hash to."""
+    """A shipped neural model file and what it must hash to."""
 
     file: str
-    sha256: str
     description: str
 
+    @property
+    def sha256(self) -> str:
+        return CHECKSUMS[f"models/{self.file}"]
 
-#: Model name -> file and checksum. The checksums are those of the files in the
-#: ``mediapipe==0.10.21`` wheels on PyPI, byte for byte.
+
+#: Neural model name -> file (its checksum is in :data:`CHECKSUMS`).
 MODELS: dict[str, ModelInfo] = {
     "selfie_segmentation": ModelInfo(
         "selfie_segmentation.tflite",
-        "9ee168ec7c8f2a16c56fe8e1cfbc514974cbbb7e434051b455635f1bd1462f5c",
         "MediaPipe selfie segmentation, 256x256 (mediapipe/modules/selfie_segmentation)"),
     "pose_landmark_full": ModelInfo(
         "pose_landmark_full.tflite",
-        "e9a5c5cb17f736fafd4c2ec1da3b3d331d6edbe8a0d32395855aeb2cdfd64b9f",
         "MediaPipe BlazePose GHUM 3D full landmarks + segmentation (mediapipe/modules/pose_landmark)"),
 }
+
+
+def shipped_files() -> list[str]:
+    """Paths (below the package root) of the model and data files the package ships."""
+    found = {p.relative_to(PACKAGE_ROOT).as_posix()
+             for pattern in SHIPPED_GLOBS for p in PACKAGE_ROOT.glob(pattern)}
+    return sorted(found)
+
+
+def read_shipped(rel: str) -> bytes:
+    """The bytes of a shipped model or data file, its SHA-256 checked against
+    :data:`CHECKSUMS`.
+
+    Parameters
+    ----------
+    rel : str
+        Path below the package root, e.g. ``"models/fusion.json"``.
+
+    Raises
+    ------
+    ModelError
+        The file is not in the registry, missing, or its bytes differ (damaged, or
+        retrained without refreshing the table).
+    """
+    return _verified_bytes(PACKAGE_ROOT / rel, rel)
+
+
+def _verified_bytes(path: Path, rel: str) -> bytes:
+    """The bytes of ``path``, checked against the registry's entry ``rel``."""
+    expected = CHECKSUMS.get(rel)
+    if expected is None:
+        raise ModelError(f"{path}: not a registered shipped file; add it with "
+                         "python -m runwaycut.models --refresh")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ModelError(f"{path}: shipped file missing or unreadable "
+                         f"({exc.strerror or exc}); reinstall runwaycut") from None
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != expected:
+        raise ModelError(f"{path}: file is corrupt or of another version (sha256 "
+                         f"{digest[:12]}..., expected {expected[:12]}...); reinstall "
+                         "runwaycut, or after retraining run python -m runwaycut.models "
+                         "--refresh")
+    return data
+
+
+def refresh_if_shipped(path: str | os.PathLike) -> bool:
+    """After writing ``path``: refresh :data:`CHECKSUMS` if it is a shipped file (a
+    training script that rewrote the shipped model). Returns whether it did."""
+    try:
+        Path(path).resolve().relative_to(PACKAGE_ROOT)
+    except ValueError:
+        return False
+    if Path(path).resolve().relative_to(PACKAGE_ROOT).as_posix() not in shipped_files():
+        return False
+    refresh_checksums()
+    return True
+
+
+def refresh_checksums(source: Path | None = None) -> dict[str, str]:
+    """Recompute :data:`CHECKSUMS` from the shipped files (below :data:`PACKAGE_ROOT`)
+    and rewrite its lines in ``source`` (this module's file); returns the new table."""
+    table = {rel: hashlib.sha256((PACKAGE_ROOT / rel).read_bytes()).hexdigest()
+             for rel in shipped_files()}
+    source = Path(__file__) if source is None else Path(source)
+    text = source.read_text(encoding="utf-8")
+    begin, end = "    # BEGIN CHECKSUMS\n", "    # END CHECKSUMS\n"
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    lines = "".join(f'    "{rel}": "{digest}",\n' for rel, digest in table.items())
+    write_text_atomic(source, head + begin + lines + end + tail)
+    CHECKSUMS.clear()
+    CHECKSUMS.update(table)
+    verify_model.cache_clear()
+    return table
 
 
 def model_path(name: str) -> Path:
@@ -60,7 +172,7 @@ def model_path(name: str) -> Path:
         For an unknown name or a missing file (a broken install).
     """
     info = _info(name)
-    path = Path(str(resources.files(__name__).joinpath(info.file)))
+    path = PACKAGE_ROOT / "models" / info.file
     if not path.is_file():
         raise ModelError(f"{path}: model file {info.file!r} is missing from the runwaycut "
                          "package; reinstall runwaycut")
@@ -77,11 +189,7 @@ def verify_model(name: str) -> Path:
         When the file is missing or its SHA-256 differs (corrupt or another version).
     """
     path = model_path(name)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    if digest != MODELS[name].sha256:
-        raise ModelError(f"{path}: model file is corrupt or of another version "
-                         f"(sha256 {digest[:12]}..., expected {MODELS[name].sha256[:12]}...); "
-                         "reinstall runwaycut")
+    _verified_bytes(path, f"models/{MODELS[name].file}")
     return path
 
 
@@ -155,4 +263,13 @@ def _quiet_native_stderr():
                 os.write(fd, kept)
 
 
-__all__ = ["MODELS", "ModelInfo", "load_interpreter", "model_path", "verify_model"]
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` through a temporary file and a rename (no half-written table)."""
+    from ..io import write_bytes_atomic
+
+    write_bytes_atomic(path, text.encode("utf-8"))
+
+
+__all__ = ["CHECKSUMS", "MODELS", "ModelInfo", "load_interpreter", "model_path",
+           "read_shipped", "refresh_checksums", "refresh_if_shipped", "shipped_files",
+           "verify_model"]

@@ -27,7 +27,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 
 import cv2
 import numpy as np
@@ -386,6 +385,29 @@ class MLP:
                 np.maximum(a, 0, out=a)
         return (1 / (1 + np.exp(-np.clip(a[:, 0], -30, 30)))).astype(np.float32)
 
+    def shape_problem(self) -> str:
+        """What is wrong with the arrays' shapes or values ('' when they chain:
+        ``(F,)`` standardisation, layers ``(F, h1), (h1, h2), ..., (hk, 1)``, biases to
+        match, every number finite and every scale positive)."""
+        n = len(self.features)
+        if self.mean.shape != (n,) or self.scale.shape != (n,):
+            return (f"standardisation of shapes {self.mean.shape}, {self.scale.shape} for "
+                    f"{n} features")
+        if not self.weights or len(self.weights) != len(self.biases):
+            return f"{len(self.weights)} weight and {len(self.biases)} bias arrays"
+        width = n
+        for k, (w, b) in enumerate(zip(self.weights, self.biases)):
+            if w.ndim != 2 or w.shape[0] != width or b.shape != (w.shape[1],):
+                return (f"layer {k + 1} has weights {w.shape} and biases {b.shape} after a "
+                        f"layer of width {width}")
+            width = w.shape[1]
+        if width != 1:
+            return f"the last layer has {width} outputs, not 1"
+        arrays = (self.mean, self.scale, *self.weights, *self.biases)
+        if not all(np.isfinite(a).all() for a in arrays) or not (self.scale > 0).all():
+            return "numbers that are not finite, or a scale that is not positive"
+        return ""
+
     def to_json(self) -> str:
         return json.dumps({"kind": "mlp", "features": list(self.features),
                            "mean": self.mean.tolist(), "scale": self.scale.tolist(),
@@ -402,6 +424,9 @@ class MLP:
                       features=tuple(d["features"]))
         except (ValueError, KeyError, TypeError) as exc:
             raise ModelError(f"{source}: not a fusion model file ({exc})") from None
+        problem = mlp.shape_problem()
+        if problem:
+            raise ModelError(f"{source}: damaged fusion model ({problem})")
         if mlp.features != FEATURE_NAMES:
             raise ModelError(f"{source}: fusion model was trained on other features "
                              f"({len(mlp.features)} columns); retrain it with "
@@ -412,12 +437,10 @@ class MLP:
 @lru_cache(maxsize=None)
 def load_fusion_model(name: str = "fusion.json") -> MLP:
     """The shipped fusion classifier (``runwaycut/models/<name>``)."""
-    path = resources.files("runwaycut.models").joinpath(name)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ModelError(f"{path}: cannot read the fusion model ({exc}); reinstall runwaycut") from None
-    return MLP.from_json(text, str(path))
+    from ..models import PACKAGE_ROOT, read_shipped
+
+    text = read_shipped(f"models/{name}").decode("utf-8")  # SHA-256 checked
+    return MLP.from_json(text, str(PACKAGE_ROOT / "models" / name))
 
 
 __all__ = ["BandParams", "FEATURE_NAMES", "HAND_LANDMARKS", "MLP", "band_features", "band_mask",

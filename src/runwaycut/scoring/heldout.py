@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 
@@ -24,7 +23,9 @@ def heldout_names() -> frozenset[str]:
     >>> "0087.jpg" in heldout_names() and len(heldout_names()) == 30
     True
     """
-    text = resources.files("runwaycut").joinpath("data", "heldout.json").read_text()
+    from ..models import read_shipped
+
+    text = read_shipped("data/heldout.json").decode("utf-8")
     return frozenset(json.loads(text)["photos"])
 
 

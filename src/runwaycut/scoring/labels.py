@@ -35,7 +35,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Literal
 
@@ -43,7 +42,8 @@ import cv2
 import numpy as np
 
 from ..errors import ImageReadError, LabelError
-from ..io import PHOTO_SUFFIXES, read_image
+from ..io import MAX_PIXELS, PHOTO_SUFFIXES, image_size, read_image
+from .matfile import check_mat_size
 
 Layout = Literal["ccp", "seg", "masks"]
 Target = Literal["figure", "garment"]
@@ -341,7 +341,9 @@ def ccp_class_table() -> np.ndarray:
     -------
     table : (256,) int16 array
     """
-    text = resources.files("runwaycut").joinpath("data/ccp_classes.json").read_text()
+    from ..models import read_shipped
+
+    text = read_shipped("data/ccp_classes.json").decode("utf-8")
     mapping = json.loads(text)
     table = np.full(256, -1, np.int16)
     for name, values in mapping.items():
@@ -409,6 +411,7 @@ def read_ccp_label(path: str | Path, shape: tuple[int, int] | None = None) -> La
     path = Path(path)
     if not path.is_file():
         raise LabelError(path, "no such label file")
+    check_mat_size(path, shape, _check_shape)
     try:
         data = scipy.io.loadmat(path, variable_names=["groundtruth"])
     except Exception as exc:  # noqa: BLE001 - SciPy's parser raises many types on bad files
@@ -418,6 +421,18 @@ def read_ccp_label(path: str | Path, shape: tuple[int, int] | None = None) -> La
     classes = ccp_to_classes(data["groundtruth"], path)
     _check_shape(path, classes.shape, shape)
     return LabelMap(classes=classes, names=CLASS_NAMES, path=path)
+
+
+def _check_declared(path: Path, shape: tuple[int, int] | None) -> None:
+    """An image label's declared size, checked against its photo's before decoding."""
+    try:
+        width, height = image_size(path)
+    except ImageReadError as exc:
+        raise LabelError(path, exc.problem) from None
+    _check_shape(path, (height, width), shape)
+    if width * height > MAX_PIXELS:
+        raise LabelError(path, f"label is {width}x{height}, over the limit of "
+                               f"{MAX_PIXELS:,} pixels")
 
 
 def _seg_boxes_rgb() -> tuple[np.ndarray, np.ndarray]:
@@ -492,6 +507,8 @@ def read_seg_label(path: str | Path, shape: tuple[int, int] | None = None, *,
         Four classes.
     """
     path = Path(path)
+    if path.is_file():
+        _check_declared(path, shape)
     try:
         image = read_image(path, min_side=1)
     except ImageReadError as exc:
@@ -534,6 +551,7 @@ def read_mask_label(path: str | Path, shape: tuple[int, int] | None = None) -> L
     path = Path(path)
     if not path.is_file():
         raise LabelError(path, "no such mask file")
+    _check_declared(path, shape)
     data = np.fromfile(path, dtype=np.uint8)
     decoded = cv2.imdecode(data, cv2.IMREAD_UNCHANGED | cv2.IMREAD_ANYDEPTH) if data.size else None
     if decoded is None:

@@ -440,7 +440,13 @@ def _cached_model(path: str, digest: str) -> ThresholdModel:
 
 
 def _model_and_digest(path: str | Path | None) -> tuple[ThresholdModel, str]:
-    path = default_model_path() if path is None else Path(path)
+    if path is None:  # the shipped model: its SHA-256 checked against the registry
+        from ..models import read_shipped
+
+        data = read_shipped(f"data/{DEFAULT_MODEL_FILE}")
+        return (_cached_model(str(default_model_path()), hashlib.sha256(data).hexdigest()),
+                hashlib.sha256(data).hexdigest())
+    path = Path(path)
     try:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError:
