@@ -15,8 +15,9 @@ from typer.testing import CliRunner
 from runwaycut import remove_background
 from runwaycut.cli import app
 from runwaycut.note.colormask import MaskParams, band_bounds
-from runwaycut.explain.figure import (Explanation, _flow, default_panels, draw_explanation,
-                                      explain, explain_figure, figure_to_array, render)
+from runwaycut.explain.drawing import _flow
+from runwaycut.explain.figure import (Explanation, default_panels, draw_explanation, explain,
+                                      explain_figure, figure_to_array, render)
 from runwaycut.note.figure import FigureParams
 from runwaycut.methods import PaletteMethod
 from runwaycut.note.palette import PaletteParams

@@ -79,7 +79,7 @@ class LabelMapPanel:
         return w / h
 
     def draw(self, fig: SubFigure, ex) -> None:
-        from .figure import _image_axes
+        from .drawing import _image_axes
 
         g = _garment(ex)
         labels = g.result.labels

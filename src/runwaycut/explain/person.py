@@ -33,7 +33,7 @@ from ..compose import NEON_GREEN_RGB
 from ..io import as_rgb_image
 from ..methods import AutoMethod, FigureResult, PersonMethod
 from ..person.fusion import SKELETON, band_mask
-from .figure import MASK_COLOURS, _checker_composite, _image_axes
+from .drawing import MASK_COLOURS, _checker_composite, _image_axes
 
 
 @dataclass(frozen=True)
