@@ -193,20 +193,28 @@ def estimate_foreground(image: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     blurred_bg = cv2.blur(img_s * (1 - a_s), k) / ((1 - blurred_a) + 1e-5)
     blurred_fg = cv2.resize(blurred_fg, (cw, ch), interpolation=cv2.INTER_LINEAR)
     blurred_bg = cv2.resize(blurred_bg, (cw, ch), interpolation=cv2.INTER_LINEAR)
-    inner = soft[y0:y1, x0:x1]
-    ai = a[inner]
+    # The second pass reads only within its 7 px window of the fractional pixels:
+    # work on their box widened by 3 px (the same box filters, on fewer pixels).
+    by0, by1 = max(0, ys[0] - 3), min(h, ys[-1] + 4)
+    bx0, bx1 = max(0, xs[0] - 3), min(w, xs[-1] + 4)
+    sub = (slice(by0 - y0, by1 - y0), slice(bx0 - x0, bx1 - x0))
+    img, a, blurred_fg, blurred_bg = img[sub], a[sub], blurred_fg[sub], blurred_bg[sub]
+    iy, ix = np.nonzero(soft[by0:by1, bx0:bx1])  # the fractional pixels in the box
+    ai, img_i, bg_i, fg_i = a[iy, ix], img[iy, ix], blurred_bg[iy, ix], blurred_fg[iy, ix]
     # The first pass changes only the fractional pixels (where alpha is 0 or 1, F = I).
-    fg = img.copy()
-    fg[inner] = np.clip(blurred_fg[inner] + ai * (img[inner] - ai * blurred_fg[inner]
-                                                  - (1 - ai) * blurred_bg[inner]), 0, 1)
+    fg_i = np.clip(fg_i + ai * (img_i - ai * fg_i - (1 - ai) * bg_i), 0, 1)
     # Second pass (7 px box), evaluated at the fractional pixels only.
     k = (7, 7)
-    blurred_a = cv2.blur(a[..., 0], k)[inner][:, None]
-    blurred_fg = cv2.blur(fg * a, k)[inner] / (blurred_a + 1e-5)
-    blurred_bg = cv2.blur(blurred_bg * (1 - a), k)[inner] / ((1 - blurred_a) + 1e-5)
-    fg_soft = blurred_fg + ai * (img[inner] - ai * blurred_fg - (1 - ai) * blurred_bg)
+    a3 = cv2.cvtColor(np.ascontiguousarray(a[..., 0]), cv2.COLOR_GRAY2RGB)
+    fg_a = cv2.multiply(img, a3)
+    fg_a[iy, ix] = fg_i * ai
+    blurred_a = cv2.blur(a[..., 0], k)[iy, ix][:, None]
+    blurred_fg = cv2.blur(fg_a, k)[iy, ix] / (blurred_a + 1e-5)
+    bg_a = cv2.multiply(np.ascontiguousarray(blurred_bg), cv2.cvtColor(1 - a[..., 0], cv2.COLOR_GRAY2RGB))
+    blurred_bg = cv2.blur(bg_a, k)[iy, ix] / ((1 - blurred_a) + 1e-5)
+    fg_soft = blurred_fg + ai * (img_i - ai * blurred_fg - (1 - ai) * blurred_bg)
     out = image.copy()
-    out[y0:y1, x0:x1][inner] = np.clip(np.rint(fg_soft * 255), 0, 255).astype(np.uint8)
+    out.reshape(-1, 3)[(iy + by0) * w + ix + bx0] = np.clip(np.rint(fg_soft * 255), 0, 255)
     return out
 
 
