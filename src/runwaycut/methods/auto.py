@@ -86,7 +86,8 @@ class AutoMethod:
         model = self.model if self.model is not None else load_fusion_model()
         prob = fused_probability(work, est, palette.colors, model, self.band)
         if work.shape != image.shape:
-            prob = np.clip(guided_upsample(work, prob, image), 0, 1)
+            prob = guided_upsample(work, prob, image)
+            np.clip(prob, 0, 1, out=prob)
         mask = fill_small_holes(keep_regions(prob > 0.5, self.min_region), self.max_hole)
         details.update(probability=prob, palette=palette)
         alpha = foreground = None
