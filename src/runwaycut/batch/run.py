@@ -25,7 +25,7 @@ from .photo import PhotoRecord, output_paths
 from .workers import BatchSettings, Item, default_workers, iter_local
 
 #: Temporary files left by :func:`runwaycut.io.write_bytes_atomic` in a killed run.
-_STALE_TMP = re.compile(r"^\..+\.png\.[A-Za-z0-9_]+\.tmp$")
+_STALE_TMP = re.compile(r"^\..+\.(png|webp)\.[A-Za-z0-9_]+\.tmp$")
 
 #: Lock file that keeps two runs from writing into one output folder at once.
 LOCK_FILE = ".runwaycut.lock"
@@ -98,7 +98,8 @@ def run_collection(photos: list[tuple[Path, Path]], out_dir: str | os.PathLike,
                    scheduler=None, resume: bool = True,
                    manifest: str | os.PathLike | None = None, max_pixels: int = MAX_PIXELS,
                    chunk_size: int | None = None,
-                   on_record: Callable[[PhotoRecord], None] | None = None) -> BatchSummary:
+                   on_record: Callable[[PhotoRecord], None] | None = None,
+                   image_format: str = "png") -> BatchSummary:
     """Process a collection into ``out_dir``: resume, parallel or distributed, with a manifest.
 
     Parameters
@@ -130,6 +131,8 @@ def run_collection(photos: list[tuple[Path, Path]], out_dir: str | os.PathLike,
         Photos per Dask task (default: about four tasks per worker, at most 64).
     on_record : callable, optional
         Called with each record as it is done, skipped ones first.
+    image_format : {'png', 'webp'}
+        Format of the cutouts and overlays (lossless either way); masks are PNG.
 
     Returns
     -------
@@ -149,7 +152,7 @@ def run_collection(photos: list[tuple[Path, Path]], out_dir: str | os.PathLike,
     with _folder_lock(out_dir):
         reuse = check_params(out_dir, method, overwrite=not resume)
         previous = _previous_results(manifest_path) if reuse else {}
-        settings = BatchSettings(out_dir, method, overlay, max_pixels)
+        settings = BatchSettings(out_dir, method, overlay, max_pixels, image_format)
         tally = _Tally()
         start = time.perf_counter()
         interrupted = False
@@ -162,7 +165,7 @@ def run_collection(photos: list[tuple[Path, Path]], out_dir: str | os.PathLike,
                     on_record(record)
 
             todo, positions = _plan(photos, out_dir, method.name, overlay, reuse, previous,
-                                    emit)
+                                    emit, image_format)
             del previous
             held: dict[int, PhotoRecord] = {}
             try:
@@ -201,8 +204,8 @@ def run_collection(photos: list[tuple[Path, Path]], out_dir: str | os.PathLike,
 
 
 def _plan(photos, out_dir: Path, method_name: str, overlay: bool, reuse: bool,
-          previous: dict[str, tuple],
-          emit: Callable[[PhotoRecord], None]) -> tuple[list[Item], list[int]]:
+          previous: dict[str, tuple], emit: Callable[[PhotoRecord], None],
+          image_format: str = "png") -> tuple[list[Item], list[int]]:
     """Emit the rows known before any work (skipped, colliding); return the work items
     left (numbered by their place in the work list) and each one's place in ``photos``."""
     items: list[Item] = []
@@ -218,7 +221,7 @@ def _plan(photos, out_dir: Path, method_name: str, overlay: bool, reuse: bool,
                       "rename one or process them into separate folders"))
             continue
         owners[stem] = str(path)
-        paths = output_paths(out_dir, Path(rel), overlay)
+        paths = output_paths(out_dir, Path(rel), overlay, image_format)
         names = listing(str(paths["mask"].parent))
         if reuse and all(p.name in names for p in paths.values()):
             carried = dict(zip(_CARRIED, previous.get(stem, (method_name,))))

@@ -38,6 +38,7 @@ class BatchSettings:
     method: FigureMethod
     overlay: bool = False
     max_pixels: int = MAX_PIXELS
+    image_format: str = "png"
 
 
 #: One unit of work: (position in the batch, absolute photo path, output stem, posix).
@@ -49,7 +50,8 @@ def process_item(item: Item, settings: BatchSettings) -> tuple[int, PhotoRecord]
     index, path, rel = item
     try:
         record = process_photo(Path(path), Path(rel), settings.out_dir, settings.method,
-                               settings.overlay, max_pixels=settings.max_pixels)
+                               settings.overlay, max_pixels=settings.max_pixels,
+                               image_format=settings.image_format)
     except Exception as exc:  # noqa: BLE001 - one photo must not stop a million
         record = PhotoRecord(path=path, status="failed", method=settings.method.name,
                              error=f"{path}: internal error: {type(exc).__name__}: {exc}",

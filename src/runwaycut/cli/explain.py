@@ -7,7 +7,6 @@ from typing import Optional
 
 import typer
 
-from ..explain.figure import default_panels, explain_figure, render
 from ..io import read_image, write_bytes_atomic
 from ..threshold.rules import ModelRule
 from ..threshold.rules import THRESHOLD_RULES
@@ -62,6 +61,10 @@ def explain(
         raise fail(f"{out}: the figure must be a {', '.join(FORMATS)} file")
     if out.exists() and photo.exists() and out.resolve() == photo.resolve():
         raise fail(f"{out}: the figure would overwrite the photo; choose another --out")
+    # Imported here: matplotlib takes about half a second to import, which every other
+    # subcommand (and each batch worker that imports the CLI) would pay for nothing.
+    from ..explain.figure import default_panels, explain_figure, render
+
     method = palette_options_to_method(threshold, band, vote, points, strip, block, sampler,
                                        seed, keep_largest, fill_holes, model=model)
     panels = default_panels(cutout_style=cutout)

@@ -14,6 +14,7 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColu
 from rich.text import Text
 
 from ..batch.inputs import collect_photos
+from ..batch.outputs import FORMATS
 from ..batch.run import run_collection
 from ..io import MAX_PIXELS
 from ..note.colormask import MaskParams, parse_vote
@@ -123,6 +124,9 @@ def remove(
                                                  help=GARMENT_MODEL_HELP),
     overlay: bool = typer.Option(False, "--overlay", help="Also write <stem>.overlay.png, "
                                  "removed pixels painted neon green."),
+    image_format: str = typer.Option(
+        "png", "--format", help="Format of the cutout and overlay: png, or webp (lossless, "
+                                "with alpha; about 40% smaller). The mask is always PNG."),
     recursive: bool = typer.Option(False, "--recursive", "-r",
                                    help="Look for photos in sub-folders too."),
     from_file: Optional[str] = typer.Option(
@@ -164,6 +168,8 @@ def remove(
         threshold, band, vote, points, strip, block, sampler, seed, keep_largest, fill_holes,
         model=model))
     backend = apply_target(backend, target, garment_model)
+    if image_format not in FORMATS:
+        raise fail(f"--format must be one of {', '.join(FORMATS)}, got {image_format!r}")
     if not inputs and from_file is None:
         raise fail("name photos, folders, patterns or --from-file LIST")
     photos = collect_photos(inputs or [], recursive=recursive, from_file=from_file,
@@ -210,7 +216,8 @@ def remove(
                 summary = run_collection(photos, out, backend, overlay=overlay,
                                          workers=workers, scheduler=scheduler, resume=resume,
                                          manifest=manifest, max_pixels=max_pixels,
-                                         chunk_size=chunk_size, on_record=on_record)
+                                         chunk_size=chunk_size, on_record=on_record,
+                                         image_format=image_format)
         except KeyboardInterrupt:
             progress.stop()
             console.print("interrupted; the photos done are in the manifest. Run the same "
