@@ -22,7 +22,7 @@ from ..methods import FigureMethod
 from .manifest import MANIFEST_FILE, Manifest, _CARRIED, _previous_results
 from .params import check_params
 from .photo import PhotoRecord, output_paths
-from .workers import BatchSettings, Item, default_workers, iter_local
+from .workers import BatchSettings, Item, choose_workers, iter_local
 
 #: Temporary files left by :func:`runwaycut.io.write_bytes_atomic` in a killed run.
 _STALE_TMP = re.compile(r"^\..+\.(png|webp)\.[A-Za-z0-9_]+\.tmp$")
@@ -38,7 +38,13 @@ LOCK_FILE = ".runwaycut.lock"
 
 @dataclass(frozen=True)
 class BatchSummary:
-    """What a run did: counts by status, timing, where the manifest is."""
+    """What a run did: counts by status, timing, where the manifest is.
+
+    ``mean_ms`` is the mean time of a photo done, from reading it to writing its files
+    (models are loaded before the first photo, so no photo carries the start-up);
+    ``startup_s`` is the time from the start of the run to the start of the first
+    photo (planning, starting workers, loading models); ``workers`` how many worked
+    (1: this process)."""
 
     total: int
     ok: int
@@ -49,6 +55,8 @@ class BatchSummary:
     photos_per_s: float | None
     manifest: str
     interrupted: bool = False
+    workers: int | None = None
+    startup_s: float | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -114,7 +122,9 @@ def run_collection(photos: list[tuple[Path, Path]], out_dir: str | os.PathLike,
     overlay : bool
         Also write ``<stem>.overlay.png``.
     workers : int, optional
-        Worker processes (default: the cores available); 1 works in this process.
+        Worker processes; 1 works in this process. Default: one per core, but no more
+        than one per eight photos to do (:func:`runwaycut.batch.workers.choose_workers`),
+        so that a few photos are not slowed down by starting workers for them.
         With ``scheduler='local'``, the number of Dask workers.
     scheduler : str or distributed.Client, optional
         A Dask scheduler address, ``local`` for a LocalCluster, or a client
@@ -168,16 +178,21 @@ def run_collection(photos: list[tuple[Path, Path]], out_dir: str | os.PathLike,
                                     emit, image_format)
             del previous
             held: dict[int, PhotoRecord] = {}
+            first_start = None
+            used = workers if workers else (choose_workers(len(todo)) if scheduler is None
+                                            else None)
             try:
                 if scheduler is not None:
                     from .dask import iter_dask
 
                     results = iter_dask(todo, settings, scheduler, workers, chunk_size)
                 else:
-                    results = iter_local(todo, settings, workers or default_workers())
+                    results = iter_local(todo, settings, used)
                 with contextlib.closing(results):
                     nxt = 0
                     for index, record in results:
+                        if first_start is None and record.ms is not None:
+                            first_start = time.perf_counter() - record.ms / 1000
                         record.path = str(photos[positions[index]][0])
                         if on_record is not None:
                             on_record(record)
@@ -195,8 +210,11 @@ def run_collection(photos: list[tuple[Path, Path]], out_dir: str | os.PathLike,
                     log.write(held[index])
                     tally.add(held[index])
                 seconds = time.perf_counter() - start
+                startup = None if first_start is None else max(0.0, first_start - start)
                 summary = BatchSummary(**tally.counts(seconds), seconds=round(seconds, 3),
-                                       manifest=str(manifest_path), interrupted=interrupted)
+                                       manifest=str(manifest_path), interrupted=interrupted,
+                                       workers=used,
+                                       startup_s=None if startup is None else round(startup, 3))
                 summary_path = manifest_path.with_name(manifest_path.stem + ".summary.json")
                 write_bytes_atomic(summary_path,
                                    (json.dumps(summary.as_dict(), indent=2) + "\n").encode())

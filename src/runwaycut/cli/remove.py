@@ -134,7 +134,8 @@ def remove(
         help="Text file of photos/folders/patterns, one a line ('-': standard input)."),
     workers: Optional[int] = typer.Option(
         None, "--workers", "-j", min=1,
-        help="Worker processes (default: the cores available); 1 works in-process. "
+        help="Worker processes; 1 works in-process. Default: one per core, but at most "
+             "one per 8 photos to do (a few photos run in-process). "
              "With --scheduler local: the number of Dask workers."),
     scheduler: Optional[str] = typer.Option(
         None, metavar="ADDRESS",
@@ -225,6 +226,10 @@ def remove(
             raise typer.Exit(EXIT_INTERRUPTED) from None
     rate = f", {summary.photos_per_s:.2f} photos/s" if summary.photos_per_s else ""
     mean = f", {summary.mean_ms:.0f} ms per photo" if summary.mean_ms else ""
+    if summary.startup_s is not None and summary.ok:
+        workers = "" if summary.workers is None else (
+            f" with {summary.workers} worker{'' if summary.workers == 1 else 's'}")
+        mean += f" (start-up {summary.startup_s:.1f} s{workers})"
     skipped = f", {summary.skipped} already done" if summary.skipped else ""
     console.print(f"{summary.total} photo{'' if summary.total == 1 else 's'}: "
                   f"{summary.ok} done, {summary.failed} failed"

@@ -74,6 +74,12 @@ class AutoMethod:
         self.model = model
         self.palette_params = palette.palette if palette is not None else PaletteParams()
 
+    def load(self) -> None:
+        """Load the person models and the fusion classifier now (else on first use)."""
+        self._person.load()
+        if self.model is None:
+            load_fusion_model()
+
     def predict(self, image: np.ndarray) -> FigureResult:
         work, est = self._person.estimate(image)
         details = person_details(est, image.shape[0] / work.shape[0])

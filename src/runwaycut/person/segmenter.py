@@ -300,6 +300,11 @@ class PersonSegmenter:
             self._interpreters[name] = load_interpreter(name, num_threads=self.num_threads)
         return self._interpreters[name]
 
+    def load(self) -> None:
+        """Load both models now (else each loads on its first use)."""
+        for name in ("selfie_segmentation", "pose_landmark_full"):
+            self.interpreter(name)
+
     def __getstate__(self):
         return {"params": self.params, "num_threads": self.num_threads}
 
