@@ -126,7 +126,7 @@ def remove(
                                  "removed pixels painted neon green."),
     image_format: str = typer.Option(
         "png", "--format", help="Format of the cutout and overlay: png, or webp (lossless, "
-                                "with alpha; about 40% smaller). The mask is always PNG."),
+                                "with alpha; about a third smaller). The mask is always PNG."),
     recursive: bool = typer.Option(False, "--recursive", "-r",
                                    help="Look for photos in sub-folders too."),
     from_file: Optional[str] = typer.Option(
