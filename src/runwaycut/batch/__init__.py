@@ -14,12 +14,14 @@ stops the others.
 Files in the output folder
 --------------------------
 ``<stem>.mask.png``, ``<stem>.png`` (and ``<stem>.overlay.png``)
-    Per photo, the folder tree below each input folder mirrored.
+    Per photo, the folder tree below each input folder mirrored (``.webp`` cutout and
+    overlay with ``image_format='webp'``).
 ``manifest.jsonl``
     One JSON object per line and per photo (see :class:`PhotoRecord`), appended and
     flushed as each photo is done, in the order of the inputs.
 ``manifest.summary.json``
-    Counts, mean milliseconds per photo and photos per second of the last run.
+    Counts, mean milliseconds per photo, photos per second, workers and start-up
+    seconds of the last run.
 ``runwaycut-params.json``
     The backend's parameters. A later run into the same folder with other parameters
     is refused (:class:`ParameterMismatchError`) unless it overwrites everything.
@@ -28,6 +30,7 @@ Modules
 -------
     inputs       photos, folders, globs and lists -> (photo, output stem)
     photo        one photo -> its files and a :class:`PhotoRecord`
+    outputs      the cutout, mask and overlay as PNG or lossless WebP bytes
     workers      many photos in this process or in worker processes
     dask         the same on a Dask cluster (``--scheduler``)
     params       the folder's recorded parameters, checked on rerun

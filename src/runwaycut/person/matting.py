@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .band import bounding_box
+
 
 @dataclass(frozen=True)
 class MattingParams:
@@ -129,12 +131,12 @@ def alpha_from_mask(image: np.ndarray, mask: np.ndarray,
         return alpha
     # The band lies within ``band`` pixels of the figure's box: morphology there only.
     pad = params.radius + 1
-    box = _bounds(mask, params.band + pad)
+    box = bounding_box(mask, params.band + pad)
     m8 = np.ascontiguousarray(mask[box]).view(np.uint8)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * params.band + 1,) * 2)
     band = cv2.dilate(m8, kernel) != cv2.erode(m8, kernel)
     # Filter only the band's bounding box, with room for the window.
-    inside = _bounds(band, pad)
+    inside = bounding_box(band, pad)
     y0, y1 = box[0].start + inside[0].start, box[0].start + inside[0].stop
     x0, x1 = box[1].start + inside[1].start, box[1].start + inside[1].stop
     crop = image[y0:y1, x0:x1]
@@ -162,17 +164,6 @@ def alpha_from_mask(image: np.ndarray, mask: np.ndarray,
         soft = (c[:, :3] * (crop[s0:s1][rows].astype(np.float32) / 255)).sum(axis=1) + c[:, 3]
         out[s0:s1][rows] = np.clip(soft, 0, 1)
     return alpha
-
-
-def _bounds(mask: np.ndarray, pad: int = 0):
-    """Slices of the bounding box of ``mask``'s True pixels widened by ``pad`` (None if empty)."""
-    rows = np.flatnonzero(mask.any(axis=1))
-    if rows.size == 0:
-        return None
-    cols = np.flatnonzero(mask.any(axis=0))
-    h, w = mask.shape
-    return (slice(max(0, rows[0] - pad), min(h, rows[-1] + 1 + pad)),
-            slice(max(0, cols[0] - pad), min(w, cols[-1] + 1 + pad)))
 
 
 #: Pixels per strip when full-size work goes by strips of rows (a few MB of temporaries).
