@@ -35,7 +35,8 @@ def backend_of(monkeypatch, command: str, args: list[str], tmp_path) -> object:
         def fake(image, backend, **kw):
             seen["backend"] = backend
             return Figure()
-        monkeypatch.setattr("runwaycut.cli.explain.explain_method", fake)
+        # (cli.explain imports it when it runs: matplotlib is slow to import)
+        monkeypatch.setattr("runwaycut.explain.methods.explain_method", fake)
         argv = ["explain", str(PHOTO), "-o", str(tmp_path / "fig.png")]
     else:
         def fake(photos, out, backend, **kw):

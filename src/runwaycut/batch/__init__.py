@@ -14,12 +14,14 @@ stops the others.
 Files in the output folder
 --------------------------
 ``<stem>.mask.png``, ``<stem>.png`` (and ``<stem>.overlay.png``)
-    Per photo, the folder tree below each input folder mirrored.
+    Per photo, the folder tree below each input folder mirrored (``.webp`` cutout and
+    overlay with ``image_format='webp'``).
 ``manifest.jsonl``
     One JSON object per line and per photo (see :class:`PhotoRecord`), appended and
     flushed as each photo is done, in the order of the inputs.
 ``manifest.summary.json``
-    Counts, mean milliseconds per photo and photos per second of the last run.
+    Counts, mean milliseconds per photo, photos per second, workers and start-up
+    seconds of the last run.
 ``runwaycut-params.json``
     The backend's parameters. A later run into the same folder with other parameters
     is refused (:class:`ParameterMismatchError`) unless it overwrites everything.
@@ -28,6 +30,7 @@ Modules
 -------
     inputs       photos, folders, globs and lists -> (photo, output stem)
     photo        one photo -> its files and a :class:`PhotoRecord`
+    outputs      the cutout, mask and overlay as PNG or lossless WebP bytes
     workers      many photos in this process or in worker processes
     dask         the same on a Dask cluster (``--scheduler``)
     params       the folder's recorded parameters, checked on rerun
@@ -41,10 +44,11 @@ from .manifest import MANIFEST_FILE, Manifest, read_manifest
 from .params import PARAMS_FILE, ParameterMismatchError, check_params, describe
 from .photo import PhotoRecord, output_paths, process_photo
 from .run import LOCK_FILE, BatchSummary, run_collection, summarize
-from .workers import BatchSettings, default_workers, one_thread, run_batch, single_threaded
+from .workers import (BatchSettings, choose_workers, default_workers, one_thread, run_batch,
+                      single_threaded)
 
 __all__ = ["BatchSettings", "BatchSummary", "LOCK_FILE", "MANIFEST_FILE", "Manifest",
            "PARAMS_FILE", "ParameterMismatchError", "PhotoRecord", "check_params",
-           "collect_photos", "default_workers", "describe", "one_thread", "output_paths",
+           "choose_workers", "collect_photos", "default_workers", "describe", "one_thread", "output_paths",
            "process_photo", "read_manifest", "read_path_list", "run_batch", "run_collection",
            "single_threaded", "summarize"]

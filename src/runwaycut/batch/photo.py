@@ -19,8 +19,9 @@ import numpy as np
 
 from ..compose import cutout, overlay
 from ..errors import DiskFullError, ImageReadError, LabelError, RunwaycutError
-from ..io import MAX_PIXELS, encode_png, read_image, write_bytes_atomic
+from ..io import MAX_PIXELS, read_image, write_bytes_atomic
 from ..methods import FigureMethod
+from .outputs import check_format, encode_cutout, encode_mask, encode_rgb
 
 #: Name of the file, inside the output folder, recording the parameters of its results.
 
@@ -97,18 +98,22 @@ def photo_fingerprint(path: str | os.PathLike) -> tuple[int, int, str]:
     return stat.st_size, stat.st_mtime_ns, digest.hexdigest()
 
 
-def output_paths(out_dir: Path, rel_stem: Path, overlay_too: bool) -> dict[str, Path]:
-    """The files written for one photo: mask, cutout and optionally overlay."""
+def output_paths(out_dir: Path, rel_stem: Path, overlay_too: bool,
+                 image_format: str = "png") -> dict[str, Path]:
+    """The files written for one photo: mask (always PNG), cutout and optionally
+    overlay (in ``image_format``, see :data:`runwaycut.batch.outputs.FORMATS`)."""
     base = Path(out_dir) / rel_stem
+    ext = "." + check_format(image_format)
     paths = {"mask": base.with_name(base.name + ".mask.png"),
-             "cutout": base.with_name(base.name + ".png")}
+             "cutout": base.with_name(base.name + ext)}
     if overlay_too:
-        paths["overlay"] = base.with_name(base.name + ".overlay.png")
+        paths["overlay"] = base.with_name(base.name + ".overlay" + ext)
     return paths
 
 
 def process_photo(path: Path, rel_stem: Path, out_dir: Path, method: FigureMethod,
-                  overlay_too: bool = False, *, max_pixels: int = MAX_PIXELS) -> PhotoRecord:
+                  overlay_too: bool = False, *, max_pixels: int = MAX_PIXELS,
+                  image_format: str = "png") -> PhotoRecord:
     """Read one photo, make its figure mask, write its files; never raises for bad input.
 
     Parameters
@@ -125,6 +130,8 @@ def process_photo(path: Path, rel_stem: Path, out_dir: Path, method: FigureMetho
         Also write the neon-green overlay.
     max_pixels : int
         Decompression-bomb guard of the reader: larger photos fail, undecoded.
+    image_format : {'png', 'webp'}
+        Format of the cutout and overlay (lossless either way); the mask is PNG.
 
     Returns
     -------
@@ -137,7 +144,7 @@ def process_photo(path: Path, rel_stem: Path, out_dir: Path, method: FigureMetho
     record = PhotoRecord(path=str(path), status="failed", method=method.name,
                          output=Path(rel_stem).as_posix())
     try:
-        paths = output_paths(out_dir, rel_stem, overlay_too)
+        paths = output_paths(out_dir, rel_stem, overlay_too, image_format)
         photo = os.path.realpath(path)  # (Path.resolve raises on a symlink loop)
         if any(os.path.realpath(p) == photo for p in paths.values()):
             raise ImageReadError(path, "an output would overwrite this photo; choose another --out")
@@ -151,9 +158,10 @@ def process_photo(path: Path, rel_stem: Path, out_dir: Path, method: FigureMetho
         # Encode everything first, then write: a failure leaves no partial set of files.
         alpha = result.alpha if result.alpha is not None else result.mask
         colours = result.foreground if result.foreground is not None else image
-        blobs = {"mask": encode_png(result.mask), "cutout": encode_png(fast_cutout(colours, alpha))}
+        blobs = {"mask": encode_mask(result.mask),
+                 "cutout": encode_cutout(colours, alpha, image_format)}
         if overlay_too:
-            blobs["overlay"] = encode_png(overlay(image, result.mask))
+            blobs["overlay"] = encode_rgb(overlay(image, result.mask), image_format)
         if "garment" in result.details:  # --target garment (runwaycut.garment.GarmentMethod)
             from ..garment.outputs import garment_blobs
 

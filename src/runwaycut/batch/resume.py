@@ -23,16 +23,17 @@ from .photo import PhotoRecord, output_paths, photo_fingerprint
 
 #: Temporary files left by :func:`runwaycut.io.write_bytes_atomic` in a killed run:
 #: outputs (``.0001.mask.png.x1y2.tmp``), colours, the summary and the parameters.
-STALE_TMP = re.compile(r"^\..+\.(png|json)\.[A-Za-z0-9_]+\.tmp$")
+STALE_TMP = re.compile(r"^\..+\.(png|webp|json)\.[A-Za-z0-9_]+\.tmp$")
 
 #: One unit of work: (position in the work list, absolute photo path, output stem).
 Item = tuple[int, str, str]
 
 
-def expected_outputs(out_dir: Path, rel: Path, method, overlay: bool) -> dict[str, Path]:
+def expected_outputs(out_dir: Path, rel: Path, method, overlay: bool,
+                     image_format: str = "png") -> dict[str, Path]:
     """Every file a photo's run writes: mask, cutout (overlay), and with ``--target
     garment`` the label map, garment cutout and colours."""
-    paths = output_paths(out_dir, rel, overlay)
+    paths = output_paths(out_dir, rel, overlay, image_format)
     garment = sys.modules.get("runwaycut.garment.outputs")  # not loaded: not a garment run
     if garment is not None and isinstance(method, garment.GarmentMethod):
         paths.update(_garment_paths(out_dir, rel))
@@ -48,8 +49,10 @@ def _garment_paths(out_dir: Path, rel: Path) -> dict[str, Path]:
 
 def _remove_outputs(out_dir: Path, rel: Path) -> None:
     """Remove every file any run may have written for ``rel`` (whatever its options)."""
-    paths = {**output_paths(out_dir, rel, True), **_garment_paths(out_dir, rel)}
-    for path in paths.values():
+    paths = [*output_paths(out_dir, rel, True, "png").values(),
+             *output_paths(out_dir, rel, True, "webp").values(),
+             *_garment_paths(out_dir, rel).values()]
+    for path in paths:
         with contextlib.suppress(OSError):
             os.unlink(path)
 
@@ -96,7 +99,7 @@ class Plan:
 
 
 def plan_run(photos, out_dir: Path, method, overlay: bool, reuse: bool,
-             previous: dict[str, tuple]) -> Plan:
+             previous: dict[str, tuple], image_format: str = "png") -> Plan:
     """Sort a run's photos into work and rows known at once (see the module notes)."""
     plan = Plan()
     owners: dict[str, str] = {}
@@ -110,7 +113,7 @@ def plan_run(photos, out_dir: Path, method, overlay: bool, reuse: bool,
                       "rename one or process them into separate folders")
             continue
         owners[stem] = str(path)
-        paths = expected_outputs(out_dir, Path(rel), method, overlay)
+        paths = expected_outputs(out_dir, Path(rel), method, overlay, image_format)
         names = listing(str(paths["mask"].parent))
         if reuse and all(p.name in names for p in paths.values()):
             carried = dict(zip(_CARRIED, previous[stem])) if stem in previous else None

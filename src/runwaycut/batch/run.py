@@ -22,7 +22,7 @@ from .manifest import MANIFEST_FILE, Manifest, _previous_results
 from .params import check_params
 from .photo import PhotoRecord, signals_held
 from .resume import OrderedWriter, plan_run, sweep_temporary
-from .workers import BatchSettings, default_workers, iter_local
+from .workers import BatchSettings, choose_workers, iter_local
 
 #: Lock file that keeps two runs from writing into one output folder at once.
 LOCK_FILE = ".runwaycut.lock"
@@ -35,7 +35,13 @@ LOCK_FILE = ".runwaycut.lock"
 
 @dataclass(frozen=True)
 class BatchSummary:
-    """What a run did: counts by status, timing, where the manifest is."""
+    """What a run did: counts by status, timing, where the manifest is.
+
+    ``mean_ms`` is the mean time of a photo done, from reading it to writing its files
+    (models are loaded before the first photo, so no photo carries the start-up);
+    ``startup_s`` is the time from the start of the run to the start of the first
+    photo (planning, starting workers, loading models); ``workers`` how many worked
+    (1: this process)."""
 
     total: int
     ok: int
@@ -46,6 +52,8 @@ class BatchSummary:
     photos_per_s: float | None
     manifest: str
     interrupted: bool = False
+    workers: int | None = None
+    startup_s: float | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -95,7 +103,8 @@ def run_collection(photos: list[tuple[Path, Path]], out_dir: str | os.PathLike,
                    scheduler=None, resume: bool = True,
                    manifest: str | os.PathLike | None = None, max_pixels: int = MAX_PIXELS,
                    chunk_size: int | None = None,
-                   on_record: Callable[[PhotoRecord], None] | None = None) -> BatchSummary:
+                   on_record: Callable[[PhotoRecord], None] | None = None,
+                   image_format: str = "png") -> BatchSummary:
     """Process a collection into ``out_dir``: resume, parallel or distributed, with a manifest.
 
     Parameters
@@ -110,7 +119,9 @@ def run_collection(photos: list[tuple[Path, Path]], out_dir: str | os.PathLike,
     overlay : bool
         Also write ``<stem>.overlay.png``.
     workers : int, optional
-        Worker processes (default: the cores available); 1 works in this process.
+        Worker processes; 1 works in this process. Default: one per core, but no more
+        than one per eight photos to do (:func:`runwaycut.batch.workers.choose_workers`),
+        so that a few photos are not slowed down by starting workers for them.
         With ``scheduler='local'``, the number of Dask workers.
     scheduler : str or distributed.Client, optional
         A Dask scheduler address, ``local`` for a LocalCluster, or a client
@@ -129,6 +140,8 @@ def run_collection(photos: list[tuple[Path, Path]], out_dir: str | os.PathLike,
         Photos per Dask task (default: about four tasks per worker, at most 64).
     on_record : callable, optional
         Called with each record as it is done, skipped ones first.
+    image_format : {'png', 'webp'}
+        Format of the cutouts and overlays (lossless either way); masks are PNG.
 
     Returns
     -------
@@ -158,7 +171,7 @@ def run_collection(photos: list[tuple[Path, Path]], out_dir: str | os.PathLike,
                 stale.unlink()
         reuse = check_params(out_dir, method, overwrite=not resume)
         previous = _previous_results(manifest_path) if reuse else {}
-        settings = BatchSettings(out_dir, method, overlay, max_pixels)
+        settings = BatchSettings(out_dir, method, overlay, max_pixels, image_format)
         tally = _Tally()
         start = time.perf_counter()
         interrupted = False
@@ -169,14 +182,21 @@ def run_collection(photos: list[tuple[Path, Path]], out_dir: str | os.PathLike,
                 log.write(record)
                 tally.add(record)
 
-            plan = plan_run(photos, out_dir, method, overlay, reuse, previous)
+            plan = plan_run(photos, out_dir, method, overlay, reuse, previous, image_format)
             del previous
             if on_record is not None:
                 for position in sorted(plan.ready):  # known at once: the progress bar
                     on_record(plan.ready[position])
             rows = OrderedWriter(write, plan.ready, len(photos))  # rows in input order
 
+            first_start = None  # when the first photo began: the end of the start-up
+            used = workers if workers else (choose_workers(len(plan.items)) if scheduler is None
+                                            else None)
+
             def done(index: int, record: PhotoRecord) -> None:
+                nonlocal first_start
+                if first_start is None and record.ms is not None:
+                    first_start = time.perf_counter() - record.ms / 1000
                 record.path = str(photos[plan.positions[index]][0])
                 if on_record is not None:
                     on_record(record)
@@ -188,7 +208,7 @@ def run_collection(photos: list[tuple[Path, Path]], out_dir: str | os.PathLike,
 
                     results = iter_dask(plan.items, settings, scheduler, workers, chunk_size)
                 else:
-                    results = iter_local(plan.items, settings, workers or default_workers())
+                    results = iter_local(plan.items, settings, used)
                 with contextlib.closing(results):
                     for index, record in results:
                         done(index, record)
@@ -207,8 +227,11 @@ def run_collection(photos: list[tuple[Path, Path]], out_dir: str | os.PathLike,
                 except DiskFullError as exc:
                     stop = stop or exc
                 seconds = time.perf_counter() - start
+                startup = None if first_start is None else max(0.0, first_start - start)
                 summary = BatchSummary(**tally.counts(seconds), seconds=round(seconds, 3),
-                                       manifest=str(manifest_path), interrupted=interrupted)
+                                       manifest=str(manifest_path), interrupted=interrupted,
+                                       workers=used,
+                                       startup_s=None if startup is None else round(startup, 3))
                 try:
                     write_bytes_atomic(summary_path, (json.dumps(summary.as_dict(), indent=2)
                                                       + "\n").encode())

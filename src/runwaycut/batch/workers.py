@@ -39,6 +39,7 @@ class BatchSettings:
     method: FigureMethod
     overlay: bool = False
     max_pixels: int = MAX_PIXELS
+    image_format: str = "png"
 
 
 #: One unit of work: (position in the batch, absolute photo path, output stem, posix).
@@ -50,7 +51,8 @@ def process_item(item: Item, settings: BatchSettings) -> tuple[int, PhotoRecord]
     index, path, rel = item
     try:
         record = process_photo(Path(path), Path(rel), settings.out_dir, settings.method,
-                               settings.overlay, max_pixels=settings.max_pixels)
+                               settings.overlay, max_pixels=settings.max_pixels,
+                               image_format=settings.image_format)
     except DiskFullError:
         raise  # the batch stops: every later photo would fail the same way
     except KeyboardInterrupt as stop:  # after the photo's writes: its row goes with it
@@ -70,6 +72,36 @@ def default_workers() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - macOS, Windows
         return os.cpu_count() or 1
+
+
+#: Photos a worker process should have ahead of it to pay for its start-up (a fork or a
+#: fresh interpreter, and its models loaded: 0.1 to 0.6 s, one to five photos of auto).
+PHOTOS_PER_WORKER = 8
+
+
+def choose_workers(n_photos: int, cores: int | None = None) -> int:
+    """Worker processes for ``n_photos`` when the user named none: one per core, but no
+    more than one per :data:`PHOTOS_PER_WORKER` photos; 1 (this process) for a few.
+
+    Examples
+    --------
+    >>> choose_workers(3, cores=8), choose_workers(20, cores=8), choose_workers(500, cores=8)
+    (1, 2, 8)
+    """
+    cores = default_workers() if cores is None else cores
+    return max(1, min(cores, n_photos // PHOTOS_PER_WORKER))
+
+
+def load_models(method) -> None:
+    """Load a backend's models now, where it has a ``load()`` (else they load on the
+    first photo). A failure is left for that photo to meet and report."""
+    load = getattr(method, "load", None)
+    if load is None:
+        return
+    try:
+        load()
+    except Exception:  # noqa: BLE001 - the photo's predict raises it again, with its name
+        pass
 
 
 def run_batch(photos: list[tuple[Path, Path]], out_dir: Path, method: FigureMethod,
@@ -137,6 +169,8 @@ def iter_local(items: list[Item], settings: BatchSettings,
     """
     if workers <= 1:
         with one_thread():
+            if items:
+                load_models(settings.method)
             for item in items:
                 yield process_item(item, settings)
     elif len(items) <= 1:  # not worth a pool: here, thread pools as they are
@@ -150,16 +184,27 @@ _CRASH_LIMIT = 10  # photos in a row that kill their worker before the batch giv
 
 
 def local_chunk_size(n_items: int, workers: int) -> int:
-    """Photos per task sent to a worker process: about eight tasks per worker, 1 to 8.
+    """Photos per task sent to a worker process, when ``n_items`` are left: about four
+    tasks per worker among what is left, 1 to 8.
 
-    A few photos per task spare the parent one round trip each, while tasks stay short
-    enough to balance the workers and to keep the progress bar moving."""
-    return max(1, min(8, n_items // (8 * max(1, workers))))
+    A few photos per task spare the parent one round trip each; as the work runs out
+    the tasks shrink to single photos, so that no worker idles while another finishes
+    a long task (guided self-scheduling)."""
+    return max(1, min(8, n_items // (4 * max(1, workers))))
+
+
+def _chunks(items: list, workers: int) -> list[list]:
+    """``items`` cut into tasks of :func:`local_chunk_size` for what is left at each cut."""
+    chunks, start = [], 0
+    while start < len(items):
+        size = local_chunk_size(len(items) - start, workers)
+        chunks.append(items[start:start + size])
+        start += size
+    return chunks
 
 
 def _iter_pool(items, settings, workers) -> Iterator[tuple[int, PhotoRecord]]:
-    size = local_chunk_size(len(items), workers)
-    queue = deque(items[i:i + size] for i in range(0, len(items), size))
+    queue = deque(_chunks(items, workers))
     suspects: deque = deque()  # photos of a chunk whose worker died, to rerun one by one
     crashes_in_row = 0
     while queue or suspects:
@@ -244,16 +289,30 @@ def _mp_context():
     return mp.get_context("spawn")
 
 
-def _single_threaded() -> bool:
-    """Whether this process runs one thread, native ones included.
-
-    ``threading.active_count()`` sees only Python threads; OpenCV's, OpenBLAS's and
-    LiteRT's pools are native threads, and a child forked while they exist can wait
-    forever on a lock or a pool that it did not inherit (seen in the test suite)."""
+def _native_threads() -> int | None:
     try:
-        return len(os.listdir("/proc/self/task")) == 1
+        return len(os.listdir("/proc/self/task"))
     except OSError:
-        return False
+        return None
+
+
+#: Native threads once NumPy and OpenCV are imported, before any image work: the idle
+#: pools their OpenBLAS libraries start at import (as many as the cores, less one).
+#: OpenBLAS stops its pool around a fork (``pthread_atfork``), so these are safe.
+_IMPORT_THREADS = _native_threads()
+
+
+def _single_threaded() -> bool:
+    """Whether this process runs no thread but the main one and the import-time
+    OpenBLAS pools (:data:`_IMPORT_THREADS`), native ones included.
+
+    ``threading.active_count()`` sees only Python threads; OpenCV's and LiteRT's pools
+    are native threads, started by the first parallel call, and a child forked while
+    they exist can wait forever on a lock or a pool that it did not inherit (seen in
+    the test suite)."""
+    now = _native_threads()
+    return (now is not None and _IMPORT_THREADS is not None
+            and threading.active_count() == 1 and now <= _IMPORT_THREADS)
 
 
 def _close_pool(pool: ProcessPoolExecutor, kill: bool) -> None:
@@ -290,6 +349,7 @@ def _init_worker(settings: BatchSettings, parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a forked child inherits the parent's
     single_threaded()
+    load_models(settings.method)  # before the first photo, whose time is then its own
     _WORKER["settings"] = settings
     _WORKER["busy"] = False
     _die_with_parent()

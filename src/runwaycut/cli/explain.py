@@ -6,8 +6,6 @@ from pathlib import Path
 
 import typer
 
-from ..explain.figure import render
-from ..explain.methods import explain_method
 from ..io import read_image, write_bytes_atomic
 from ._app import Command, app
 from ._options import (Band, Block, FillHoles, GarmentModel, KeepLargest, Method, Points, Sampler,
@@ -60,6 +58,11 @@ def explain(
         raise fail(f"{out}: the figure must be a {', '.join(FORMATS)} file")
     if out.exists() and photo.exists() and out.resolve() == photo.resolve():
         raise fail(f"{out}: the figure would overwrite the photo; choose another --out")
+    # Imported here: matplotlib takes about half a second to import, which every other
+    # subcommand (and each batch worker that imports the CLI) would pay for nothing.
+    from ..explain.figure import render
+    from ..explain.methods import explain_method
+
     backend = build_method(default_method(method, threshold), palette_options_to_method(
         threshold, band, vote, points, strip, block, sampler, seed, keep_largest, fill_holes,
         model=model))

@@ -16,6 +16,7 @@ from rich.markup import escape
 from rich.text import Text
 
 from ..batch.inputs import collect_photos
+from ..batch.outputs import FORMATS
 from ..batch.run import run_collection
 from ..io import MAX_PIXELS
 from ..note.colormask import MaskParams, parse_vote
@@ -109,6 +110,9 @@ def remove(
     garment_model: GarmentModel = None,
     overlay: bool = typer.Option(False, "--overlay", help="Also write <stem>.overlay.png, "
                                  "removed pixels painted neon green."),
+    image_format: str = typer.Option(
+        "png", "--format", help="Format of the cutout and overlay: png, or webp (lossless, "
+                                "with alpha; about a third smaller). The mask is always PNG."),
     recursive: bool = typer.Option(False, "--recursive", "-r",
                                    help="Look for photos in sub-folders too."),
     from_file: Optional[str] = typer.Option(
@@ -116,7 +120,8 @@ def remove(
         help="Text file of photos/folders/patterns, one a line ('-': standard input)."),
     workers: Optional[int] = typer.Option(
         None, "--workers", "-j", min=1,
-        help="Worker processes (default: the cores available); 1 works in-process. "
+        help="Worker processes; 1 works in-process. Default: one per core, but at most "
+             "one per 8 photos to do (a few photos run in-process). "
              "With --scheduler local: the number of Dask workers."),
     scheduler: Optional[str] = typer.Option(
         None, metavar="ADDRESS",
@@ -151,6 +156,8 @@ def remove(
         threshold, band, vote, points, strip, block, sampler, seed, keep_largest, fill_holes,
         model=model))
     backend = apply_target(backend, target, garment_model)
+    if image_format not in FORMATS:
+        raise fail(f"--format must be one of {', '.join(FORMATS)}, got {image_format!r}")
     if not inputs and from_file is None:
         raise fail("name photos, folders, patterns or --from-file LIST")
     photos = collect_photos(inputs or [], recursive=recursive, from_file=from_file,
@@ -202,7 +209,8 @@ def remove(
                 summary = run_collection(photos, out, backend, overlay=overlay,
                                          workers=workers, scheduler=scheduler, resume=resume,
                                          manifest=manifest, max_pixels=max_pixels,
-                                         chunk_size=chunk_size, on_record=on_record)
+                                         chunk_size=chunk_size, on_record=on_record,
+                                         image_format=image_format)
         except KeyboardInterrupt:
             progress.stop()
             console.print("interrupted; the photos done are in the manifest. Run the same "
@@ -211,6 +219,10 @@ def remove(
     # A rate only means something when photos were made (failures take no time).
     rate = f", {summary.photos_per_s:.2f} photos/s" if summary.ok and summary.photos_per_s else ""
     mean = f", {summary.mean_ms:.0f} ms per photo" if summary.mean_ms else ""
+    if summary.startup_s is not None and summary.ok:
+        workers = "" if summary.workers is None else (
+            f" with {summary.workers} worker{'' if summary.workers == 1 else 's'}")
+        mean += f" (start-up {summary.startup_s:.1f} s{workers})"
     skipped = f", {summary.skipped} already done" if summary.skipped else ""
     console.print(escape(one_line(
         f"{summary.total} photo{'' if summary.total == 1 else 's'}: "

@@ -132,6 +132,12 @@ class GarmentMethod:
             return load_garment_model()
         return _load_model_file(str(self.model_file))
 
+    def load(self) -> None:
+        """Load the figure backend's models now, where it has any."""
+        load = getattr(self.figure, "load", None)
+        if load is not None:
+            load()
+
     def predict(self, image: np.ndarray):
         result = self.figure.predict(image)
         garment = label_figure_result(image, result, model=self.model(), params=self.params)

@@ -74,6 +74,12 @@ class AutoMethod:
         self.model = model
         self.palette_params = palette.palette if palette is not None else PaletteParams()
 
+    def load(self) -> None:
+        """Load the person models and the fusion classifier now (else on first use)."""
+        self._person.load()
+        if self.model is None:
+            load_fusion_model()
+
     def predict(self, image: np.ndarray) -> FigureResult:
         work, est = self._person.estimate(image)
         details = person_details(est, image.shape[0] / work.shape[0])
@@ -86,7 +92,8 @@ class AutoMethod:
         model = self.model if self.model is not None else load_fusion_model()
         prob = fused_probability(work, est, palette.colors, model, self.band)
         if work.shape != image.shape:
-            prob = np.clip(guided_upsample(work, prob, image), 0, 1)
+            prob = guided_upsample(work, prob, image)
+            np.clip(prob, 0, 1, out=prob)
         mask = fill_small_holes(keep_regions(prob > 0.5, self.min_region), self.max_hole)
         details.update(probability=prob, palette=palette)
         alpha = foreground = None

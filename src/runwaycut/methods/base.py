@@ -37,7 +37,10 @@ class FigureResult:
 
 
 class FigureMethod(Protocol):
-    """A figure-mask backend: one ``predict`` from an RGB photo to a :class:`FigureResult`."""
+    """A figure-mask backend: one ``predict`` from an RGB photo to a :class:`FigureResult`.
+
+    A backend with models may also offer ``load()``, loading them at once (batch
+    workers call it before their first photo, so that a photo's time is its own)."""
 
     name: str
 

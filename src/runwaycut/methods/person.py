@@ -54,6 +54,10 @@ class PersonMethod:
         self.max_side = int(max_side)
         self.segmenter = PersonSegmenter(person, num_threads)
 
+    def load(self) -> None:
+        """Load the person models now (batch workers do, before their first photo)."""
+        self.segmenter.load()
+
     def estimate(self, image: np.ndarray) -> tuple[np.ndarray, PersonEstimate]:
         """The working-size photo and the person models' estimate on it."""
         work = working_image(image, self.max_side)

@@ -26,13 +26,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import cv2
 import numpy as np
 
 from ..note.colormask import distance_map
 from ..errors import ModelError
+from .band import BandParams, band_near_figure, bounding_box, band_mask
 
 #: Names of the band features, in column order.
 FEATURE_NAMES = (
@@ -42,71 +43,6 @@ FEATURE_NAMES = (
     "hist_ratio", "palette_distance", "edge", "height", "hand_distance",
     "near_fg_chroma", "near_bg_chroma", "fg_share_chroma", "skeleton_distance",
 )
-
-
-@dataclass(frozen=True)
-class BandParams:
-    """The uncertain band around the person boundary and the feature windows.
-
-    All lengths are in pixels of a photo whose long side is ``reference_side``; they
-    scale with the working image.
-
-    Attributes
-    ----------
-    threshold : float
-        Person probability above which a pixel is figure before refinement.
-    radius : float
-        Half-width of the band around that boundary.
-    confident : float
-        Probability margin: figure colours come from ``prob >= 1 - confident``,
-        background colours from ``prob <= confident``.
-    small, large : float
-        Radii of the two windows of local colour statistics.
-    guided_radius : float
-        Radius of the guided filter.
-    outer : float
-        Reach of the band outside the figure where the selfie model still sees some
-        person (held bags, which the pose model leaves out); 0 (the default) keeps the
-        band symmetric (a 60 px reach cost 0.0006 F1 in cross-validation on CCP).
-    outer_selfie : float
-        Selfie probability above which a pixel within ``outer`` joins the band.
-    reference_side : int
-        Long side at which the lengths above hold (CCP photos: 832).
-    """
-
-    threshold: float = 0.6
-    radius: float = 10.0
-    confident: float = 0.1
-    small: float = 6.0
-    large: float = 20.0
-    guided_radius: float = 4.0
-    outer: float = 0.0
-    outer_selfie: float = 0.1
-    reference_side: int = 832
-
-
-def band_mask(prob: np.ndarray, selfie: np.ndarray | None = None,
-              params: BandParams = BandParams()):
-    """The band around the boundary of ``prob > threshold``, and the signed distance.
-
-    The band holds the pixels within ``radius`` of the boundary, and the pixels outside
-    the figure within ``outer`` of it where ``selfie > outer_selfie``.
-
-    Returns
-    -------
-    band : (H, W) bool array
-    signed : (H, W) float32 array
-        Distance to the boundary in reference pixels, positive inside the figure.
-    """
-    scale = max(prob.shape) / params.reference_side
-    inside = (prob > params.threshold).astype(np.uint8)
-    d_in = cv2.distanceTransform(inside, cv2.DIST_L2, 3)
-    d_out = cv2.distanceTransform(1 - inside, cv2.DIST_L2, 3)
-    signed = (d_in - d_out) / np.float32(scale)
-    band = np.abs(signed) <= params.radius
-    if selfie is not None and params.outer > params.radius:
-        band |= (signed >= -params.outer) & (selfie > params.outer_selfie)
-    return band, signed
 
 
 def band_features(image: np.ndarray, prob: np.ndarray, pose: np.ndarray, selfie: np.ndarray,
@@ -141,61 +77,112 @@ def band_features(image: np.ndarray, prob: np.ndarray, pose: np.ndarray, selfie:
     Notes
     -----
     Colours are compared in YCrCb (a linear transform of RGB, ~30x cheaper than Lab in
-    OpenCV). Window statistics are computed on the band's bounding box only.
+    OpenCV). Whole-image work is limited to the band's bounding box, and per-pixel
+    values are computed at the band pixels only: the window means come from one
+    integral image looked up at each band pixel (the same sums as box filters with
+    reflected borders), the palette distance is taken of the band's colours alone.
     """
     h, w = prob.shape
     scale = max(h, w) / params.reference_side
-    band, signed = band_mask(prob, selfie, params)
-    if not band.any():
+    band, signed = band_near_figure(prob, selfie, params, scale)
+    n = signed.size
+    if n == 0:
         return band, np.zeros((0, len(FEATURE_NAMES)), np.float32)
     # Work on the band's bounding box, widened by the largest window.
     margin = int(np.ceil(max(params.large, params.guided_radius * 2) * scale)) + 2
-    ys, xs = np.nonzero(band.any(axis=1))[0], np.nonzero(band.any(axis=0))[0]
-    y0, y1 = max(0, ys[0] - margin), min(h, ys[-1] + 1 + margin)
-    x0, x1 = max(0, xs[0] - margin), min(w, xs[-1] + 1 + margin)
-    win = (slice(y0, y1), slice(x0, x1))
+    win = bounding_box(band, margin)
+    y0, x0 = win[0].start, win[1].start
     inner = band[win]
     img = np.ascontiguousarray(image[win])
     p = prob[win]
+    # Columns filled in place, in FEATURE_NAMES order (column-major: each one contiguous).
+    x = np.empty((len(FEATURE_NAMES), n), np.float32).T
+    col = {name: k for k, name in enumerate(FEATURE_NAMES)}
+    x[:, col["prob"]] = p[inner]
+    x[:, col["pose"]] = pose[win][inner]
+    x[:, col["selfie"]] = selfie[win][inner]
+    x[:, col["signed_distance"]] = np.clip(signed / params.radius,
+                                           -max(params.outer / params.radius, 1.5), 1.5)
     ycc = cv2.cvtColor(img, cv2.COLOR_RGB2YCrCb).astype(np.float32)
     fg = (p >= 1 - params.confident).astype(np.float32)
     bg = (p <= params.confident).astype(np.float32)
     grey = ycc[..., 0] * np.float32(1 / 255)
-    cols = [p[inner], pose[win][inner], selfie[win][inner],
-            np.clip(signed[win][inner] / params.radius, -max(params.outer / params.radius, 1.5), 1.5)]
-    guided = guided_filter_grey(grey, p, max(1, round(params.guided_radius * scale)), 1e-3)
-    cols.append(guided[inner])
-    pixels = ycc[inner]
+    x[:, col["guided"]] = guided_filter_grey(grey, p, max(1, round(params.guided_radius * scale)),
+                                             1e-3)[inner]
+    pixels = [ycc[..., c][inner] for c in range(3)]  # Y, Cr, Cb of the band pixels
     # Window means at half resolution (4x cheaper; the windows are 12 px and more).
-    half = (max(1, (x1 - x0) // 2), max(1, (y1 - y0) // 2))
-    ycc_half = cv2.resize(ycc, half, interpolation=cv2.INTER_AREA)
+    half = (max(1, (win[1].stop - x0) // 2), max(1, (win[0].stop - y0) // 2))
     fg_half = cv2.resize(fg, half, interpolation=cv2.INTER_AREA)
     bg_half = cv2.resize(bg, half, interpolation=cv2.INTER_AREA)
+    ycc_half = cv2.resize(ycc, half, interpolation=cv2.INTER_AREA)
     iy, ix = np.nonzero(inner)
     at = (np.minimum(iy // 2, half[1] - 1), np.minimum(ix // 2, half[0] - 1))
-    for radius in (params.small, params.large):
-        r = max(1, round(radius * scale / 2))
-        near_fg = _local_distance(ycc_half, pixels, at, fg_half, r)
-        near_bg = _local_distance(ycc_half, pixels, at, bg_half, r)
-        cols += [near_fg / 100, near_bg / 100, near_bg / (near_fg + near_bg + 1.0)]
-    cols.append(_histogram_ratio(img, fg > 0, bg > 0, inner))
-    cols.append(distance_map(img, palette_colors, "absolute", "any")[inner].astype(np.float32) / 255)
-    gx = cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3)
-    gy = cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3)
-    cols.append(cv2.magnitude(gx, gy)[inner])
-    rows = (np.arange(y0, y1, dtype=np.float32) / max(h - 1, 1))[:, None]
-    cols.append(np.broadcast_to(rows, inner.shape)[inner])
+    radii = [max(1, round(radius * scale / 2)) for radius in (params.small, params.large)]
+    # Per window: weighted colour sums and weights of the figure (fg) and background (bg).
+    weighted = np.concatenate([ycc_half * fg_half[..., None], fg_half[..., None],
+                               ycc_half * bg_half[..., None], bg_half[..., None]], axis=2)
+    sums = _window_sums(weighted, at, radii)
+    for name, r in (("small", radii[0]), ("large", radii[1])):
+        near_fg = _mean_distance(pixels, sums[r][0:3], sums[r][3])
+        near_bg = _mean_distance(pixels, sums[r][4:7], sums[r][7])
+        x[:, col[f"near_fg_{name}"]] = near_fg / 100
+        x[:, col[f"near_bg_{name}"]] = near_bg / 100
+        x[:, col[f"fg_share_{name}"]] = near_bg / (near_fg + near_bg + 1.0)
+    x[:, col["hist_ratio"]] = _histogram_ratio(img, fg > 0, bg > 0, inner)
+    x[:, col["palette_distance"]] = distance_map(
+        img[inner][:, None], palette_colors, "absolute", "any")[:, 0].astype(np.float32) / 255
+    gx = cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3)[inner]
+    gy = cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3)[inner]
+    x[:, col["edge"]] = np.sqrt(gx * gx + gy * gy)
+    x[:, col["height"]] = (iy + y0).astype(np.float32) / max(h - 1, 1)
     unit = person_height or max(h, w)
     hands = None if landmarks is None else np.asarray(landmarks)[list(HAND_LANDMARKS), :2]
-    cols.append(_hand_distance(inner, (y0, x0), hands, unit))
+    x[:, col["hand_distance"]] = _hand_distance(inner, (y0, x0), hands, unit)
     # Chroma alone (Cr, Cb): shading and shadows change luminance, not chroma.
-    r = max(1, round(params.small * scale / 2))
-    near_fg = _local_distance(ycc_half[..., 1:], pixels[:, 1:], at, fg_half, r)
-    near_bg = _local_distance(ycc_half[..., 1:], pixels[:, 1:], at, bg_half, r)
-    cols += [near_fg / 100, near_bg / 100, near_bg / (near_fg + near_bg + 1.0)]
-    cols.append(_skeleton_distance(inner, (y0, x0), landmarks, unit))
-    features = np.stack(cols, axis=1).astype(np.float32)
-    return band, features
+    small = sums[radii[0]]
+    near_fg = _mean_distance(pixels[1:], small[1:3], small[3])
+    near_bg = _mean_distance(pixels[1:], small[5:7], small[7])
+    x[:, col["near_fg_chroma"]] = near_fg / 100
+    x[:, col["near_bg_chroma"]] = near_bg / 100
+    x[:, col["fg_share_chroma"]] = near_bg / (near_fg + near_bg + 1.0)
+    x[:, col["skeleton_distance"]] = _skeleton_distance(inner, (y0, x0), landmarks, unit)
+    return band, x
+
+
+def _window_sums(planes: np.ndarray, at, radii) -> dict:
+    """Sums of ``planes`` over the ``(2 r + 1)`` square around each ``at`` pixel, per radius.
+
+    Parameters
+    ----------
+    planes : (H, W, C) float32 array
+    at : (rows, cols) int arrays of N pixels
+    radii : sequence of int
+
+    Returns
+    -------
+    sums : dict int -> (C, N) float32 array
+        ``cv2.boxFilter(planes, normalize=False, borderType=cv2.BORDER_REFLECT)[at].T``:
+        one box filter over all the planes at once, read at the pixels by flat index.
+    """
+    h, w, c = planes.shape
+    flat = at[0] * w + at[1]
+    return {r: np.ascontiguousarray(
+                cv2.boxFilter(planes, -1, (2 * r + 1, 2 * r + 1), normalize=False,
+                              borderType=cv2.BORDER_REFLECT).reshape(h * w, c).take(flat, axis=0).T)
+            for r in radii}
+
+
+def _mean_distance(pixels, totals, count: np.ndarray) -> np.ndarray:
+    """Colour distance of N pixels to window means ``total / count``, 100 where the
+    window holds (almost) no weight.
+
+    ``pixels`` and ``totals`` are sequences of C channel arrays of shape (N,)."""
+    safe = np.maximum(count, np.float32(1e-6))
+    sq = np.zeros_like(count)
+    for value, total in zip(pixels, totals):
+        d = value - total / safe
+        sq += d * d
+    return np.where(count > 0.2, np.sqrt(sq), np.float32(100.0)).astype(np.float32)
 
 
 #: Pose landmarks of the hands (wrists, pinkies, index fingers, thumbs).
@@ -282,20 +269,6 @@ def guided_filter_grey(guide: np.ndarray, src: np.ndarray, radius: int, eps: flo
     return box(a) * guide + box(b)
 
 
-def _local_distance(colors: np.ndarray, pixels: np.ndarray, where,
-                    weight: np.ndarray, radius: int) -> np.ndarray:
-    """Colour distance of ``pixels`` to the mean colour of the weighted pixels in a
-    ``(2 radius + 1)`` square around their positions ``where`` (an index into
-    ``colors``), 100 where the window holds none."""
-    k = (2 * radius + 1, 2 * radius + 1)
-    count = cv2.boxFilter(weight, -1, k, normalize=False, borderType=cv2.BORDER_REFLECT)[where]
-    total = cv2.boxFilter(colors * weight[..., None], -1, k, normalize=False,
-                          borderType=cv2.BORDER_REFLECT)[where]
-    mean = total / np.maximum(count, 1e-6)[:, None]
-    dist = np.sqrt(((pixels - mean) ** 2).sum(axis=1))
-    return np.where(count > 0.2, dist, np.float32(100.0)).astype(np.float32)
-
-
 #: Bones of the pose skeleton, as pairs of landmark indices (head: nose to shoulders).
 SKELETON = ((11, 12), (11, 13), (13, 15), (12, 14), (14, 16), (11, 23), (12, 24), (23, 24),
             (23, 25), (25, 27), (24, 26), (26, 28), (27, 31), (28, 32), (0, 11), (0, 12))
@@ -345,11 +318,15 @@ def _histogram_ratio(image: np.ndarray, fg: np.ndarray, bg: np.ndarray, where: n
     """Log ratio of figure to background colour frequency at the ``where`` pixels
     (colours quantised to ``2**bits`` levels a channel), scaled to [-1, 1]."""
     shift = 8 - bits
-    q = (image >> shift).astype(np.int32)
-    code = (q[..., 0] << (2 * bits)) | (q[..., 1] << bits) | q[..., 2]
+    q = image >> shift
+    code = ((q[..., 0].astype(np.uint16) << (2 * bits)) | (q[..., 1].astype(np.uint16) << bits)
+            | q[..., 2])
     n = 1 << (3 * bits)
-    hf = np.bincount(code[fg], minlength=n).astype(np.float32)
-    hb = np.bincount(code[bg], minlength=n).astype(np.float32)
+    # One count for both histograms: figure codes, then background codes, then neither.
+    group = np.where(fg, np.uint16(0), np.where(bg, np.uint16(1), np.uint16(2)))
+    counts = np.bincount((code | (group << (3 * bits))).ravel(), minlength=3 * n)
+    hf = counts[:n].astype(np.float32)
+    hb = counts[n:2 * n].astype(np.float32)
     hf = (hf + 1) / (hf.sum() + n)
     hb = (hb + 1) / (hb.sum() + n)
     table = np.log(hf / hb).astype(np.float32)
@@ -377,13 +354,30 @@ class MLP:
     features: tuple
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
-        """Probability of the figure class for each row of ``x`` ((N, F) float32)."""
-        a = (x - self.mean) / self.scale
-        for k, (wk, bk) in enumerate(zip(self.weights, self.biases)):
-            a = a @ wk + bk
-            if k < len(self.weights) - 1:
+        """Probability of the figure class for each row of ``x`` ((N, F) float32).
+
+        The standardisation is folded into the first layer's weights (one matrix
+        product fewer over the N rows); the results equal the plain evaluation up to
+        float32 rounding."""
+        layers = self._folded
+        a = np.asarray(x, np.float32)
+        for k, (wk, bk) in enumerate(layers):
+            a = a @ wk
+            a += bk
+            if k < len(layers) - 1:
                 np.maximum(a, 0, out=a)
-        return (1 / (1 + np.exp(-np.clip(a[:, 0], -30, 30)))).astype(np.float32)
+        z = np.clip(a[:, 0], -30, 30)
+        np.negative(z, out=z)
+        np.exp(z, out=z)
+        z += 1
+        return np.reciprocal(z, out=z).astype(np.float32, copy=False)
+
+    @cached_property
+    def _folded(self) -> tuple:
+        """The layers with ``(x - mean) / scale`` folded into the first one."""
+        w0 = (self.weights[0] / self.scale[:, None]).astype(np.float32)
+        b0 = (self.biases[0] - (self.mean / self.scale) @ self.weights[0]).astype(np.float32)
+        return ((w0, b0),) + tuple(zip(self.weights[1:], self.biases[1:]))
 
     def shape_problem(self) -> str:
         """What is wrong with the arrays' shapes or values ('' when they chain:

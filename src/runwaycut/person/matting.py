@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .band import bounding_box
+
 
 @dataclass(frozen=True)
 class MattingParams:
@@ -127,29 +129,111 @@ def alpha_from_mask(image: np.ndarray, mask: np.ndarray,
     alpha = mask.astype(np.float32)
     if not mask.any() or mask.all():
         return alpha
-    m8 = mask.astype(np.uint8)
+    # The band lies within ``band`` pixels of the figure's box: morphology there only.
+    pad = params.radius + 1
+    box = bounding_box(mask, params.band + pad)
+    m8 = np.ascontiguousarray(mask[box]).view(np.uint8)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * params.band + 1,) * 2)
     band = cv2.dilate(m8, kernel) != cv2.erode(m8, kernel)
     # Filter only the band's bounding box, with room for the window.
-    ys, xs = np.nonzero(band.any(axis=1))[0], np.nonzero(band.any(axis=0))[0]
-    pad = params.radius + 1
-    y0, y1 = max(0, ys[0] - pad), min(mask.shape[0], ys[-1] + 1 + pad)
-    x0, x1 = max(0, xs[0] - pad), min(mask.shape[1], xs[-1] + 1 + pad)
+    inside = bounding_box(band, pad)
+    y0, y1 = box[0].start + inside[0].start, box[0].start + inside[0].stop
+    x0, x1 = box[1].start + inside[1].start, box[1].start + inside[1].stop
     crop = image[y0:y1, x0:x1]
-    inner = band[y0:y1, x0:x1]
+    inner = band[inside]
     # Fast guided filter: the linear coefficients at half size, applied at full size.
+    # By strips of rows: each strip computes the coefficients of the half-size rows it
+    # reads (with the two box filters' margins) and applies them at its band pixels.
     ch, cw = inner.shape
     half = (max(1, cw // 2), max(1, ch // 2))
-    guide_half = cv2.resize(crop, half, interpolation=cv2.INTER_AREA).astype(np.float32) / 255
+    guide_half = cv2.resize(crop, half, interpolation=cv2.INTER_AREA)
     src_half = cv2.resize(alpha[y0:y1, x0:x1], half, interpolation=cv2.INTER_AREA)
     r = max(1, params.radius // 2)
-    a, b = _guided_coefficients(guide_half, src_half, r, params.eps)
-    box = _box(r)
-    a = cv2.resize(box(a), (cw, ch), interpolation=cv2.INTER_LINEAR)[inner]
-    b = cv2.resize(box(b), (cw, ch), interpolation=cv2.INTER_LINEAR)[inner]
-    soft = (a * (crop[inner].astype(np.float32) / 255)).sum(axis=1) + b
-    alpha[y0:y1, x0:x1][inner] = np.clip(soft, 0, 1)
+    out = alpha[y0:y1, x0:x1]
+    for s0, s1 in row_strips(ch, cw):
+        rows = inner[s0:s1]
+        if not rows.any():
+            continue
+        lo, hi = source_rows(half[1], ch, s0, s1)
+        m0, m1 = max(0, lo - 2 * r), min(half[1], hi + 2 * r)
+        a, b = _guided_coefficients(guide_half[m0:m1].astype(np.float32) / 255,
+                                    src_half[m0:m1], r, params.eps)
+        box = _box(r)
+        coef = np.concatenate([box(a), box(b)[..., None]], axis=2)[lo - m0:hi - m0]
+        c = resize_rows(coef, (cw, ch), s0, s1, first_row=lo, src_height=half[1])[rows]
+        soft = (c[:, :3] * (crop[s0:s1][rows].astype(np.float32) / 255)).sum(axis=1) + c[:, 3]
+        out[s0:s1][rows] = np.clip(soft, 0, 1)
     return alpha
+
+
+#: Pixels per strip when full-size work goes by strips of rows (a few MB of temporaries).
+STRIP_PIXELS = 1 << 19
+
+
+def row_strips(height: int, width: int, pixels: int | None = None):
+    """``(start, stop)`` row ranges covering ``height`` rows, each of about ``pixels``
+    pixels (default :data:`STRIP_PIXELS`)."""
+    step = max(1, (pixels or STRIP_PIXELS) // max(1, width))
+    return [(y, min(height, y + step)) for y in range(0, height, step)]
+
+
+def _row_weights(src_height: int, height: int, y0: int, y1: int):
+    """OpenCV's bilinear resize along rows: for output rows ``y0:y1`` of ``height``, the
+    upper source row of each and the weight of the row below it."""
+    h = src_height
+    fy = (np.arange(y0, y1) + 0.5) * (1.0 / (height / h)) - 0.5
+    sy = np.floor(fy).astype(np.intp)
+    f = (fy - sy).astype(np.float32)
+    f[sy < 0] = 0
+    sy[sy < 0] = 0
+    last = sy >= h - 1
+    f[last] = 0
+    sy[last] = h - 1
+    return sy, f
+
+
+def source_rows(src_height: int, height: int, y0: int, y1: int) -> tuple[int, int]:
+    """The source rows ``lo:hi`` that rows ``y0:y1`` of a bilinear resize to ``height`` read."""
+    sy, _ = _row_weights(src_height, height, y0, y1)
+    return int(sy[0]), int(min(src_height - 1, sy[-1] + 1)) + 1
+
+
+def resize_rows(src: np.ndarray, size: tuple[int, int], y0: int, y1: int, *,
+                first_row: int = 0, src_height: int | None = None) -> np.ndarray:
+    """Rows ``y0:y1`` of ``cv2.resize(src, size, interpolation=cv2.INTER_LINEAR)``.
+
+    Computed from the few source rows they need (OpenCV's bilinear resize is separable:
+    each row alone across, then pairs of rows blended with OpenCV's own row weights),
+    so a full-size map is never made; equal to the whole resize up to float rounding.
+
+    Parameters
+    ----------
+    src : (h, w) or (h, w, C) float32 array
+        The source map, or only its rows from ``first_row`` on (at least those that
+        :func:`source_rows` names), with ``src_height`` the whole map's height.
+    size : (W, H)
+        Size of the whole resized map.
+    y0, y1 : int
+        Rows wanted, ``0 <= y0 < y1 <= H``.
+    first_row, src_height : int, optional
+        Where ``src`` starts in the whole source, and the whole source's height.
+
+    Returns
+    -------
+    rows : (y1 - y0, W) or (y1 - y0, W, C) float32 array
+    """
+    width, height = size
+    h = src.shape[0] if src_height is None else src_height
+    if 2 * (y1 - y0) >= height and first_row == 0 and src.shape[0] == h:
+        # Most rows wanted (a small photo): OpenCV's whole resize is faster, and small.
+        return cv2.resize(src, size, interpolation=cv2.INTER_LINEAR)[y0:y1]
+    sy, f = _row_weights(h, height, y0, y1)
+    lo, hi = source_rows(h, height, y0, y1)
+    across = cv2.resize(np.ascontiguousarray(src[lo - first_row:hi - first_row]),
+                        (width, hi - lo), interpolation=cv2.INTER_LINEAR)
+    shape = (-1,) + (1,) * (across.ndim - 1)
+    return (across[sy - lo] * (1 - f).reshape(shape)
+            + across[np.minimum(sy + 1, h - 1) - lo] * f.reshape(shape))
 
 
 def estimate_foreground(image: np.ndarray, alpha: np.ndarray) -> np.ndarray:
@@ -171,43 +255,89 @@ def estimate_foreground(image: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     ----------
     M. Forte, F. Pitié, "Approximate Fast Foreground Colour Estimation", ICIP 2021.
     """
-    soft = (alpha > 0) & (alpha < 1)
-    if not soft.any():
+    box = _soft_box(alpha)
+    if box is None:
         return image.copy()
     h, w = alpha.shape
-    ys, xs = np.nonzero(soft.any(axis=1))[0], np.nonzero(soft.any(axis=0))[0]
+    (sy0, sy1), (sx0, sx1) = box
     pad = 48  # the large pass's half window, in full-size pixels
-    y0, y1 = max(0, ys[0] - pad), min(h, ys[-1] + 1 + pad)
-    x0, x1 = max(0, xs[0] - pad), min(w, xs[-1] + 1 + pad)
-    img = image[y0:y1, x0:x1].astype(np.float32) * np.float32(1 / 255)
-    a = alpha[y0:y1, x0:x1, None].astype(np.float32)
+    y0, y1 = max(0, sy0 - pad), min(h, sy1 + pad)
+    x0, x1 = max(0, sx0 - pad), min(w, sx1 + pad)
     # First pass (91 px box): the blurred colours are smooth, so compute them at a
-    # quarter of the size and bring them back; second pass (7 px box) at full size.
-    ch, cw = a.shape[:2]
+    # quarter of the size (the photo shrunk as uint8: within half a level) and bring
+    # them back; second pass (7 px box) at full size.
+    ch, cw = y1 - y0, x1 - x0
     small = (max(1, cw // 4), max(1, ch // 4))
-    img_s = cv2.resize(img, small, interpolation=cv2.INTER_AREA)
-    a_s = cv2.resize(a[..., 0], small, interpolation=cv2.INTER_AREA)[..., None]
+    img_s = cv2.resize(image[y0:y1, x0:x1], small, interpolation=cv2.INTER_AREA)
+    img_s = img_s.astype(np.float32) * np.float32(1 / 255)
+    a_s = cv2.resize(alpha[y0:y1, x0:x1], small, interpolation=cv2.INTER_AREA)[..., None]
     k = (23, 23)
     blurred_a = cv2.blur(a_s[..., 0], k)[..., None]
     blurred_fg = cv2.blur(img_s * a_s, k) / (blurred_a + 1e-5)
     blurred_bg = cv2.blur(img_s * (1 - a_s), k) / ((1 - blurred_a) + 1e-5)
-    blurred_fg = cv2.resize(blurred_fg, (cw, ch), interpolation=cv2.INTER_LINEAR)
-    blurred_bg = cv2.resize(blurred_bg, (cw, ch), interpolation=cv2.INTER_LINEAR)
-    inner = soft[y0:y1, x0:x1]
-    ai = a[inner]
-    # The first pass changes only the fractional pixels (where alpha is 0 or 1, F = I).
-    fg = img.copy()
-    fg[inner] = np.clip(blurred_fg[inner] + ai * (img[inner] - ai * blurred_fg[inner]
-                                                  - (1 - ai) * blurred_bg[inner]), 0, 1)
-    # Second pass (7 px box), evaluated at the fractional pixels only.
-    k = (7, 7)
-    blurred_a = cv2.blur(a[..., 0], k)[inner][:, None]
-    blurred_fg = cv2.blur(fg * a, k)[inner] / (blurred_a + 1e-5)
-    blurred_bg = cv2.blur(blurred_bg * (1 - a), k)[inner] / ((1 - blurred_a) + 1e-5)
-    fg_soft = blurred_fg + ai * (img[inner] - ai * blurred_fg - (1 - ai) * blurred_bg)
+    # The second pass reads only within its 7 px window of the fractional pixels: the
+    # box of those, widened by 3 px, in strips of rows each with its 3 px margin.
+    by0, by1 = max(0, sy0 - 3), min(h, sy1 + 3)
+    bx0, bx1 = max(0, sx0 - 3), min(w, sx1 + 3)
     out = image.copy()
-    out[y0:y1, x0:x1][inner] = np.clip(np.rint(fg_soft * 255), 0, 255).astype(np.uint8)
+    for s0, s1 in row_strips(sy1 - sy0, bx1 - bx0):
+        r0, r1 = max(by0, sy0 + s0 - 3), min(by1, sy0 + s1 + 3)  # with margins
+        cols = slice(bx0 - x0, bx1 - x0)
+        _second_pass(image[r0:r1, bx0:bx1], alpha[r0:r1, bx0:bx1],
+                     resize_rows(blurred_fg, (cw, ch), r0 - y0, r1 - y0)[:, cols],
+                     resize_rows(blurred_bg, (cw, ch), r0 - y0, r1 - y0)[:, cols],
+                     (sy0 + s0 - r0, sy0 + s1 - r0), out[r0:r1, bx0:bx1])
     return out
+
+
+def _soft_box(alpha: np.ndarray):
+    """``((y0, y1), (x0, x1))`` bounds of the fractional alpha pixels (None if none),
+    found strip by strip (no full-size temporary)."""
+    rows, cols = [], None
+    h, w = alpha.shape
+    for s0, s1 in row_strips(h, w):
+        a = alpha[s0:s1]
+        soft = (a > 0) & (a < 1)
+        rows.append(soft.any(axis=1))
+        cols = soft.any(axis=0) if cols is None else cols | soft.any(axis=0)
+    rows = np.flatnonzero(np.concatenate(rows))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(cols)
+    return (int(rows[0]), int(rows[-1]) + 1), (int(cols[0]), int(cols[-1]) + 1)
+
+
+def _second_pass(image: np.ndarray, alpha: np.ndarray, first_fg: np.ndarray,
+                 first_bg: np.ndarray, rows: tuple[int, int], out: np.ndarray) -> None:
+    """Forte and Pitie's two passes at the fractional pixels of ``rows`` of a strip.
+
+    ``image`` (uint8), ``alpha`` and ``first_fg``, ``first_bg`` (the first pass's
+    blurred foreground and background colours) cover the strip with 3 px margins; the
+    result goes into ``out`` (the strip of the output photo)."""
+    a = np.ascontiguousarray(alpha)
+    # Fractional pixels of the whole strip, margins included: the first pass changes
+    # them all, and the second pass at the rows' pixels reads them.
+    iy, ix = np.nonzero((a > 0) & (a < 1))
+    if iy.size == 0:
+        return
+    img = image.astype(np.float32) * np.float32(1 / 255)
+    ai = a[iy, ix][:, None]
+    img_i = img[iy, ix]
+    fg_i, bg_i = first_fg[iy, ix], first_bg[iy, ix]
+    # The first pass changes only the fractional pixels (where alpha is 0 or 1, F = I).
+    fg_i = np.clip(fg_i + ai * (img_i - ai * fg_i - (1 - ai) * bg_i), 0, 1)
+    fg_a = cv2.multiply(img, cv2.cvtColor(a, cv2.COLOR_GRAY2RGB))
+    fg_a[iy, ix] = fg_i * ai
+    bg_a = cv2.multiply(np.ascontiguousarray(first_bg), cv2.cvtColor(1 - a, cv2.COLOR_GRAY2RGB))
+    # Second pass (7 px box), evaluated at the fractional pixels of the rows only.
+    keep = (iy >= rows[0]) & (iy < rows[1])
+    iy, ix, ai, img_i = iy[keep], ix[keep], ai[keep], img_i[keep]
+    k = (7, 7)
+    blurred_a = cv2.blur(a, k)[iy, ix][:, None]
+    blurred_fg = cv2.blur(fg_a, k)[iy, ix] / (blurred_a + 1e-5)
+    blurred_bg = cv2.blur(bg_a, k)[iy, ix] / ((1 - blurred_a) + 1e-5)
+    fg_soft = blurred_fg + ai * (img_i - ai * blurred_fg - (1 - ai) * blurred_bg)
+    out[iy, ix] = np.clip(np.rint(fg_soft * 255), 0, 255)
 
 
 def guided_upsample(small_guide: np.ndarray, small_src: np.ndarray, guide: np.ndarray,
@@ -238,11 +368,15 @@ def guided_upsample(small_guide: np.ndarray, small_src: np.ndarray, guide: np.nd
     g = small_guide.astype(np.float32) * np.float32(1 / 255)
     a, b = _guided_coefficients(g, small_src.astype(np.float32), radius, eps)
     box = _box(radius)
-    a, b = box(a), box(b)
-    a_up = cv2.resize(a, (W, H), interpolation=cv2.INTER_LINEAR)
-    b_up = cv2.resize(b, (W, H), interpolation=cv2.INTER_LINEAR)
-    return (a_up * (guide.astype(np.float32) * np.float32(1 / 255))).sum(axis=2) + b_up
+    coef = np.concatenate([box(a), box(b)[..., None]], axis=2)
+    # Applied strip by strip: the full-size coefficients are never all in memory.
+    out = np.empty((H, W), np.float32)
+    for y0, y1 in row_strips(H, W):
+        c = resize_rows(coef, (W, H), y0, y1)
+        out[y0:y1] = (c[..., :3] * (guide[y0:y1].astype(np.float32) * np.float32(1 / 255))
+                      ).sum(axis=2) + c[..., 3]
+    return out
 
 
-__all__ = ["MattingParams", "alpha_from_mask", "estimate_foreground", "guided_filter",
-           "guided_upsample"]
+__all__ = ["MattingParams", "STRIP_PIXELS", "alpha_from_mask", "estimate_foreground",
+           "guided_filter", "guided_upsample", "resize_rows", "row_strips", "source_rows"]

@@ -300,6 +300,13 @@ class PersonSegmenter:
             self._interpreters[name] = load_interpreter(name, num_threads=self.num_threads)
         return self._interpreters[name]
 
+    def load(self) -> None:
+        """Load both models now and run each once on a blank input (else each loads on
+        its first use, and its first run prepares the runtime: some 30 ms more)."""
+        blank = np.zeros((MODEL_SIDE, MODEL_SIDE, 3), np.float32)
+        for name in ("selfie_segmentation", "pose_landmark_full"):
+            _run(self.interpreter(name), blank)
+
     def __getstate__(self):
         return {"params": self.params, "num_threads": self.num_threads}
 

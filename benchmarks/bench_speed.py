@@ -1,0 +1,181 @@
+"""Where the time of ``runwaycut remove`` goes (issue 14), as ratios measured in one run.
+
+1. compute: ``predict`` of ``palette``, ``person`` and ``auto`` on the same photos, one
+   thread, models loaded once; median of interleaved repeats. Target: auto <= 1.5x person.
+2. ``remove -j 1`` end to end (the command in a subprocess: start-up, decoding, the
+   method, encoding, writing, manifest) per photo, minus the method's compute per photo.
+   Target: <= 15 ms added.
+3. ``remove -j 2`` against ``-j 1`` on ``--batch`` photos. Target: >= 1.8x.
+4. 3 photos with the default worker count against ``-j 1``. Target: <= 1.2x.
+5. one photo alone on 1 thread and on all cores (``runwaycut.methods.threads``).
+
+Every subprocess's CPU time is measured too (``getrusage`` of children): on a shared
+machine it is steadier than wall time. For (3) the CPU-bound estimate of the speed-up
+``2 x CPU(-j 1) / CPU(-j 2)`` is printed beside the measured one: what two idle cores
+would give (the wall-clock ratio falls short of it when other work takes the cores).
+
+    python benchmarks/bench_speed.py                  # 40 photos, 80 for -j 2
+    python benchmarks/bench_speed.py --photos DIR --limit 20 --batch 40 --repeat 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "ccp" / "photos"
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "photos"
+
+
+def load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def compute_times(photos: list[Path], repeat: int) -> dict[str, tuple[float, float]]:
+    """Median (wall ms, CPU ms) of ``predict`` per method, one thread, interleaved."""
+    from runwaycut.batch.workers import one_thread
+    from runwaycut.io import read_image
+    from runwaycut.methods import get_method
+
+    images = [read_image(p) for p in photos]
+    methods = {name: get_method(name) for name in ("palette", "person", "auto")}
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in methods}
+    with one_thread():
+        for method in methods.values():
+            method.predict(images[0])  # models loaded, caches warm
+        for _ in range(repeat):
+            for image in images:
+                for name, method in methods.items():
+                    wall, cpu = time.perf_counter(), time.process_time()
+                    method.predict(image)
+                    times[name].append(((time.perf_counter() - wall) * 1000,
+                                        (time.process_time() - cpu) * 1000))
+    return {name: (statistics.median(t[0] for t in ts), statistics.median(t[1] for t in ts))
+            for name, ts in times.items()}
+
+
+def run_cli(photo_dir: Path, out: Path, *args: str) -> tuple[float, float]:
+    """``runwaycut remove`` in a subprocess: (wall seconds, CPU seconds of it and its workers)."""
+    shutil.rmtree(out, ignore_errors=True)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", "from runwaycut.cli import main; main()",
+                           "remove", str(photo_dir),
+                           "-o", str(out), "--method", "auto", *args],
+                          capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise SystemExit(f"runwaycut remove failed:\n{done.stdout}\n{done.stderr}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+
+def median_runs(runs: list[tuple[float, float]]) -> tuple[float, float]:
+    return statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
+
+
+def single_photo(photos: list[Path], repeat: int) -> tuple[float, float, int]:
+    """Median latency (ms) of one auto photo on one thread and on all cores."""
+    from runwaycut.batch.workers import one_thread
+    from runwaycut.io import read_image
+    from runwaycut.methods.threads import available_threads, photo_threads, single_photo_method
+
+    cores = available_threads()
+    images = [read_image(p) for p in photos]
+    one, many = single_photo_method("auto", threads=1), single_photo_method("auto", threads=cores)
+    one.predict(images[0])
+    many.predict(images[0])
+    t1, tn = [], []
+    for _ in range(repeat):
+        for image in images:
+            with one_thread():
+                start = time.perf_counter()
+                one.predict(image)
+                t1.append(time.perf_counter() - start)
+            with photo_threads(cores):
+                start = time.perf_counter()
+                many.predict(image)
+                tn.append(time.perf_counter() - start)
+    return statistics.median(t1) * 1000, statistics.median(tn) * 1000, cores
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--photos", type=Path, default=DATA if DATA.is_dir() else EXAMPLES)
+    parser.add_argument("--limit", type=int, default=40, help="photos for (1), (2) and (5)")
+    parser.add_argument("--batch", type=int, default=80, help="photos for (3)")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    from runwaycut.batch.inputs import collect_photos
+
+    every = [p for p, _ in collect_photos([args.photos])]
+    if not every:
+        raise SystemExit(f"no photos in {args.photos}")
+    photos, batch = every[:args.limit], every[:args.batch]
+    print(f"{len(photos)} photos ({len(batch)} for -j 2) from {args.photos.resolve()}; "
+          f"{os.cpu_count()} cores; load average at start {load()}")
+
+    comp = compute_times(photos, args.repeat)
+    print("\n1. compute, predict() alone, one thread (median ms: wall / CPU)")
+    for name, (wall, cpu) in comp.items():
+        print(f"   {name:8s} {wall:7.1f} / {cpu:7.1f}")
+    ratio_wall = comp["auto"][0] / comp["person"][0]
+    ratio_cpu = comp["auto"][1] / comp["person"][1]
+    print(f"   auto / person: {ratio_wall:.2f}x wall, {ratio_cpu:.2f}x CPU (target <= 1.5x)")
+
+    root = Path(tempfile.mkdtemp(prefix="bench_speed_"))
+    try:
+        sets = {}
+        for name, chosen in (("n", photos), ("batch", batch), ("three", photos[:3])):
+            folder = root / name
+            folder.mkdir()
+            for p in chosen:
+                os.symlink(p.resolve(), folder / p.name)
+            sets[name] = folder
+        runs: dict[str, list] = {"j1": [], "j1_batch": [], "j2_batch": [], "three_j1": [],
+                                 "three_default": []}
+        for _ in range(args.repeat):  # interleaved, so that the load hits all alike
+            runs["j1"].append(run_cli(sets["n"], root / "out", "-j", "1"))
+            runs["j1_batch"].append(run_cli(sets["batch"], root / "out", "-j", "1"))
+            runs["j2_batch"].append(run_cli(sets["batch"], root / "out", "-j", "2"))
+            runs["three_j1"].append(run_cli(sets["three"], root / "out", "-j", "1"))
+            runs["three_default"].append(run_cli(sets["three"], root / "out"))
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    med = {k: median_runs(v) for k, v in runs.items()}
+
+    n = len(photos)
+    per_wall, per_cpu = med["j1"][0] / n * 1000, med["j1"][1] / n * 1000
+    print(f"\n2. remove -j 1 --method auto on {n} photos, end to end (median of {args.repeat})")
+    print(f"   per photo {per_wall:.1f} ms wall, {per_cpu:.1f} ms CPU; the method's compute "
+          f"{comp['auto'][0]:.1f} / {comp['auto'][1]:.1f}")
+    print(f"   added per photo: {per_wall - comp['auto'][0]:.1f} ms wall, "
+          f"{per_cpu - comp['auto'][1]:.1f} ms CPU (target <= 15 ms)")
+
+    (w1, c1), (w2, c2) = med["j1_batch"], med["j2_batch"]
+    print(f"\n3. remove on {len(batch)} photos: -j 1 {w1:.1f} s, -j 2 {w2:.1f} s wall "
+          f"(CPU {c1:.1f} s, {c2:.1f} s)")
+    print(f"   speed-up {w1 / w2:.2f}x measured; {2 * c1 / c2:.2f}x CPU-bound estimate "
+          "(target >= 1.8x)")
+
+    (t1, tc1), (td, tcd) = med["three_j1"], med["three_default"]
+    print(f"\n4. 3 photos: default workers {td:.2f} s, -j 1 {t1:.2f} s wall: {td / t1:.2f}x "
+          f"(CPU {tcd / tc1:.2f}x) (target <= 1.2x)")
+
+    one, many, cores = single_photo(photos[:10], args.repeat)
+    print(f"\n5. one auto photo alone: 1 thread {one:.1f} ms, {cores} threads {many:.1f} ms: "
+          f"{one / many:.2f}x faster")
+    print(f"\nload average at end {load()}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,146 @@
+"""Full-size work by strips of rows, and band features at the band pixels only (issues
+13 and 14): the same numbers as the whole-image computation, in bounded memory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from runwaycut.io import read_image
+from runwaycut.person import fusion, matting
+from runwaycut.person.matting import (alpha_from_mask, estimate_foreground, guided_upsample,
+                                      resize_rows, row_strips)
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "photos" / "0087.jpg"
+
+
+@settings(max_examples=60, deadline=None)
+@given(h=st.integers(2, 40), w=st.integers(2, 30), channels=st.sampled_from([1, 3, 4]),
+       scale=st.floats(1.0, 7.0), data=st.data())
+def test_resize_rows_equals_opencv_resize(h, w, channels, scale, data):
+    rng = np.random.default_rng(h * 100 + w)
+    src = rng.random((h, w, channels), np.float32)[..., 0] if channels == 1 else \
+        rng.random((h, w, channels), np.float32)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    whole = cv2.resize(src, size, interpolation=cv2.INTER_LINEAR)
+    y0 = data.draw(st.integers(0, size[1] - 1))
+    y1 = data.draw(st.integers(y0 + 1, size[1]))
+    rows = resize_rows(src, size, y0, y1)
+    np.testing.assert_allclose(rows, whole[y0:y1], atol=2e-6)
+
+
+def test_row_strips_cover_every_row_once():
+    strips = row_strips(1000, 37, pixels=500)
+    assert strips[0][0] == 0 and strips[-1][1] == 1000
+    assert all(a[1] == b[0] for a, b in zip(strips, strips[1:]))
+    assert all(0 < (s1 - s0) * 37 <= 500 for s0, s1 in strips)
+
+
+@pytest.fixture(scope="module")
+def large_case(auto_module):
+    """The bundled example photo at 3x: its auto mask and matte."""
+    small = read_image(EXAMPLE)
+    image = cv2.resize(small, (small.shape[1] * 3 + 7, small.shape[0] * 3 + 5),
+                       interpolation=cv2.INTER_CUBIC)
+    result = auto_module.predict(image)
+    return small, image, result
+
+
+@pytest.fixture(scope="module")
+def auto_module():
+    from runwaycut.methods.auto import AutoMethod
+
+    return AutoMethod()
+
+
+def test_strips_give_the_same_matte_foreground_and_upsampling(large_case, monkeypatch):
+    small, image, result = large_case
+    prob = cv2.resize(result.mask.astype(np.float32), small.shape[1::-1],
+                      interpolation=cv2.INTER_AREA)
+    monkeypatch.setattr(matting, "STRIP_PIXELS", 1 << 40)  # one strip: the whole image
+    whole = (alpha_from_mask(image, result.mask), estimate_foreground(image, result.alpha),
+             guided_upsample(small, prob, image))
+    monkeypatch.setattr(matting, "STRIP_PIXELS", 20_000)  # strips of ~8 rows
+    strips = (alpha_from_mask(image, result.mask), estimate_foreground(image, result.alpha),
+              guided_upsample(small, prob, image))
+    np.testing.assert_allclose(strips[0], whole[0], atol=1e-5)
+    assert ((strips[0] > 0) & (strips[0] < 1)).sum() > 1000  # a real soft edge was made
+    changed = strips[1] != image
+    assert changed.any()  # fractional pixels got new colours...
+    np.testing.assert_array_equal(strips[1], whole[1])  # ...the same in strips
+    np.testing.assert_allclose(strips[2], whole[2], atol=1e-5)
+
+
+def _local_distance_reference(colors, pixels, where, weight, radius):
+    """The window-mean colour distance as first written: one box filter per call."""
+    k = (2 * radius + 1, 2 * radius + 1)
+    count = cv2.boxFilter(weight, -1, k, normalize=False, borderType=cv2.BORDER_REFLECT)[where]
+    total = cv2.boxFilter(colors * weight[..., None], -1, k, normalize=False,
+                          borderType=cv2.BORDER_REFLECT)[where]
+    mean = total / np.maximum(count, 1e-6)[:, None]
+    dist = np.sqrt(((pixels - mean) ** 2).sum(axis=1))
+    return np.where(count > 0.2, dist, np.float32(100.0)).astype(np.float32)
+
+
+def test_band_features_equal_the_whole_image_reference(auto_module):
+    """The window statistics read at the band pixels (one 8-plane box filter) and the
+    band found on the figure's box equal the per-feature whole-window computation."""
+    image = read_image(EXAMPLE)
+    work, est = auto_module._person.estimate(image)
+    from runwaycut.note.palette import PaletteParams, sample_palette
+
+    palette = sample_palette(work, PaletteParams()).colors
+    band, x = fusion.band_features(work, est.probability, est.pose.probability, est.selfie,
+                                   palette, est.pose.landmarks, est.box[3] - est.box[1] + 1)
+    ref_band, signed = fusion.band_mask(est.probability, est.selfie)
+    np.testing.assert_array_equal(band, ref_band)
+    col = {name: i for i, name in enumerate(fusion.FEATURE_NAMES)}
+    params = fusion.BandParams()
+    np.testing.assert_allclose(x[:, col["signed_distance"]],
+                               np.clip(signed[band] / params.radius, -1.5, 1.5), atol=1e-6)
+    # Window means, as the features' first version computed them on the band's box.
+    h, w = band.shape
+    scale = max(h, w) / params.reference_side
+    margin = int(np.ceil(max(params.large, params.guided_radius * 2) * scale)) + 2
+    ys, xs = np.nonzero(band.any(axis=1))[0], np.nonzero(band.any(axis=0))[0]
+    y0, y1 = max(0, ys[0] - margin), min(h, ys[-1] + 1 + margin)
+    x0, x1 = max(0, xs[0] - margin), min(w, xs[-1] + 1 + margin)
+    inner = band[y0:y1, x0:x1]
+    p = est.probability[y0:y1, x0:x1]
+    ycc = cv2.cvtColor(np.ascontiguousarray(work[y0:y1, x0:x1]),
+                       cv2.COLOR_RGB2YCrCb).astype(np.float32)
+    half = (max(1, (x1 - x0) // 2), max(1, (y1 - y0) // 2))
+    ycc_half = cv2.resize(ycc, half, interpolation=cv2.INTER_AREA)
+    fg = cv2.resize((p >= 1 - params.confident).astype(np.float32), half,
+                    interpolation=cv2.INTER_AREA)
+    bg = cv2.resize((p <= params.confident).astype(np.float32), half,
+                    interpolation=cv2.INTER_AREA)
+    iy, ix = np.nonzero(inner)
+    at = (np.minimum(iy // 2, half[1] - 1), np.minimum(ix // 2, half[0] - 1))
+    pixels = ycc[inner]
+    for name, radius in (("small", params.small), ("large", params.large)):
+        r = max(1, round(radius * scale / 2))
+        near_fg = _local_distance_reference(ycc_half, pixels, at, fg, r)
+        near_bg = _local_distance_reference(ycc_half, pixels, at, bg, r)
+        np.testing.assert_allclose(x[:, col[f"near_fg_{name}"]], near_fg / 100, atol=1e-5)
+        np.testing.assert_allclose(x[:, col[f"near_bg_{name}"]], near_bg / 100, atol=1e-5)
+    r = max(1, round(params.small * scale / 2))
+    near_bg = _local_distance_reference(ycc_half[..., 1:], pixels[:, 1:], at, bg, r)
+    np.testing.assert_allclose(x[:, col["near_bg_chroma"]], near_bg / 100, atol=1e-5)
+
+
+def test_folded_mlp_equals_the_plain_evaluation():
+    model = fusion.load_fusion_model()
+    x = np.random.default_rng(0).normal(size=(500, len(fusion.FEATURE_NAMES))).astype(np.float32)
+    a = (x - model.mean) / model.scale
+    for k, (wk, bk) in enumerate(zip(model.weights, model.biases)):
+        a = a @ wk + bk
+        if k < len(model.weights) - 1:
+            a = np.maximum(a, 0)
+    plain = 1 / (1 + np.exp(-np.clip(a[:, 0], -30, 30)))
+    np.testing.assert_allclose(model.predict_proba(x), plain, atol=1e-5)
