@@ -27,7 +27,7 @@ from ..note.palette import PaletteParams
 from ._app import Command, app
 from ..scoring.labels import TARGETS
 from ._options import (Band, Block, FillHoles, GarmentModel, KeepLargest, Method, Points, Sampler,
-                       Seed, Strip, Target, Threshold, ThresholdModel, Vote)
+                       Seed, Strip, Target, Threshold, ThresholdModel, Vote, choices)
 from ._common import EXIT_BAD_INPUT, EXIT_INTERRUPTED, console, fail, one_line, reports_errors
 
 
@@ -111,7 +111,8 @@ def remove(
     overlay: bool = typer.Option(False, "--overlay", help="Also write <stem>.overlay.png, "
                                  "removed pixels painted neon green."),
     image_format: str = typer.Option(
-        "png", "--format", help="Format of the cutout and overlay: png, or webp (lossless, "
+        "png", "--format", metavar=choices(FORMATS),
+        help="Format of the cutout and overlay: png, or webp (lossless, "
                                 "with alpha; about a third smaller). The mask is always PNG."),
     recursive: bool = typer.Option(False, "--recursive", "-r",
                                    help="Look for photos in sub-folders too."),

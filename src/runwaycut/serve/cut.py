@@ -20,11 +20,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..batch.photo import PhotoRecord, fast_cutout
+from ..batch.photo import PhotoRecord
 from ..compose import overlay
 from ..errors import ImageReadError, ImageSizeError, RunwaycutError
 from ..garment.outputs import GARMENT_SUFFIXES, garment_blobs
 from ..garment.types import LABEL_PALETTE
+from ..batch.outputs import encode_cutout, encode_mask, encode_rgb
 from ..io import MAX_PIXELS, encode_png, read_image
 from ..scoring.labels import CLASS_NAMES
 from .request import OUTPUTS, CutRequest, build_backend
@@ -156,9 +157,10 @@ def encode_files(image: np.ndarray, result, stem: str, only: str | None = None
     (just the one named ``only``, when given)."""
     alpha = result.alpha if result.alpha is not None else result.mask
     colours = result.foreground if result.foreground is not None else image
-    encoders = {f"{stem}.mask.png": lambda: encode_png(result.mask),
-                f"{stem}.png": lambda: encode_png(fast_cutout(colours, alpha)),
-                f"{stem}.overlay.png": lambda: encode_png(overlay(image, result.mask))}
+    # The batch's own encoders: the same settings, so the bytes equal remove's files.
+    encoders = {f"{stem}.mask.png": lambda: encode_mask(result.mask),
+                f"{stem}.png": lambda: encode_cutout(colours, alpha),
+                f"{stem}.overlay.png": lambda: encode_rgb(overlay(image, result.mask))}
     if only in encoders:
         return {only: encoders[only]()}
     files = {name: encode() for name, encode in encoders.items()} if only is None else {}
