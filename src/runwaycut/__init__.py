@@ -8,7 +8,7 @@ The pipeline, one folder per stage (see ARCHITECTURE.md)::
     person/               the neural person models, fusion, matting
     methods/              figure-mask backends behind remove()
     scoring/              hand labels, metrics, exact threshold sweeps
-    garment/              the four-class label map and the garment's colours
+    garment/              the four-class label map, the garment's colours, the items
     threshold/            each photo's threshold without labels
     evaluation/           a method over a labelled set, and its HTML report
     explain/              pictures of what happened to a photo
@@ -19,6 +19,7 @@ The pipeline, one folder per stage (see ARCHITECTURE.md)::
 from .errors import (ImageReadError, ImageSizeError, InvalidImageError, LabelError, ModelError,
                      RunwaycutError)
 from .evaluation import evaluate
+from .garment.items import ItemsResult, parse_items
 from .io import read_image
 from .methods import FigureResult, remove
 from .note import (BackgroundResult, FigureParams, MaskParams, Palette, PaletteParams,
@@ -29,8 +30,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "BackgroundResult", "FigureParams", "FigureResult", "ImageReadError", "ImageSizeError",
-    "InvalidImageError", "LabelError", "MaskParams", "best_threshold", "evaluate",
-    "mask_scores", "ModelError", "Palette",
+    "InvalidImageError", "ItemsResult", "LabelError", "MaskParams", "best_threshold", "evaluate",
+    "mask_scores", "ModelError", "Palette", "parse_items",
     "PaletteParams", "RunwaycutError", "distance_map", "in_band", "read_image", "remove",
     "remove_background", "sample_palette", "select_figure",
 ]

@@ -127,13 +127,12 @@ def process_photo(path: Path, rel_stem: Path, out_dir: Path, method: FigureMetho
         blobs = {"mask": encode_png(result.mask), "cutout": encode_png(fast_cutout(colours, alpha))}
         if overlay_too:
             blobs["overlay"] = encode_png(overlay(image, result.mask))
-        if "garment" in result.details:  # --target garment (runwaycut.garment.GarmentMethod)
-            from ..garment.outputs import garment_blobs
+        from ..garment.targets import target_blobs  # --target garment, items...
 
-            base = Path(out_dir) / rel_stem
-            for suffix, blob in garment_blobs(image, result).items():
-                paths[suffix] = base.with_name(base.name + suffix)
-                blobs[suffix] = blob
+        base = Path(out_dir) / rel_stem
+        for suffix, blob in target_blobs(image, result).items():
+            paths[suffix] = base.with_name(base.name + suffix)
+            blobs[suffix] = blob
         with signals_held():  # a Ctrl-C lands after the writes, never inside one
             for key, blob in blobs.items():
                 write_bytes_atomic(paths[key], blob)

@@ -15,6 +15,7 @@ from rich.text import Text
 
 from ..batch.inputs import collect_photos
 from ..batch.run import run_collection
+from ..garment.targets import TARGETS
 from ..io import MAX_PIXELS
 from ..note.colormask import MaskParams, parse_vote
 from ..note.figure import FigureParams
@@ -61,23 +62,21 @@ def build_method(name: str, palette: PaletteMethod):
 
 
 #: Help of ``--target`` and ``--garment-model``, shared by remove, evaluate and explain.
-TARGET_HELP = ("figure: the figure mask and cutout. garment: also isolate the garment "
-               "(four-class label map, garment cutout and its colours) from that figure.")
+TARGET_HELP = "; ".join(f"{t.name}: {t.help}" for t in TARGETS.values()) + "."
 GARMENT_MODEL_HELP = "Garment classifier (from benchmarks/train_garment.py) instead of the shipped one."
+ITEM_CUTOUTS_HELP = "With --target items: also write <stem>.<item>.png, an RGBA cutout per item."
 
 
-def apply_target(backend, target: str, garment_model: Optional[Path] = None):
-    """The backend for ``--target``: as is for figure, wrapped by
-    :class:`runwaycut.garment.GarmentMethod` for garment."""
-    if target not in ("figure", "garment"):
-        raise fail(f"--target must be figure or garment, got {target!r}")
-    if target == "figure":
-        if garment_model is not None:
-            raise fail("--garment-model needs --target garment")
-        return backend
-    from ..garment.outputs import GarmentMethod
-
-    return GarmentMethod(backend, model_file=None if garment_model is None else str(garment_model))
+def apply_target(backend, target: str, garment_model: Optional[Path] = None,
+                 item_cutouts: bool = False):
+    """The backend for ``--target`` (see :data:`runwaycut.garment.targets.TARGETS`)."""
+    if target not in TARGETS:
+        raise fail(f"--target must be one of {', '.join(TARGETS)}, got {target!r}")
+    try:
+        return TARGETS[target].wrap(backend, garment_model=garment_model,
+                                    item_cutouts=item_cutouts)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
 
 
 class RateColumn(ProgressColumn):
@@ -121,6 +120,7 @@ def remove(
     target: str = typer.Option("figure", help=TARGET_HELP),
     garment_model: Optional[Path] = typer.Option(None, "--garment-model", metavar="FILE",
                                                  help=GARMENT_MODEL_HELP),
+    item_cutouts: bool = typer.Option(False, "--item-cutouts", help=ITEM_CUTOUTS_HELP),
     overlay: bool = typer.Option(False, "--overlay", help="Also write <stem>.overlay.png, "
                                  "removed pixels painted neon green."),
     recursive: bool = typer.Option(False, "--recursive", "-r",
@@ -157,13 +157,17 @@ def remove(
     With --target garment, also <stem>.labels.png (class per pixel: 0 background red,
     1 garment blue, 2 skin+hair white, 3 accessories green), <stem>.garment.png (RGBA
     cutout of the garment) and <stem>.colors.json (its dominant colours and shares).
+    With --target items, also <stem>.items.png (item per pixel: 0 background, 1 skin,
+    2 hair, 3 top, 4 outerwear, 5 dress, 6 skirt, 7 pants, 8 shorts, 9 legwear, 10 shoes,
+    11 bag, 12 headwear, 13 accessory) and <stem>.items.json (share, box and colours
+    of each item); a carried bag the person mask missed joins the figure.
     Rerunning the same command resumes. Exit code 0 when every photo succeeded, 2 when
     any failed (the others are still done), 130 when interrupted.
     """
     backend = build_method(default_method(method, threshold), palette_options_to_method(
         threshold, band, vote, points, strip, block, sampler, seed, keep_largest, fill_holes,
         model=model))
-    backend = apply_target(backend, target, garment_model)
+    backend = apply_target(backend, target, garment_model, item_cutouts)
     if not inputs and from_file is None:
         raise fail("name photos, folders, patterns or --from-file LIST")
     photos = collect_photos(inputs or [], recursive=recursive, from_file=from_file,

@@ -133,7 +133,10 @@ class GarmentMethod:
         return _load_model_file(str(self.model_file))
 
     def predict(self, image: np.ndarray):
-        result = self.figure.predict(image)
+        return self.label(image, self.figure.predict(image))
+
+    def label(self, image: np.ndarray, result):
+        """The garment of a figure already found (a :class:`~runwaycut.methods.FigureResult`)."""
         garment = label_figure_result(image, result, model=self.model(), params=self.params)
         colours = garment_colors(image, garment.garment, self.colors)
         details = dict(result.details)

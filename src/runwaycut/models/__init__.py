@@ -11,6 +11,9 @@ Models
 ``pose_landmark_full``
     MediaPipe's BlazePose GHUM full landmark model (256x256 RGB crop in [0, 1] around
     one person -> 39 landmarks, a presence score and a 256x256 segmentation logit map).
+``items``
+    runwaycut's item network (ONNX; :mod:`runwaycut.garment.items_model` runs it with
+    OpenCV's ``dnn``, checked by the same :func:`verify_model`).
 """
 
 from __future__ import annotations
@@ -48,6 +51,11 @@ MODELS: dict[str, ModelInfo] = {
         "pose_landmark_full.tflite",
         "e9a5c5cb17f736fafd4c2ec1da3b3d331d6edbe8a0d32395855aeb2cdfd64b9f",
         "MediaPipe BlazePose GHUM 3D full landmarks + segmentation (mediapipe/modules/pose_landmark)"),
+    "items": ModelInfo(
+        "items.onnx",
+        "SHA256_PLACEHOLDER",
+        "runwaycut's item network (14 item classes), ONNX, run by OpenCV dnn "
+        "(benchmarks/train_items.py)"),
 }
 
 

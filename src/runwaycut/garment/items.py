@@ -1,0 +1,268 @@
+"""The outfit item by item: a 14-class label map of the figure (:func:`parse_items`).
+
+From a photo (and, if known, its figure mask and pose):
+
+1. the figure, its probability and the pose come from the caller or from the auto
+   backend (:class:`runwaycut.methods.AutoMethod`);
+2. a window of :data:`~runwaycut.garment.items_inputs.INPUT_SHAPE` pixels is placed
+   around the figure and filled with the photo, the figure probability and body-part
+   maps (:func:`~runwaycut.garment.items_inputs.item_inputs`);
+3. the item network (:mod:`runwaycut.garment.items_model`, a small U-Net run by OpenCV)
+   gives each window pixel a logit per item;
+4. the logits are brought back to the photo's pixels (bilinear), and each figure pixel
+   takes its likeliest item (background excluded: the figure mask decides what is
+   figure);
+5. what the person mask missed but the network finds carried (:data:`TAKEN_IN`: a bag)
+   joins the figure where it touches it.
+
+The four-class map (background, garment, skin+hair, accessory) follows from the items
+(:data:`ITEM_TO_CLASS`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import cv2
+import numpy as np
+
+from ..errors import InvalidImageError
+from .colors import ColorParams, GarmentColor, garment_colors
+from ..scoring.items import ITEM_NAMES
+from .items_inputs import crop_transform, figure_box, item_inputs
+from .items_model import ItemNet, load_item_net
+from .labelmap import DETECT, detect_pose
+
+#: Four-class index (background 0, garment 1, skin+hair 2, accessory 3) of each item.
+ITEM_TO_CLASS = np.array([0, 2, 2, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3], np.uint8)
+ITEM_TO_CLASS.setflags(write=False)
+
+#: Items that join the figure where the person mask missed them (carried things).
+TAKEN_IN = ("bag",)
+
+#: Colours of each item: fewer clusters and pixels than the garment's (14 items a photo).
+ITEM_COLORS = ColorParams(max_colors=3, min_share=0.1, sample=4000)
+
+
+@dataclass(frozen=True)
+class ItemsResult:
+    """The item map of a photo.
+
+    Attributes
+    ----------
+    labels : (H, W) uint8 array
+        Item index per pixel (:data:`~runwaycut.garment.items_inputs.ITEM_NAMES`); 0
+        (background) exactly outside ``figure``.
+    figure : (H, W) bool array
+        The figure: the one given (or found) plus what was taken in (``taken_in``).
+    taken_in : int
+        Pixels added to the figure (a carried bag the person mask missed).
+    logits : (14, rows, cols) float32 array
+        The network's answer over its window.
+    affine : (2, 3) float64 array
+        Photo pixels to window pixels.
+    colors : dict of str to list of GarmentColor
+        Dominant colours of each item present (skin, hair and background excluded
+        only when ``colors`` was off: then empty).
+    warnings : tuple of str
+    """
+
+    labels: np.ndarray
+    figure: np.ndarray
+    taken_in: int
+    logits: np.ndarray
+    affine: np.ndarray
+    colors: dict[str, list[GarmentColor]] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def counts(self) -> np.ndarray:
+        """Pixels of each item, ``(14,) int64``."""
+        return np.bincount(self.labels.ravel(), minlength=len(ITEM_NAMES))[:len(ITEM_NAMES)]
+
+    @property
+    def present(self) -> list[str]:
+        """Names of the items found (background excluded), in class order."""
+        counts = self.counts
+        return [n for i, n in enumerate(ITEM_NAMES) if i > 0 and counts[i] > 0]
+
+    def mask(self, item: str) -> np.ndarray:
+        """(H, W) bool mask of one item (by name)."""
+        if item not in ITEM_NAMES:
+            raise ValueError(f"unknown item {item!r}; items are {', '.join(ITEM_NAMES)}")
+        return self.labels == ITEM_NAMES.index(item)
+
+    @property
+    def masks(self) -> dict[str, np.ndarray]:
+        """``{item: (H, W) bool mask}`` of every item present."""
+        return {name: self.mask(name) for name in self.present}
+
+    @property
+    def four_class(self) -> np.ndarray:
+        """The four-class map (background, garment, skin+hair, accessory), ``(H, W) uint8``."""
+        return ITEM_TO_CLASS[self.labels]
+
+
+def items_from_logits(logits: np.ndarray, affine: np.ndarray, figure: np.ndarray,
+                      taken_in: tuple[str, ...] = TAKEN_IN,
+                      reach: float = 0.02) -> tuple[np.ndarray, np.ndarray]:
+    """The photo's item map from the network's window logits.
+
+    Parameters
+    ----------
+    logits : (14, rows, cols) float32 array
+    affine : (2, 3) array
+        Photo pixels to window pixels (:func:`crop_transform`).
+    figure : (H, W) bool array
+    taken_in : tuple of str
+        Items that join the figure outside it, where the network's likeliest class
+        (background included) is one of them and the region touches the figure.
+    reach : float
+        How near the figure such a region must come, as a share of the photo's height.
+
+    Returns
+    -------
+    labels : (H, W) uint8 array
+    figure : (H, W) bool array
+        ``figure`` plus the regions taken in.
+    """
+    H, W = figure.shape
+    labels = np.zeros((H, W), np.uint8)
+    figure = figure.copy()
+    k, rows, cols = logits.shape
+    # The window's footprint in the photo: only there are logits brought to full size.
+    back = cv2.invertAffineTransform(np.asarray(affine, np.float64))
+    corners = np.array([[-0.5, -0.5, 1], [cols - 0.5, rows - 0.5, 1]]) @ back.T
+    x0, y0 = (max(0, int(np.floor(v))) for v in corners[0])
+    x1, y1 = min(W, int(np.ceil(corners[1, 0])) + 1), min(H, int(np.ceil(corners[1, 1])) + 1)
+    if x1 <= x0 or y1 <= y0:
+        return labels, figure
+    shifted = np.asarray(affine, np.float64).copy()
+    shifted[:, 2] += shifted[:, :2] @ np.array([x0, y0], np.float64)
+    # Window -> footprint: warp with the inverse map of "footprint pixel -> window pixel".
+    up = cv2.warpAffine(np.ascontiguousarray(logits.transpose(1, 2, 0)), shifted,
+                        (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                        borderMode=cv2.BORDER_REPLICATE)
+    up = up.reshape(y1 - y0, x1 - x0, k)
+    fig = figure[y0:y1, x0:x1]
+    inside = (np.argmax(up[..., 1:], axis=2) + 1).astype(np.uint8)
+    region = np.where(fig, inside, np.uint8(0))
+    if taken_in:
+        best = np.argmax(up, axis=2)
+        carried = np.isin(best, [ITEM_NAMES.index(n) for n in taken_in]) & ~fig
+        if carried.any():
+            n, comp = cv2.connectedComponents(carried.astype(np.uint8), connectivity=8)
+            r = max(1, int(round(reach * H)))
+            near = cv2.dilate(fig.astype(np.uint8), cv2.getStructuringElement(
+                cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))).astype(bool)
+            touching = np.unique(comp[near & carried])
+            add = np.isin(comp, touching[touching > 0])
+            region[add] = best[add].astype(np.uint8)
+            fig |= add
+    labels[y0:y1, x0:x1] = region
+    figure[y0:y1, x0:x1] = fig
+    return labels, figure
+
+
+@lru_cache(maxsize=1)
+def _default_figure_method():
+    from ..methods.auto import AutoMethod
+
+    return AutoMethod(soft=False)
+
+
+def parse_items(image: np.ndarray, figure: np.ndarray | None = None, *,
+                landmarks: np.ndarray | None | str = DETECT,
+                probability: np.ndarray | None = None, net: ItemNet | None = None,
+                colors: ColorParams | None = ITEM_COLORS,
+                taken_in: tuple[str, ...] = TAKEN_IN) -> ItemsResult:
+    """The outfit item by item: label map, per-item masks and colours.
+
+    Parameters
+    ----------
+    image : (H, W, 3) uint8 array
+        RGB photo.
+    figure : (H, W) bool array, optional
+        The figure mask; by default the auto backend's (which also gives the figure
+        probability and the pose).
+    landmarks : (>=33, >=2) float array, None or 'detect'
+        Pose landmarks in photo pixels; ``'detect'`` (default) runs the person models
+        when ``figure`` is given (the auto backend's pose otherwise); ``None``: no pose.
+    probability : (H, W) float array in [0, 1], optional
+        The figure probability the network sees; the figure mask itself by default.
+    net : ItemNet, optional
+        The shipped network by default (:func:`load_item_net`).
+    colors : ColorParams or None
+        How each item's dominant colours are found; ``None``: no colours.
+    taken_in : tuple of str
+        Items that may join the figure outside it (see :func:`items_from_logits`).
+
+    Returns
+    -------
+    result : ItemsResult
+
+    Raises
+    ------
+    InvalidImageError
+        For an image that is not ``(H, W, 3) uint8`` or a mask of another size.
+    ModelError
+        When the shipped network cannot be loaded.
+
+    Examples
+    --------
+    >>> import runwaycut
+    >>> image = runwaycut.read_image("examples/photos/0087.jpg")  # doctest: +SKIP
+    >>> items = runwaycut.parse_items(image)                      # doctest: +SKIP
+    >>> items.present                                              # doctest: +SKIP
+    ['skin', 'hair', 'top', 'skirt', 'shoes', 'bag']
+    """
+    image = np.asarray(image)
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        raise InvalidImageError(f"expected an (H, W, 3) uint8 image, got shape {image.shape} "
+                                f"and dtype {image.dtype}")
+    warnings: list[str] = []
+    if figure is None:
+        found = _default_figure_method().predict(image)
+        figure, details = found.mask, found.details
+        probability = details.get("probability") if probability is None else probability
+        landmarks = details.get("landmarks") if isinstance(landmarks, str) else landmarks
+        warnings.extend(details.get("warnings", []))
+    figure = np.asarray(figure, bool)
+    if figure.shape != image.shape[:2]:
+        raise InvalidImageError(f"figure mask of shape {figure.shape} does not match the "
+                                f"image {image.shape[:2]}")
+    if isinstance(landmarks, str):
+        if landmarks != DETECT:
+            raise ValueError(f"landmarks must be an array, None or {DETECT!r}, got {landmarks!r}")
+        landmarks, found_warnings = detect_pose(image) if figure.any() else (None, ())
+        warnings.extend(found_warnings)
+    if probability is None:
+        probability = figure.astype(np.float32)
+    elif probability.shape != figure.shape:
+        raise InvalidImageError(f"figure probability of shape {probability.shape} does not "
+                                f"match the image {image.shape[:2]}")
+    net = load_item_net() if net is None else net
+    affine = crop_transform(figure_box(figure), image.shape[:2])
+    logits = net.logits(item_inputs(image, probability, landmarks, affine))
+    if figure.any():
+        labels, full = items_from_logits(logits, affine, figure, taken_in)
+    else:
+        labels, full = np.zeros(figure.shape, np.uint8), figure
+        warnings.append("no figure: no items")
+    if landmarks is None and figure.any():
+        warnings.append("no pose: items placed without the body's landmarks")
+    result = ItemsResult(labels=labels, figure=full, taken_in=int(full.sum() - figure.sum()),
+                         logits=logits, affine=affine, warnings=tuple(dict.fromkeys(warnings)))
+    if colors is not None:
+        result = item_colors(image, result, colors)
+    return result
+
+
+def item_colors(image: np.ndarray, result: ItemsResult,
+                params: ColorParams = ITEM_COLORS) -> ItemsResult:
+    """``result`` with the dominant colours of each item present (skin and hair too)."""
+    from dataclasses import replace
+
+    found = {name: garment_colors(image, mask, params) for name, mask in result.masks.items()}
+    return replace(result, colors=found)
