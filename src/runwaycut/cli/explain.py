@@ -48,8 +48,9 @@ def explain(
                                              "green, as the note) or checker (transparency)."),
     dpi: int = typer.Option(100, min=30, max=600, help="Resolution of a PNG figure."),
     target: str = typer.Option("figure", help="garment: add the four-class label map and "
-                                              "the garment's colour swatches."),
-    garment_method: str = typer.Option("auto", help="With --target garment: the figure "
+                                              "the garment's colour swatches; items: also "
+                                              "the item map with its legend."),
+    garment_method: str = typer.Option("auto", help="With --target garment or items: the figure "
                                                     "backend the garment is isolated from."),
     garment_model: Optional[Path] = typer.Option(None, "--garment-model", metavar="FILE",
                                                  help=GARMENT_MODEL_HELP),
@@ -72,15 +73,21 @@ def explain(
     if garment_method not in METHODS:
         raise fail(f"unknown --garment-method {garment_method!r}; choose one of "
                    f"{', '.join(METHODS)}")
-    figure_backend = build_method(garment_method, method) if target == "garment" else None
+    figure_backend = (build_method(garment_method, method) if target in ("garment", "items")
+                      else None)
     garment = apply_target(figure_backend, target, garment_model)
     image = read_image(photo)
     extras = None
-    if garment is not None:  # --target garment: label map and colour swatches
+    if garment is not None:  # --target garment (or items): label map and colour swatches
         from ..explain.garment import explain_garment, garment_panels
 
         panels.extend(garment_panels())
         extras = {"garment": explain_garment(image, garment)}
+        if target == "items":  # the item map, from the same run
+            from ..explain.items import item_panels
+
+            panels.extend(item_panels())
+            extras["items"] = extras["garment"].items
     try:
         figure = explain_figure(image, method, panels=panels, name=photo.name, extras=extras)
     except ValueError as exc:  # e.g. strips narrower than a block: name the photo

@@ -54,8 +54,6 @@ class ItemNet:
             except cv2.error as exc:
                 raise ModelError(f"{self.path}: OpenCV cannot load this ONNX graph "
                                  f"({str(exc).strip().splitlines()[-1]})") from None
-            net.setPreferableBackend(cv2.dnn.DNN_BACKEND_OPENCV)
-            net.setPreferableTarget(cv2.dnn.DNN_TARGET_CPU)
             self._net = net
         return self._net
 

@@ -142,13 +142,17 @@ class ItemsMethod:
     garment: GarmentMethod | None = None
     item_cutouts: bool = False
     colors: Any = field(default_factory=lambda: ITEM_COLORS)
+    model_sha256: str = field(default="", init=False)
 
     def __post_init__(self):
         if self.garment is None:
             self.garment = GarmentMethod(self.figure)
-        from .items_model import load_item_net
+        from ..models import MODELS
+        from .items_model import ITEM_MODEL, load_item_net
 
         load_item_net()  # fail early on a broken model file
+        # Recorded with a run's parameters: results of another network are not reused.
+        self.model_sha256 = MODELS[ITEM_MODEL].sha256
 
     @property
     def name(self) -> str:
