@@ -29,10 +29,15 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from runwaycut.garment.items_inputs import ITEM_NAMES  # noqa: E402
-from runwaycut.garment.items_training import (build_cache, export_onnx, load_cache,  # noqa: E402
-                                              tensors, train)
-from runwaycut.scoring.heldout import heldout_names  # noqa: E402
+from runwaycut.scoring.items import ITEM_NAMES
+from runwaycut.garment.items_training import (
+    build_cache,
+    export_onnx,
+    load_cache,
+    tensors,
+    train,
+)
+from runwaycut.scoring.heldout import heldout_names
 
 
 def split(names: list[str], n_val: int, seed: int) -> tuple[list[str], list[str], list[str]]:

@@ -10,6 +10,7 @@ import shutil
 
 import numpy as np
 import pytest
+from conftest import CCP_DIR, REPO
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
@@ -17,17 +18,27 @@ from PIL import Image
 from runwaycut.errors import ModelError
 from runwaycut.garment.colors import COLOR_NAMES
 from runwaycut.garment.items import ITEM_TO_CLASS, items_from_logits, parse_items
-from runwaycut.garment.items_inputs import (CHANNEL_NAMES, INPUT_SHAPE, MIRROR_LANDMARKS,
-                                            PART_SEGMENTS, crop_transform, item_inputs,
-                                            part_maps, warp)
+from runwaycut.garment.items_inputs import (
+    CHANNEL_NAMES,
+    INPUT_SHAPE,
+    MIRROR_LANDMARKS,
+    PART_SEGMENTS,
+    crop_transform,
+    item_inputs,
+    part_maps,
+    warp,
+)
 from runwaycut.garment.items_model import ItemNet, load_item_net
 from runwaycut.garment.items_outputs import ITEM_PALETTE, items_png
 from runwaycut.scoring.heldout import is_heldout
-from runwaycut.scoring.items import (ITEM_NAMES, ccp_item_table, confusion_scores,
-                                     item_confusion, read_ccp_items)
+from runwaycut.scoring.items import (
+    ITEM_NAMES,
+    ccp_item_table,
+    confusion_scores,
+    item_confusion,
+    read_ccp_items,
+)
 from runwaycut.scoring.labels import ccp_class_table
-
-from conftest import CCP_DIR, REPO
 
 EXAMPLES = REPO / "examples" / "photos"
 
@@ -99,8 +110,9 @@ def test_crop_transform_puts_the_box_inside_the_window(x0, y0, bw, bh):
     assert (corners[:, 0] >= -0.5).all() and (corners[:, 0] <= cols - 0.5).all()
     assert (corners[:, 1] >= -0.5).all() and (corners[:, 1] <= rows - 0.5).all()
     # Fitted: the box fills the window's height or width, less the margins.
-    fill = max((corners[1, 1] - corners[0, 1]) / rows, (corners[1, 0] - corners[0, 0]) / cols)
-    assert fill > 0.7
+    s = a[0, 0]
+    fill = max((box[3] - box[1] + 1) * s / rows, (box[2] - box[0] + 1) * s / cols)
+    assert fill > 0.8
 
 
 @settings(max_examples=20, deadline=None)
@@ -145,7 +157,7 @@ def test_shipped_network_is_checked_and_small():
 
 
 def test_altered_network_is_refused(tmp_path, monkeypatch):
-    import runwaycut.models as models
+    from runwaycut import models
 
     bad = tmp_path / "items.onnx"
     data = bytearray(models.model_path("items").read_bytes())
@@ -183,13 +195,13 @@ def test_items_on_heldout_photos(heldout_results):
     s = confusion_scores(cm)
     assert s["accuracy_in_figure"] >= ACCURACY_BOUND
     assert s["mean_iou"] >= MEAN_IOU_BOUND
-    for image, truth, result in heldout_results:
+    for _, _, result in heldout_results:
         assert np.array_equal(result.labels == 0, ~result.figure)
         assert set(result.present) >= {"skin", "hair"}
 
 
 def test_parse_items_colours_and_masks(heldout_results):
-    image, _, result = heldout_results[0]
+    _, _, result = heldout_results[0]
     names = {n for n, _, _ in COLOR_NAMES}
     for item, mask in result.masks.items():
         colours = result.colors[item]
@@ -294,7 +306,8 @@ def test_evaluate_target_items(tmp_path):
     result = _run("evaluate", root, "--csv", csv, "--report", report, "--target", "items")
     assert result.exit_code == 0, result.output
     assert "mean IoU" in result.output
-    rows = list(__import__("csv").DictReader(open(csv)))
+    with open(csv) as f:
+        rows = list(__import__("csv").DictReader(f))
     assert [r["status"] for r in rows] == ["ok", "ok"]
     assert all(0 < float(r["mean_iou"]) <= 1 for r in rows)
     text = report.read_text()

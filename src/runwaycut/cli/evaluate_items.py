@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from ..evaluation.evaluate import write_csv
@@ -16,8 +21,8 @@ from ..scoring.items import ITEM_NAMES
 from ._common import EXIT_BAD_INPUT, console, fail
 
 
-def evaluate_items_command(data, backend, csv: Path, report: Optional[Path],
-                           limit: Optional[int]) -> None:
+def evaluate_items_command(data, backend, csv: Path, report: Path | None,
+                           limit: int | None) -> None:
     """Run :func:`runwaycut.evaluation.items.evaluate_items` with a progress bar, write the
     CSV (and report), print the per-item table; exit 2 when a photo failed."""
     total = len(data.items) if limit is None else min(limit, len(data.items))

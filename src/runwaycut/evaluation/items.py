@@ -12,9 +12,9 @@ import datetime
 import html
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -80,7 +80,8 @@ def evaluate_items(dataset: Dataset | str | Path, method, *, limit: int | None =
     LabelError
         For a set whose labels are not CCP's (no item labels).
     """
-    from ..garment.items_outputs import ItemsMethod, with_items
+    from ..garment.items import with_items
+    from ..garment.items_outputs import ItemsMethod
 
     if not isinstance(dataset, Dataset):
         dataset = open_dataset(dataset)
@@ -161,9 +162,9 @@ def render_items_report(ev: ItemEvaluation, title: str | None = None) -> str:
     for i, n in enumerate(ITEM_NAMES):
         out.append(f"<tr><td>{n}</td><td>{_f(sc['iou'][n])}</td><td>{int(cm[i].sum())}</td>"
                    f"<td>{int(cm[:, i].sum())}</td></tr>")
-    out.append("</table><h2>Confusion matrix</h2><p>Rows: the labelled item; columns: the "
-               "item predicted; each cell the share of the row's pixels.</p><table class='cm'>"
-               "<tr><th></th>" + "".join(f"<th>{n[:5]}</th>" for n in ITEM_NAMES) + "</tr>")
+    out.append(("</table><h2>Confusion matrix</h2><p>Rows: the labelled item; columns: the "
+                "item predicted; each cell the share of the row's pixels.</p><table class='cm'>"
+                "<tr><th></th>") + "".join(f"<th>{n[:5]}</th>" for n in ITEM_NAMES) + "</tr>")
     shares = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
     for i, n in enumerate(ITEM_NAMES):
         cells = []
@@ -173,8 +174,8 @@ def render_items_report(ev: ItemEvaluation, title: str | None = None) -> str:
             colour = f"rgb({shade},{shade},255)" if i == j else f"rgb(255,{shade},{shade})"
             cells.append(f"<td style='background:{colour}'>{v:.2f}</td>")
         out.append(f"<tr><td>{n}</td>{''.join(cells)}</tr>")
-    out.append("</table><h2>Photos</h2><table class='rows'><tr>"
-               + "".join(f"<th>{c}</th>" for c in ITEM_ROW_COLUMNS) + "</tr>")
+    header = "".join(f"<th>{c}</th>" for c in ITEM_ROW_COLUMNS)
+    out.append(f"</table><h2>Photos</h2><table class='rows'><tr>{header}</tr>")
     for r in ev.rows:
         cls = " class='bad'" if r["status"] != "ok" else ""
         out.append(f"<tr{cls}>" + "".join(f"<td>{_e(_f(r.get(c)))}</td>" for c in ITEM_ROW_COLUMNS)

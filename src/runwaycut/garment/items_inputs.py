@@ -21,8 +21,6 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ..scoring.items import ITEM_NAMES
-
 #: The network's window, (rows, columns): about a full-length figure's proportions.
 INPUT_SHAPE = (128, 88)
 

@@ -17,15 +17,15 @@ from __future__ import annotations
 
 import io
 import json
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 from PIL import Image
 
 from ..errors import InvalidImageError
-from .items import ITEM_COLORS, ItemsResult, parse_items
 from ..scoring.items import ITEM_NAMES
+from .items import ITEM_COLORS, ItemsResult, with_items
 from .outputs import GarmentMethod, garment_blobs
 
 #: RGB colour of each item in ``<stem>.items.png`` (distinct, readable on a screen).
@@ -159,34 +159,11 @@ class ItemsMethod:
         return self.figure.name
 
     def predict(self, image: np.ndarray):
-        result = self.figure.predict(image)
-        result = with_items(image, result, self.colors)
+        result = with_items(image, self.figure.predict(image), self.colors)
         garment = self.garment.label(image, result)
         details = dict(garment.details)
         details["item_cutouts"] = self.item_cutouts
         return replace(garment, details=details)
-
-
-def with_items(image: np.ndarray, result, colors=ITEM_COLORS):
-    """A figure backend's result with ``details["items"]`` and its figure widened by
-    what the items took in (mask, and alpha where the backend has one)."""
-    details = dict(result.details)
-    landmarks = details.get("landmarks") if "person_found" in details else "detect"
-    items = parse_items(image, result.mask, landmarks=landmarks,
-                        probability=details.get("probability"), colors=colors)
-    details["items"] = items
-    details["warnings"] = list(dict.fromkeys(list(details.get("warnings", []))
-                                             + [w for w in items.warnings
-                                                if w != "no figure: no items"]))
-    changes: dict[str, Any] = {"details": details}
-    if items.taken_in:
-        added = items.figure & ~result.mask
-        changes["mask"] = items.figure
-        if result.alpha is not None:
-            alpha = result.alpha.copy()
-            alpha[added] = 1.0
-            changes["alpha"] = alpha
-    return replace(result, **changes)
 
 
 def items_blobs(image: np.ndarray, result) -> dict[str, bytes]:
@@ -206,4 +183,4 @@ def items_blobs(image: np.ndarray, result) -> dict[str, bytes]:
 
 
 __all__ = ["ITEMS_SUFFIXES", "ITEM_PALETTE", "ItemsMethod", "item_cutout", "item_summary",
-           "items_blobs", "items_json", "items_png", "with_items"]
+           "items_blobs", "items_json", "items_png"]

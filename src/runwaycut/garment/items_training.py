@@ -21,8 +21,15 @@ import cv2
 import numpy as np
 
 from ..scoring.items import ITEM_NAMES, ccp_item_table
-from .items_inputs import (CHANNEL_NAMES, INPUT_SHAPE, MIRROR_LANDMARKS, crop_transform,
-                           figure_box, item_inputs, warp)
+from .items_inputs import (
+    CHANNEL_NAMES,
+    INPUT_SHAPE,
+    MIRROR_LANDMARKS,
+    crop_transform,
+    figure_box,
+    item_inputs,
+    warp,
+)
 
 #: Rows of the cached photos (the CCP photos have 832).
 CACHE_HEIGHT = 416

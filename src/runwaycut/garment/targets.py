@@ -7,8 +7,9 @@ service read :data:`TARGETS`; a new target is one more row.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
