@@ -59,7 +59,7 @@ def speed(repeat: int) -> None:
     import tempfile
 
     from runwaycut.batch.photo import process_photo
-    from runwaycut.garment.targets import TARGETS
+    from runwaycut.batch.targets import TARGETS
 
     photos = sorted((ROOT / "examples" / "photos").glob("*.jpg"))
     backends = {name: TARGETS[name].wrap(AutoMethod()) for name in ("figure", "garment", "items")}

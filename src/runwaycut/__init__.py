@@ -19,7 +19,6 @@ The pipeline, one folder per stage (see ARCHITECTURE.md)::
 from .errors import (ImageReadError, ImageSizeError, InvalidImageError, LabelError, ModelError,
                      RunwaycutError)
 from .evaluation import evaluate
-from .garment.items import ItemsResult, parse_items
 from .io import read_image
 from .methods import FigureResult, remove
 from .note import (BackgroundResult, FigureParams, MaskParams, Palette, PaletteParams,
@@ -27,6 +26,16 @@ from .note import (BackgroundResult, FigureParams, MaskParams, Palette, PaletteP
 from .scoring import best_threshold, mask_scores
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+    # The item map pulls in the garment stage (scikit-learn...): imported on first use,
+    # so that `import runwaycut` and the command line start fast.
+    if name in ("parse_items", "ItemsResult"):
+        from .garment import items
+
+        return getattr(items, name)
+    raise AttributeError(f"module 'runwaycut' has no attribute {name!r}")
 
 __all__ = [
     "BackgroundResult", "FigureParams", "FigureResult", "ImageReadError", "ImageSizeError",

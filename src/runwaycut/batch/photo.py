@@ -19,6 +19,7 @@ from ..compose import cutout, overlay
 from ..errors import ImageReadError, LabelError, RunwaycutError
 from ..io import MAX_PIXELS, encode_png, read_image, write_bytes_atomic
 from ..methods import FigureMethod
+from .targets import target_blobs
 
 #: Name of the file, inside the output folder, recording the parameters of its results.
 
@@ -127,10 +128,8 @@ def process_photo(path: Path, rel_stem: Path, out_dir: Path, method: FigureMetho
         blobs = {"mask": encode_png(result.mask), "cutout": encode_png(fast_cutout(colours, alpha))}
         if overlay_too:
             blobs["overlay"] = encode_png(overlay(image, result.mask))
-        from ..garment.targets import target_blobs  # --target garment, items...
-
         base = Path(out_dir) / rel_stem
-        for suffix, blob in target_blobs(image, result).items():
+        for suffix, blob in target_blobs(image, result).items():  # --target garment, items
             paths[suffix] = base.with_name(base.name + suffix)
             blobs[suffix] = blob
         with signals_held():  # a Ctrl-C lands after the writes, never inside one

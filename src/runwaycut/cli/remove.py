@@ -15,7 +15,7 @@ from rich.text import Text
 
 from ..batch.inputs import collect_photos
 from ..batch.run import run_collection
-from ..garment.targets import TARGETS
+from ..batch.targets import TARGETS
 from ..io import MAX_PIXELS
 from ..note.colormask import MaskParams, parse_vote
 from ..note.figure import FigureParams
@@ -69,7 +69,7 @@ ITEM_CUTOUTS_HELP = "With --target items: also write <stem>.<item>.png, an RGBA 
 
 def apply_target(backend, target: str, garment_model: Optional[Path] = None,
                  item_cutouts: bool = False):
-    """The backend for ``--target`` (see :data:`runwaycut.garment.targets.TARGETS`)."""
+    """The backend for ``--target`` (see :data:`runwaycut.batch.targets.TARGETS`)."""
     if target not in TARGETS:
         raise fail(f"--target must be one of {', '.join(TARGETS)}, got {target!r}")
     try:

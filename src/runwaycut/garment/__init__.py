@@ -65,7 +65,6 @@ shorts, legwear, shoes, bag, headwear, accessory; ``--target items``):
     items           :func:`parse_items`: photo (+ figure, pose) -> item map, masks, colours
     items_outputs   ``<stem>.items.png``, ``.items.json``, per-item cutouts; :class:`ItemsMethod`
     items_training  training the network (PyTorch; training only)
-    targets         ``--target`` figure / garment / items: backend wrapper and files written
 """
 
 from .colors import ColorParams, GarmentColor, colors_json, garment_colors, name_color
@@ -77,12 +76,11 @@ from .outputs import (GARMENT_SUFFIXES, GarmentMethod, garment_blobs, garment_cu
                       labels_rgb)
 from .items import ITEM_TO_CLASS, ItemsResult, parse_items
 from .items_outputs import ITEM_PALETTE, ItemsMethod, items_blobs, items_json, items_png
-from .targets import TARGETS, target_blobs
 from .types import (ACCESSORY, BACKGROUND, FEATURE_NAMES, FIGURE_CLASSES, GARMENT, LABEL_PALETTE,
                     SKIN_HAIR, BodyFrame, ColourModel, GarmentParams, GarmentResult)
 
-__all__ = ["ITEM_PALETTE", "ITEM_TO_CLASS", "ItemsMethod", "ItemsResult", "TARGETS",
-           "items_blobs", "items_json", "items_png", "parse_items", "target_blobs",
+__all__ = ["ITEM_PALETTE", "ITEM_TO_CLASS", "ItemsMethod", "ItemsResult",
+           "items_blobs", "items_json", "items_png", "parse_items",
            "ACCESSORY", "BACKGROUND", "BodyFrame", "ColorParams", "ColourModel", "DETECT",
            "FEATURE_NAMES", "FIGURE_CLASSES", "FeatureSet", "GARMENT", "GARMENT_SUFFIXES",
            "GarmentColor", "GarmentMethod", "GarmentModel", "GarmentParams", "GarmentPriors",

@@ -2,7 +2,8 @@
 and which files its results write.
 
 The command line (``remove``, ``evaluate``, ``explain``), the batch writer and any
-service read :data:`TARGETS`; a new target is one more row.
+service read :data:`TARGETS`; a new target is one more row. The garment and item code is
+imported only when a target is used, so reading the table costs nothing.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ def _figure(backend, garment_model=None, item_cutouts=False):
 
 
 def _garment(backend, garment_model=None, item_cutouts=False):
-    from .outputs import GarmentMethod
+    from ..garment.outputs import GarmentMethod
 
     if item_cutouts:
         raise ValueError("--item-cutouts needs --target items")
@@ -54,21 +55,21 @@ def _garment(backend, garment_model=None, item_cutouts=False):
 
 
 def _items(backend, garment_model=None, item_cutouts=False):
-    from .items_outputs import ItemsMethod
-    from .outputs import GarmentMethod
+    from ..garment.items_outputs import ItemsMethod
+    from ..garment.outputs import GarmentMethod
 
     garment = GarmentMethod(backend, model_file=None if garment_model is None else str(garment_model))
     return ItemsMethod(backend, garment=garment, item_cutouts=item_cutouts)
 
 
 def _garment_blobs(image, result):
-    from .outputs import garment_blobs
+    from ..garment.outputs import garment_blobs
 
     return garment_blobs(image, result)
 
 
 def _items_blobs(image, result):
-    from .items_outputs import items_blobs
+    from ..garment.items_outputs import items_blobs
 
     return items_blobs(image, result)
 
