@@ -53,7 +53,7 @@ MODELS: dict[str, ModelInfo] = {
         "MediaPipe BlazePose GHUM 3D full landmarks + segmentation (mediapipe/modules/pose_landmark)"),
     "items": ModelInfo(
         "items.onnx",
-        "d617b51a0e5a17774628cd26ee953b1f231cbcf485999ab1c081cd17796fe07e",
+        "d1f882892d1f0c55d89e1ef5773c288bfa197f28440dad5e5736ce2548a0e375",
         "runwaycut's item network (14 item classes), ONNX, run by OpenCV dnn "
         "(benchmarks/train_items.py)"),
 }
