@@ -43,7 +43,13 @@ from runwaycut.scoring.labels import ccp_class_table
 EXAMPLES = REPO / "examples" / "photos"
 
 #: Held-out photos (never trained on) scored end to end; see test_items_on_heldout_photos.
-HELDOUT_SCORED = ("0087.jpg", "0111.jpg")
+HELDOUT_SCORED = ("0087.jpg", "0111.jpg", "0085.jpg")
+#: What the shipped network measures on them, pooled: mean IoU 0.333, accuracy inside
+#: the figure 0.627 (every figure pixel given one item instead: 0.158 and 0.386).
+MEAN_IOU_BOUND, ACCURACY_BOUND = 0.30, 0.58
+#: Held-out photos whose auto figure cuts part of a bag: 0085 keeps 70% of its bag's
+#: pixels, 87% with the item network; 0479 57% -> 69%.
+BAG_PHOTOS, BAG_GAIN = ("0085.jpg", "0479.jpg"), 0.08
 
 
 def _mat(name):
@@ -329,7 +335,7 @@ def test_evaluate_target_items(tmp_path):
     assert "mean IoU" in result.output
     with open(csv) as f:
         rows = list(__import__("csv").DictReader(f))
-    assert [r["status"] for r in rows] == ["ok", "ok"]
+    assert [r["status"] for r in rows] == ["ok"] * len(HELDOUT_SCORED)
     assert all(0 < float(r["mean_iou"]) <= 1 for r in rows)
     text = report.read_text()
     assert "Confusion matrix" in text and "outerwear" in text
