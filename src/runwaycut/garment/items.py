@@ -30,7 +30,7 @@ import numpy as np
 
 from ..errors import InvalidImageError
 from ..scoring.items import ITEM_NAMES
-from .colors import ColorParams, GarmentColor, garment_colors
+from .colors import ColorParams, GarmentColor, garment_colors, rgb_to_lab
 from .items_inputs import crop_transform, figure_box, item_inputs
 from .items_model import ItemNet, load_item_net
 from .labelmap import DETECT, detect_pose
@@ -67,7 +67,7 @@ class TakeIn:
 
 
 #: Colours of each item: fewer clusters and pixels than the garment's (14 items a photo).
-ITEM_COLORS = ColorParams(max_colors=3, min_share=0.1, sample=4000)
+ITEM_COLORS = ColorParams(max_colors=3, min_share=0.1, sample=2000)
 
 
 @dataclass(frozen=True)
@@ -335,6 +335,36 @@ def with_items(image: np.ndarray, result, colors=ITEM_COLORS):
 
 def item_colors(image: np.ndarray, result: ItemsResult,
                 params: ColorParams = ITEM_COLORS) -> ItemsResult:
-    """``result`` with the dominant colours of each item present (skin and hair too)."""
-    found = {name: garment_colors(image, mask, params) for name, mask in result.masks.items()}
+    """``result`` with the dominant colours of each item present (skin and hair too).
+
+    The figure's colours are clustered once (:func:`garment_colors` over the whole
+    figure, ``2 * params.max_colors`` colours), then each item's pixels (a seeded sample
+    of at most ``params.sample``) go to the nearest of them (Lab distance): an item's
+    colours are the figure's colours it holds, with their shares of the item; shares
+    under ``params.min_share`` are dropped and the rest renormalised. One clustering per
+    photo instead of one per item: the same names, at a fraction of the time.
+    """
+    masks = result.masks
+    if not masks:
+        return replace(result, colors={})
+    figure_params = replace(params, max_colors=2 * params.max_colors, min_share=0.02,
+                            sample=max(params.sample, 8000))
+    palette = garment_colors(image, result.figure, figure_params)
+    centres = np.array([c.lab for c in palette], np.float64)
+    rng = np.random.default_rng(params.seed)
+    found = {}
+    for name, mask in masks.items():
+        ys, xs = np.nonzero(mask)
+        if len(ys) > params.sample:
+            pick = rng.choice(len(ys), params.sample, replace=False)
+            ys, xs = ys[pick], xs[pick]
+        lab = rgb_to_lab(image[ys, xs]).astype(np.float64)
+        nearest = np.argmin(((lab[:, None, :] - centres[None]) ** 2).sum(axis=2), axis=1)
+        share = np.bincount(nearest, minlength=len(palette)) / len(nearest)
+        keep = share >= params.min_share
+        if not keep.any():
+            keep = share == share.max()
+        share = np.where(keep, share, 0) / share[keep].sum()
+        colours = [replace(palette[i], share=float(share[i])) for i in np.flatnonzero(keep)]
+        found[name] = sorted(colours, key=lambda c: (-c.share, c.name))
     return replace(result, colors=found)
