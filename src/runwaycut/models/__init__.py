@@ -113,6 +113,9 @@ def load_interpreter(name: str, num_threads: int = 1):
         When the runtime is not installed, or the file is missing, corrupt or cannot be
         prepared by the runtime.
     """
+    if not _info(name).file.endswith(".tflite"):
+        raise ModelError(f"{name!r} is not a LiteRT model ({_info(name).file}); see the stage "
+                         "that uses it (runwaycut.garment.items_model for 'items')")
     path = verify_model(name)
     try:
         from ai_edge_litert.interpreter import Interpreter
