@@ -8,7 +8,7 @@ The pipeline, one folder per stage (see ARCHITECTURE.md)::
     person/               the neural person models, fusion, matting
     methods/              figure-mask backends behind remove()
     scoring/              hand labels, metrics, exact threshold sweeps
-    garment/              the four-class label map and the garment's colours
+    garment/              the four-class label map, the garment's colours, the items
     threshold/            each photo's threshold without labels
     evaluation/           a method over a labelled set, and its HTML report
     explain/              pictures of what happened to a photo
@@ -45,10 +45,20 @@ from .scoring import best_threshold, mask_scores
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name):
+    # The item map pulls in the garment stage (scikit-learn...): imported on first use,
+    # so that `import runwaycut` and the command line start fast.
+    if name in ("parse_items", "ItemsResult"):
+        from .garment import items
+
+        return getattr(items, name)
+    raise AttributeError(f"module 'runwaycut' has no attribute {name!r}")
+
 __all__ = [
     "BackgroundResult", "FigureParams", "FigureResult", "ImageReadError", "ImageSizeError",
-    "InvalidImageError", "LabelError", "MaskParams", "best_threshold", "evaluate",
-    "mask_scores", "ModelError", "Palette",
+    "InvalidImageError", "ItemsResult", "LabelError", "MaskParams", "best_threshold", "evaluate",
+    "mask_scores", "ModelError", "Palette", "parse_items",
     "PaletteParams", "RunwaycutError", "distance_map", "in_band", "read_image", "remove",
     "remove_background", "sample_palette", "select_figure",
 ]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import csv
-import shutil
 import subprocess
 import tempfile
 from html.parser import HTMLParser

@@ -31,6 +31,7 @@ Modules
     inputs       photos, folders, globs and lists -> (photo, output stem)
     photo        one photo -> its files and a :class:`PhotoRecord`
     outputs      the cutout, mask and overlay as PNG or lossless WebP bytes
+    targets      ``--target`` figure / garment / items: how a backend is wrapped, what it writes
     workers      many photos in this process or in worker processes
     dask         the same on a Dask cluster (``--scheduler``)
     params       the folder's recorded parameters, checked on rerun

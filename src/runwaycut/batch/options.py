@@ -14,6 +14,7 @@ from typing import Any
 
 #: Type recorded for ``--target garment`` (the garment backend wrapping a figure backend).
 GARMENT_TYPE = "runwaycut.garment.GarmentMethod"
+ITEMS_TYPE = "runwaycut.garment.ItemsMethod"
 
 #: Palette fields as options: (path in the palette method's description, option).
 _PALETTE_OPTIONS = (("palette.points", "--points"), ("palette.strip", "--strip"),
@@ -38,9 +39,10 @@ def flat(tree, prefix: str = "") -> dict[str, Any]:
 
 def split_target(tree: dict) -> tuple[str, dict, dict]:
     """``(target, figure backend description, garment-only description)``."""
-    if isinstance(tree, dict) and tree.get("type") == GARMENT_TYPE:
+    if isinstance(tree, dict) and tree.get("type") in (GARMENT_TYPE, ITEMS_TYPE):
         garment = {k: v for k, v in tree.items() if k not in ("figure", "type")}
-        return "garment", tree.get("figure") or {}, garment
+        target = "garment" if tree.get("type") == GARMENT_TYPE else "items"
+        return target, tree.get("figure") or {}, garment
     return "figure", tree if isinstance(tree, dict) else {}, {}
 
 
@@ -91,7 +93,7 @@ def cli_options(tree: dict) -> tuple[dict[str, Any], set[str]]:
         Flattened paths of ``tree`` the options explain (the rest are internal).
     """
     target, figure, garment = split_target(tree)
-    prefix = "figure." if target == "garment" else ""
+    prefix = "figure." if target != "figure" else ""
     options: dict[str, Any] = {"--target": target, "--method": _method_name(figure)}
     covered = {"type", f"{prefix}type", f"{prefix}name"}
     fields = flat(figure)
@@ -183,7 +185,7 @@ def _internal(tree: dict, covered: set[str]) -> dict[str, Any]:
     """The flattened fields no option accounts for: the figure backend's by their own
     path, the garment step's prefixed ``garment:``."""
     target, figure, garment = split_target(tree)
-    prefix = "figure." if target == "garment" else ""
+    prefix = "figure." if target != "figure" else ""
     out = {k: v for k, v in flat(figure).items() if prefix + k not in covered}
     out.update({f"garment:{k}": v for k, v in flat(garment).items() if k not in covered})
     return out

@@ -94,7 +94,7 @@ def is_garment_upgrade(recorded: dict, wanted: dict) -> bool:
     """Whether ``wanted`` is ``recorded``'s figure backend with ``--target garment``:
     a finished figure run that may gain the garment outputs."""
     target, figure, _ = split_target(wanted)
-    return target == "garment" and figure == recorded
+    return target in ("garment", "items") and figure == recorded
 
 
 def _portable(tree):

@@ -22,6 +22,7 @@ from ..errors import DiskFullError, ImageReadError, LabelError, RunwaycutError
 from ..io import MAX_PIXELS, read_image, write_bytes_atomic
 from ..methods import FigureMethod
 from .outputs import check_format, encode_cutout, encode_mask, encode_rgb
+from .targets import target_blobs
 
 #: Name of the file, inside the output folder, recording the parameters of its results.
 
@@ -162,13 +163,10 @@ def process_photo(path: Path, rel_stem: Path, out_dir: Path, method: FigureMetho
                  "cutout": encode_cutout(colours, alpha, image_format)}
         if overlay_too:
             blobs["overlay"] = encode_rgb(overlay(image, result.mask), image_format)
-        if "garment" in result.details:  # --target garment (runwaycut.garment.GarmentMethod)
-            from ..garment.outputs import garment_blobs
-
-            base = Path(out_dir) / rel_stem
-            for suffix, blob in garment_blobs(image, result).items():
-                paths[suffix] = base.with_name(base.name + suffix)
-                blobs[suffix] = blob
+        base = Path(out_dir) / rel_stem
+        for suffix, blob in target_blobs(image, result).items():  # --target garment, items
+            paths[suffix] = base.with_name(base.name + suffix)
+            blobs[suffix] = blob
         written: list[Path] = []
         try:
             with signals_held():  # a Ctrl-C lands after the writes, never inside one

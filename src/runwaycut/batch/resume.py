@@ -37,7 +37,18 @@ def expected_outputs(out_dir: Path, rel: Path, method, overlay: bool,
     garment = sys.modules.get("runwaycut.garment.outputs")  # not loaded: not a garment run
     if garment is not None and isinstance(method, garment.GarmentMethod):
         paths.update(_garment_paths(out_dir, rel))
+    items = sys.modules.get("runwaycut.garment.items_outputs")  # --target items
+    if items is not None and isinstance(method, items.ItemsMethod):
+        paths.update(_garment_paths(out_dir, rel))
+        paths.update(_items_paths(out_dir, rel))
     return paths
+
+
+def _items_paths(out_dir: Path, rel: Path) -> dict[str, Path]:
+    from ..garment.items_outputs import ITEMS_SUFFIXES
+
+    base = Path(out_dir) / rel
+    return {suffix: base.with_name(base.name + suffix) for suffix in ITEMS_SUFFIXES.values()}
 
 
 def _garment_paths(out_dir: Path, rel: Path) -> dict[str, Path]:
@@ -51,7 +62,7 @@ def _remove_outputs(out_dir: Path, rel: Path) -> None:
     """Remove every file any run may have written for ``rel`` (whatever its options)."""
     paths = [*output_paths(out_dir, rel, True, "png").values(),
              *output_paths(out_dir, rel, True, "webp").values(),
-             *_garment_paths(out_dir, rel).values()]
+             *_garment_paths(out_dir, rel).values(), *_items_paths(out_dir, rel).values()]
     for path in paths:
         with contextlib.suppress(OSError):
             os.unlink(path)

@@ -15,7 +15,8 @@ from typing import Annotated, Optional
 import typer
 
 from ..methods import METHODS
-from ..scoring.labels import LAYOUTS, TARGETS
+from ..batch.targets import TARGETS
+from ..scoring.labels import LAYOUTS
 from ..threshold.rules import THRESHOLD_RULES
 
 
@@ -50,9 +51,8 @@ METHOD_HELP = ("Figure-mask backend: auto (person models fused with colours and 
                "method). Default: auto, or palette when --threshold is given.")
 Method = Annotated[Optional[str], typer.Option(metavar=choices(METHODS), help=METHOD_HELP)]
 
-#: Help of ``--target``, shared by remove and explain.
-TARGET_HELP = ("figure: the figure mask and cutout. garment: also isolate the garment "
-               "(four-class label map, garment cutout and its colours) from that figure.")
+#: Help of ``--target``, shared by remove and explain (from the one table of targets).
+TARGET_HELP = " ".join(f"{t.name}: {t.help}." for t in TARGETS.values())
 Target = Annotated[str, typer.Option(metavar=choices(TARGETS), help=TARGET_HELP)]
 
 #: Help of ``--garment-model``, shared by remove, evaluate and explain.

@@ -22,6 +22,9 @@ from ._common import EXIT_BAD_INPUT, console, fail, reports_errors
 from .remove import (apply_target, build_method, default_method,
                      palette_options_to_method)
 
+#: What evaluate scores: the figure, the garment mask, or the 14 items.
+EVALUATE_TARGETS = (*TARGETS, "items")
+
 #: Errors printed one by one; beyond this, only counted (all are in the CSV).
 _MAX_SHOWN = 10
 
@@ -37,9 +40,11 @@ def evaluate(
     report: Optional[Path] = typer.Option(None, "--report",
                                           help="Also write a self-contained HTML report."),
     target: str = typer.Option(
-        "figure", metavar=choices(TARGETS),
+        "figure", metavar=choices(EVALUATE_TARGETS),
         help="Positive class: figure (all but background) or garment (the method's figure, "
-             "then garment isolation; scores the garment mask)."),
+             "then garment isolation; scores the garment mask); items (CCP labels: IoU of "
+             "each of the 14 items, their mean, accuracy inside the figure; a confusion "
+             "matrix in the report)."),
     garment_model: Optional[Path] = typer.Option(None, "--garment-model", metavar="FILE",
                                                  help=GARMENT_MODEL_HELP),
     method: Method = None,
@@ -75,8 +80,8 @@ def evaluate(
     prints the mean and median of each score. Photos without a label are skipped and
     reported; unreadable or mismatched labels fail that photo (exit code 2 at the end).
     """
-    if target not in TARGETS:
-        raise fail(f"--target must be one of {', '.join(TARGETS)}, got {target!r}")
+    if target not in EVALUATE_TARGETS:
+        raise fail(f"--target must be one of {', '.join(EVALUATE_TARGETS)}, got {target!r}")
     method = default_method(method, threshold)
     if method not in METHODS:
         raise fail(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
@@ -87,11 +92,17 @@ def evaluate(
     backend = build_method(method, palette_options_to_method(
         None if best else threshold, band, vote, points, strip, block, sampler, seed,
         keep_largest, fill_holes, model=None if best else model))
-    if not best:  # with best, the figure's threshold ceiling is scored
+    if best and target == "items":
+        raise fail("--threshold best scores a figure mask; it does not apply to --target items")
+    if not best and target != "items":  # with best, the figure's threshold ceiling is scored
         backend = apply_target(backend, target, garment_model)
     data = open_dataset(dataset, layout)
     if not data.items:
         raise fail(f"{dataset}: no photos or labels found ({data.layout} layout)")
+    if target == "items":
+        from .evaluate_items import evaluate_items_command
+
+        return evaluate_items_command(data, backend, csv, report, limit)
     total = len(data.items) if limit is None else min(limit, len(data.items))
     shown = 0
     with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),

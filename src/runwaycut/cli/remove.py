@@ -18,6 +18,7 @@ from rich.text import Text
 from ..batch.inputs import collect_photos
 from ..batch.outputs import FORMATS
 from ..batch.run import run_collection
+from ..batch.targets import TARGETS
 from ..io import MAX_PIXELS
 from ..note.colormask import MaskParams, parse_vote
 from ..note.figure import FigureParams
@@ -25,7 +26,6 @@ from ..methods import PaletteMethod, get_method
 from ..threshold.rules import parse_threshold
 from ..note.palette import PaletteParams
 from ._app import Command, app
-from ..scoring.labels import TARGETS
 from ._options import (Band, Block, FillHoles, GarmentModel, KeepLargest, Method, Points, Sampler,
                        Seed, Strip, Target, Threshold, ThresholdModel, Vote, choices)
 from ._common import EXIT_BAD_INPUT, EXIT_INTERRUPTED, console, fail, one_line, reports_errors
@@ -60,18 +60,20 @@ def build_method(name: str, palette: PaletteMethod):
     return get_method(name, palette=palette)
 
 
-def apply_target(backend, target: str, garment_model: Optional[Path] = None):
-    """The backend for ``--target``: as is for figure, wrapped by
-    :class:`runwaycut.garment.GarmentMethod` for garment."""
+#: Help of ``--item-cutouts``.
+ITEM_CUTOUTS_HELP = "With --target items: also write <stem>.<item>.png, an RGBA cutout per item."
+
+
+def apply_target(backend, target: str, garment_model: Optional[Path] = None,
+                 item_cutouts: bool = False):
+    """The backend for ``--target`` (see :data:`runwaycut.batch.targets.TARGETS`)."""
     if target not in TARGETS:
         raise fail(f"--target must be one of {', '.join(TARGETS)}, got {target!r}")
-    if target == "figure":
-        if garment_model is not None:
-            raise fail("--garment-model needs --target garment")
-        return backend
-    from ..garment.outputs import GarmentMethod
-
-    return GarmentMethod(backend, model_file=None if garment_model is None else str(garment_model))
+    try:
+        return TARGETS[target].wrap(backend, garment_model=garment_model,
+                                    item_cutouts=item_cutouts)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
 
 
 class RateColumn(ProgressColumn):
@@ -108,6 +110,7 @@ def remove(
     fill_holes: FillHoles = True,
     target: Target = "figure",
     garment_model: GarmentModel = None,
+    item_cutouts: bool = typer.Option(False, "--item-cutouts", help=ITEM_CUTOUTS_HELP),
     overlay: bool = typer.Option(False, "--overlay", help="Also write <stem>.overlay.png, "
                                  "removed pixels painted neon green."),
     image_format: str = typer.Option(
@@ -150,13 +153,17 @@ def remove(
     With --target garment, also <stem>.labels.png (class per pixel: 0 background red,
     1 garment blue, 2 skin+hair white, 3 accessories green), <stem>.garment.png (RGBA
     cutout of the garment) and <stem>.colors.json (its dominant colours and shares).
+    With --target items, also <stem>.items.png (item per pixel: 0 background, 1 skin,
+    2 hair, 3 top, 4 outerwear, 5 dress, 6 skirt, 7 pants, 8 shorts, 9 legwear, 10 shoes,
+    11 bag, 12 headwear, 13 accessory) and <stem>.items.json (share, box and colours
+    of each item); a carried bag the person mask missed joins the figure.
     Rerunning the same command resumes. Exit code 0 when every photo succeeded, 2 when
     any failed (the others are still done), 130 when interrupted.
     """
     backend = build_method(default_method(method, threshold), palette_options_to_method(
         threshold, band, vote, points, strip, block, sampler, seed, keep_largest, fill_holes,
         model=model))
-    backend = apply_target(backend, target, garment_model)
+    backend = apply_target(backend, target, garment_model, item_cutouts)
     if image_format not in FORMATS:
         raise fail(f"--format must be one of {', '.join(FORMATS)}, got {image_format!r}")
     if not inputs and from_file is None:

@@ -17,6 +17,7 @@ from matplotlib.patches import Patch, Rectangle
 from ..garment.colors import ColorParams, GarmentColor, garment_colors
 from ..garment.types import GARMENT, LABEL_PALETTE, GarmentParams, GarmentResult
 from ..garment.outputs import GarmentMethod
+from ..garment.items_outputs import ItemsMethod
 from ..garment.labelmap import label_figure_result
 from ..scoring.labels import CLASS_NAMES
 
@@ -35,11 +36,14 @@ class GarmentExplanation:
     colors : list of GarmentColor
     method : str
         Name of the figure backend the garment was isolated from.
+    items : ItemsResult or None
+        The item map, when the method was a ``--target items`` one.
     """
 
     result: GarmentResult
     colors: list
     method: str
+    items: object = None
 
 
 def explain_garment(image: np.ndarray, method, params: GarmentParams = GarmentParams(),
@@ -49,13 +53,14 @@ def explain_garment(image: np.ndarray, method, params: GarmentParams = GarmentPa
     Parameters
     ----------
     image : (H, W, 3) uint8 array
-    method : FigureMethod or GarmentMethod
-        The figure backend (a :class:`~runwaycut.garment.GarmentMethod` is used as is).
+    method : FigureMethod, GarmentMethod or ItemsMethod
+        The figure backend (a :class:`~runwaycut.garment.GarmentMethod` or
+        :class:`~runwaycut.garment.ItemsMethod` is used as is).
     """
-    if isinstance(method, GarmentMethod):
+    if isinstance(method, (GarmentMethod, ItemsMethod)):
         result = method.predict(image)
         return GarmentExplanation(result.details["garment"], result.details["colors"],
-                                  method.name)
+                                  method.name, result.details.get("items"))
     figure = method.predict(image)
     garment = label_figure_result(image, figure, params=params)
     return GarmentExplanation(garment, garment_colors(image, garment.garment, color_params),

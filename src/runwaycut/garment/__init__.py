@@ -56,6 +56,15 @@ Modules
     outputs      label PNG, garment cutout, :class:`GarmentMethod`, :func:`garment_blobs`
     colors       the garment's dominant colours, named
     training     fitting the MLP (training only: not imported at inference)
+
+The outfit item by item (14 items: skin, hair, top, outerwear, dress, skirt, pants,
+shorts, legwear, shoes, bag, headwear, accessory; ``--target items``):
+
+    items_inputs    the item network's input window (photo, figure, body-part maps)
+    items_model     the item network (ONNX, ``models/items.onnx``, run by OpenCV dnn)
+    items           :func:`parse_items`: photo (+ figure, pose) -> item map, masks, colours
+    items_outputs   ``<stem>.items.png``, ``.items.json``, per-item cutouts; :class:`ItemsMethod`
+    items_training  training the network (PyTorch; training only)
 """
 
 from .colors import ColorParams, GarmentColor, colors_json, garment_colors, name_color
@@ -65,10 +74,14 @@ from .labelmap import (DETECT, detect_pose, figure_regions, label_figure_result,
 from .model import MLP, GarmentModel, load_garment_model
 from .outputs import (GARMENT_SUFFIXES, GarmentMethod, garment_blobs, garment_cutout, labels_png,
                       labels_rgb)
+from .items import ITEM_TO_CLASS, ItemsResult, parse_items
+from .items_outputs import ITEM_PALETTE, ItemsMethod, items_blobs, items_json, items_png
 from .types import (ACCESSORY, BACKGROUND, FEATURE_NAMES, FIGURE_CLASSES, GARMENT, LABEL_PALETTE,
                     SKIN_HAIR, BodyFrame, ColourModel, GarmentParams, GarmentResult)
 
-__all__ = ["ACCESSORY", "BACKGROUND", "BodyFrame", "ColorParams", "ColourModel", "DETECT",
+__all__ = ["ITEM_PALETTE", "ITEM_TO_CLASS", "ItemsMethod", "ItemsResult",
+           "items_blobs", "items_json", "items_png", "parse_items",
+           "ACCESSORY", "BACKGROUND", "BodyFrame", "ColorParams", "ColourModel", "DETECT",
            "FEATURE_NAMES", "FIGURE_CLASSES", "FeatureSet", "GARMENT", "GARMENT_SUFFIXES",
            "GarmentColor", "GarmentMethod", "GarmentModel", "GarmentParams", "GarmentPriors",
            "GarmentResult", "LABEL_PALETTE", "MLP", "SKIN_HAIR", "colors_json", "detect_pose",

@@ -18,6 +18,7 @@ from PIL import Image
 from .colors import ColorParams, colors_json, garment_colors
 from ..errors import InvalidImageError
 from ..scoring.labels import CLASS_NAMES
+from .items import ItemsResult, with_items
 from .labelmap import label_figure_result
 from .model import GarmentModel, load_garment_model
 from .types import GARMENT, GarmentParams, GarmentResult, LABEL_PALETTE
@@ -88,6 +89,10 @@ def garment_cutout(image: np.ndarray, labels: np.ndarray) -> np.ndarray:
 
 # --- a backend that also isolates the garment -----------------------------------------------
 
+#: How the item network serves ``--target garment`` (see :class:`GarmentMethod`).
+ITEM_MODES = ("labels", "take-in", "off")
+GARMENT_FROM_ITEMS = "take-in"
+
 #: Output file suffixes of ``--target garment``, per photo stem.
 GARMENT_SUFFIXES = {"labels": ".labels.png", "garment": ".garment.png", "colors": ".colors.json"}
 
@@ -109,15 +114,28 @@ class GarmentMethod:
     colors : ColorParams
     model_file : path, optional
         A garment model (:meth:`GarmentModel.load`) instead of the shipped one.
+    items : {'labels', 'take-in', 'off'}
+        What the item network (:func:`runwaycut.parse_items`) does for the garment:
+        ``take-in``: the figure takes in what it finds carried (a bag the person mask
+        missed), then the pixel classifier splits that figure; ``labels``: also the
+        four-class map is the item map's (garment = top .. legwear, skin+hair = skin and
+        hair, accessory = shoes, bag, headwear, accessory), the pixel classifier unused;
+        ``off``: neither. :data:`GARMENT_FROM_ITEMS` by default (see the README for why).
     """
 
     figure: Any
     params: GarmentParams = field(default_factory=GarmentParams)
     colors: ColorParams = field(default_factory=ColorParams)
     model_file: str | None = None
+    items: str = field(default_factory=lambda: GARMENT_FROM_ITEMS)
     model_digest: str = field(default="", init=False)
 
     def __post_init__(self):
+        if self.items not in ITEM_MODES:
+            raise ValueError(f"items must be one of {', '.join(ITEM_MODES)}, got {self.items!r}")
+        if self.items == "labels" and self.model_file is not None:
+            raise ValueError("a garment model file is unused when the four-class map comes "
+                             "from the items (items='labels')")
         model = self.model()  # fail early on a bad model file
         self.model_digest = hashlib.sha1(model.net.mean.tobytes()
                                          + model.net.weights[0].tobytes()).hexdigest()[:12]
@@ -139,8 +157,16 @@ class GarmentMethod:
             load()
 
     def predict(self, image: np.ndarray):
-        result = self.figure.predict(image)
-        garment = label_figure_result(image, result, model=self.model(), params=self.params)
+        return self.label(image, self.figure.predict(image))
+
+    def label(self, image: np.ndarray, result):
+        """The garment of a figure already found (a :class:`~runwaycut.methods.FigureResult`)."""
+        if self.items != "off":
+            result = with_items(image, result, colors=None)
+        if self.items == "labels":
+            garment = garment_from_items(result.details["items"], result.details.get("landmarks"))
+        else:
+            garment = label_figure_result(image, result, model=self.model(), params=self.params)
         colours = garment_colors(image, garment.garment, self.colors)
         details = dict(result.details)
         details["garment"] = garment
@@ -148,6 +174,26 @@ class GarmentMethod:
         details["warnings"] = list(dict.fromkeys(
             list(details.get("warnings", [])) + list(garment.warnings)))
         return replace(result, details=details)
+
+
+def garment_from_items(items: ItemsResult, landmarks: np.ndarray | None = None) -> GarmentResult:
+    """The four-class :class:`GarmentResult` of an item map (``GarmentMethod(items='labels')``).
+
+    Only ``labels`` and ``warnings`` carry information; the body frame holds the pose's
+    landmarks (photo pixels, ``scale`` 1) and the skin and hair models are marked
+    ``source='items'`` (no colour model was sampled).
+    """
+    from .items import ITEM_TO_CLASS
+    from .types import BodyFrame, ColourModel
+
+    points = (np.zeros((33, 2), np.float32) if landmarks is None
+              else np.asarray(landmarks, np.float32)[:33, :2])
+    frame = BodyFrame(points=points, from_pose=landmarks is not None, scale=1.0, face=None)
+    none = ColourModel(mean=np.zeros(3, np.float32), cov=np.eye(3, dtype=np.float32),
+                       source="items")
+    return GarmentResult(labels=ITEM_TO_CLASS[items.labels], probabilities=np.zeros((0, 0, 3),
+                         np.float32), frame=frame, skin=none, hair=none, scale=1.0,
+                         warnings=items.warnings)
 
 
 @lru_cache(maxsize=8)

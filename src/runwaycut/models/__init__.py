@@ -11,6 +11,9 @@ Models
 ``pose_landmark_full``
     MediaPipe's BlazePose GHUM full landmark model (256x256 RGB crop in [0, 1] around
     one person -> 39 landmarks, a presence score and a 256x256 segmentation logit map).
+``items``
+    runwaycut's item network (ONNX; :mod:`runwaycut.garment.items_model` runs it with
+    OpenCV's ``dnn``, checked through :data:`CHECKSUMS` like the others).
 
 Checksums
 ---------
@@ -50,8 +53,10 @@ CHECKSUMS: dict[str, str] = {
     "data/ccp_classes.json": "992eeafe1ac417b3b8463fade7a160dceed4a03261e1cf693a78023aef3fd622",
     "data/garment_model.json": "4c6fdb01cb11b68b978cfb9f725df73527457a65a2b8da9feaf9093b9625732d",
     "data/heldout.json": "4e82cd59911673895a7367f930ebd10dfd37d84c9446d63824c8a6d06118d0db",
+    "data/items.json": "eaf0ecbe9be7b563ad418ea152cf53736e5a2e3226aa66a9d2a2ea0655bfca4e",
     "data/threshold_model.json": "374a92368a94ce6164f5dfb7a9b3268f7de6779088ca4054b91faed483c3b456",
     "models/fusion.json": "f1655198385f67995be85cc74efc8ef7eb13068c58fb4f80ad40442eeec8a0b2",
+    "models/items.onnx": "d1f882892d1f0c55d89e1ef5773c288bfa197f28440dad5e5736ce2548a0e375",
     "models/pose_landmark_full.tflite": "e9a5c5cb17f736fafd4c2ec1da3b3d331d6edbe8a0d32395855aeb2cdfd64b9f",
     "models/selfie_segmentation.tflite": "9ee168ec7c8f2a16c56fe8e1cfbc514974cbbb7e434051b455635f1bd1462f5c",
     # END CHECKSUMS
@@ -61,7 +66,7 @@ CHECKSUMS: dict[str, str] = {
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 
 #: Which files count as shipped model or data files (globs below the package root).
-SHIPPED_GLOBS = ("models/*.tflite", "models/*.json", "data/*.json")
+SHIPPED_GLOBS = ("models/*.tflite", "models/*.onnx", "models/*.json", "data/*.json")
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,10 @@ MODELS: dict[str, ModelInfo] = {
     "pose_landmark_full": ModelInfo(
         "pose_landmark_full.tflite",
         "MediaPipe BlazePose GHUM 3D full landmarks + segmentation (mediapipe/modules/pose_landmark)"),
+    "items": ModelInfo(
+        "items.onnx",
+        "runwaycut's item network (14 item classes), ONNX, run by OpenCV dnn "
+        "(benchmarks/train_items.py)"),
 }
 
 
@@ -213,6 +222,9 @@ def load_interpreter(name: str, num_threads: int = 1):
         When the runtime is not installed, or the file is missing, corrupt or cannot be
         prepared by the runtime.
     """
+    if not _info(name).file.endswith(".tflite"):
+        raise ModelError(f"{name!r} is not a LiteRT model ({_info(name).file}); see the stage "
+                         "that uses it (runwaycut.garment.items_model for 'items')")
     path = verify_model(name)
     try:
         from ai_edge_litert.interpreter import Interpreter

@@ -23,9 +23,10 @@ import numpy as np
 from ..batch.photo import PhotoRecord
 from ..compose import overlay
 from ..errors import ImageReadError, ImageSizeError, RunwaycutError
-from ..garment.outputs import GARMENT_SUFFIXES, garment_blobs
+from ..garment.outputs import GARMENT_SUFFIXES
 from ..garment.types import LABEL_PALETTE
 from ..batch.outputs import encode_cutout, encode_mask, encode_rgb
+from ..batch.targets import target_blobs
 from ..io import MAX_PIXELS, encode_png, read_image
 from ..scoring.labels import CLASS_NAMES
 from .request import OUTPUTS, CutRequest, build_backend
@@ -164,9 +165,9 @@ def encode_files(image: np.ndarray, result, stem: str, only: str | None = None
     if only in encoders:
         return {only: encoders[only]()}
     files = {name: encode() for name, encode in encoders.items()} if only is None else {}
-    if "garment" in result.details:
-        files.update({stem + suffix: blob for suffix, blob in garment_blobs(image, result).items()
-                      if only in (None, stem + suffix)})
+    # The target's own files (garment: label map, cutout, colours; items: the item map too).
+    files.update({stem + suffix: blob for suffix, blob in target_blobs(image, result).items()
+                  if only in (None, stem + suffix)})
     return files
 
 

@@ -11,21 +11,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 
-from ..garment.outputs import GarmentMethod
 from ..methods import METHODS, PaletteMethod, get_method
 from ..note.colormask import MaskParams, parse_vote
 from ..note.figure import FigureParams
 from ..note.palette import PaletteParams
-from ..scoring.labels import TARGETS
+from ..batch.targets import TARGETS
 from ..threshold.rules import parse_threshold
 
-#: Target name -> how a figure backend becomes that target's backend. The names come
-#: from the library's one list, :data:`runwaycut.scoring.labels.TARGETS`; a target added
-#: there needs its line here (a test checks that every target is served).
-TARGET_BACKENDS = {
-    "figure": lambda backend: backend,
-    "garment": lambda backend: GarmentMethod(backend),
-}
 
 #: What ``output`` may ask for, and the media type of each answer.
 OUTPUTS = {
@@ -40,8 +32,9 @@ OUTPUTS = {
 
 
 def served_targets() -> tuple[str, ...]:
-    """The targets this server builds, in the library's order."""
-    return tuple(t for t in TARGETS if t in TARGET_BACKENDS)
+    """The targets this server builds: every row of the library's one table,
+    :data:`runwaycut.batch.targets.TARGETS`, in its order."""
+    return tuple(TARGETS)
 
 
 @dataclass(frozen=True)
@@ -113,4 +106,4 @@ def _build(key: tuple):
         figure=FigureParams(keep_largest=o["keep_largest"], fill_holes=o["fill_holes"]),
         threshold_rule=rule)
     backend = palette if o["method"] == "palette" else get_method(o["method"], palette=palette)
-    return TARGET_BACKENDS[o["target"]](backend)
+    return TARGETS[o["target"]].wrap(backend)

@@ -1,0 +1,176 @@
+"""The item map (issue 11), scored on CCP dev photos the item network never saw.
+
+The photos scored are the 30 held-out photos (:mod:`runwaycut.scoring.heldout`) and the
+validation split that ``benchmarks/train_items.py`` kept back (same seed): never
+in-sample. For each photo the auto backend finds the figure, its probability and the
+pose once; then, pooled over the photos:
+
+* item map (:func:`runwaycut.parse_items`): IoU of each of the 14 items, their mean,
+  pixel accuracy inside the hand-labelled figure; on the auto figure (as
+  ``--target items`` runs) and on the hand-labelled figure (the item problem alone);
+* the four-class map made from the items against today's garment MLP (same figure):
+  class IoU, mean garment F1 over photos (the garment cutout's);
+* the figure mask with and without what the items take in (a carried bag): mean F1;
+* milliseconds per photo of the item step (pose and figure given), with and without
+  the colours, against the garment MLP step in the same run; one thread.
+
+    python benchmarks/bench_items.py                 # validation + held-out photos
+    python benchmarks/bench_items.py --only heldout  # the 30 held-out photos
+    python benchmarks/bench_items.py --speed         # end to end, one core (below)
+
+``--speed``: ``remove``'s per-photo work (read, figure, targets, encode, write;
+:func:`runwaycut.batch.photo.process_photo`) on the bundled example photos (550 px
+wide), one thread, for ``--target figure``, ``garment`` and ``items``, medians of
+``--repeat`` runs after a warm-up, with the ratio to ``figure`` measured in the same run.
+Target: ``items`` at most 250 ms per photo.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from runwaycut.batch.workers import one_thread
+from runwaycut.garment.items import ITEM_TO_CLASS, parse_items
+from runwaycut.garment.labelmap import label_garment
+from runwaycut.io import read_image
+from runwaycut.methods.auto import AutoMethod
+from runwaycut.scoring.items import (
+    ITEM_NAMES,
+    confusion_scores,
+    item_confusion,
+    read_ccp_items,
+)
+from runwaycut.scoring.labels import CLASS_NAMES
+from runwaycut.scoring.metrics import mask_scores
+
+DATA = ROOT.parent / "shared" / "data" / "ccp"
+
+
+def speed(repeat: int) -> None:
+    import tempfile
+
+    from runwaycut.batch.photo import process_photo
+    from runwaycut.batch.targets import TARGETS
+
+    photos = sorted((ROOT / "examples" / "photos").glob("*.jpg"))
+    backends = {name: TARGETS[name].wrap(AutoMethod()) for name in ("figure", "garment", "items")}
+    ms = {name: [] for name in backends}
+    with tempfile.TemporaryDirectory() as out, one_thread():
+        for name, backend in backends.items():
+            process_photo(photos[0], Path("warm"), Path(out), backend)  # models loaded
+        for _ in range(repeat):
+            for name, backend in backends.items():
+                for p in photos:
+                    t = time.perf_counter()
+                    rec = process_photo(p, Path(p.stem), Path(out), backend)
+                    ms[name].append((time.perf_counter() - t) * 1000)
+                    assert rec.status == "ok", rec.error
+    base = np.median(ms["figure"])
+    print(f"# end to end per photo, one thread, {len(photos)} example photos x {repeat}")
+    for name, values in ms.items():
+        print(f"--target {name:<8} {np.median(values):7.0f} ms  ({np.median(values) / base:.2f}x figure)")
+    print(f"target: items <= 250 ms: {'met' if np.median(ms['items']) <= 250 else 'NOT met'}")
+
+
+def main(argv=None) -> int:
+    from train_items import split
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--data", default=str(DATA))
+    ap.add_argument("--only", choices=("all", "heldout", "validation"), default="all")
+    ap.add_argument("--val", type=int, default=60)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--limit", type=int, default=None, help="only the first N photos")
+    ap.add_argument("--speed", action="store_true", help="time --target items end to end")
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args(argv)
+    if args.speed:
+        speed(args.repeat)
+        return 0
+    data = Path(args.data)
+    if not (data / "photos").is_dir():
+        print(f"{data}: no CCP photos/ folder; nothing to score", file=sys.stderr)
+        return 2
+    names = sorted(p.name for p in (data / "photos").glob("*.jpg"))
+    _, val, held = split(names, args.val, args.seed)
+    chosen = {"all": val + held, "heldout": held, "validation": val}[args.only][:args.limit]
+    auto = AutoMethod(soft=False)
+    k = len(ITEM_NAMES)
+    cm = {"auto": np.zeros((k, k), np.int64), "hand": np.zeros((k, k), np.int64)}
+    four = {k: np.zeros((4, 4), np.int64) for k in ("items", "mlp", "mlp+taken")}
+    f1 = {"items": [], "mlp": [], "mlp+taken": [], "figure": [], "figure+taken": []}
+    ms = {"items": [], "items+colours": [], "mlp": []}
+    taken = 0
+    for i, name in enumerate(chosen):
+        image = read_image(data / "photos" / name)
+        truth = read_ccp_items(data / "annotations" / "pixel-level" / f"{Path(name).stem}.mat",
+                               image.shape[:2])
+        truth4 = ITEM_TO_CLASS[truth]
+        fig = auto.predict(image)
+        lm, prob = fig.details.get("landmarks"), fig.details.get("probability")
+        with one_thread():
+            t = time.perf_counter()
+            items = parse_items(image, fig.mask, landmarks=lm, probability=prob, colors=None)
+            ms["items"].append((time.perf_counter() - t) * 1000)
+            t = time.perf_counter()
+            parse_items(image, fig.mask, landmarks=lm, probability=prob)
+            ms["items+colours"].append((time.perf_counter() - t) * 1000)
+            t = time.perf_counter()
+            mlp = label_garment(image, fig.mask, landmarks=lm).labels
+            ms["mlp"].append((time.perf_counter() - t) * 1000)
+        mlp_taken = (label_garment(image, items.figure, landmarks=lm).labels if items.taken_in
+                     else mlp)
+        hand = parse_items(image, truth > 0, landmarks=lm, probability=None, colors=None,
+                           taken_in=())
+        cm["auto"] += item_confusion(truth, items.labels)
+        cm["hand"] += item_confusion(truth, hand.labels)
+        ours4 = items.four_class
+        four["items"] += item_confusion(truth4, ours4, 4)
+        four["mlp"] += item_confusion(truth4, mlp, 4)
+        four["mlp+taken"] += item_confusion(truth4, mlp_taken, 4)
+        f1["items"].append(mask_scores(ours4 == 1, truth4 == 1)["f1"])
+        f1["mlp"].append(mask_scores(mlp == 1, truth4 == 1)["f1"])
+        f1["mlp+taken"].append(mask_scores(mlp_taken == 1, truth4 == 1)["f1"])
+        f1["figure"].append(mask_scores(fig.mask, truth > 0)["f1"])
+        f1["figure+taken"].append(mask_scores(items.figure, truth > 0)["f1"])
+        taken += items.taken_in > 0
+        if (i + 1) % 10 == 0:
+            print(f"  {i + 1}/{len(chosen)} photos", file=sys.stderr, flush=True)
+
+    print(f"# item map on {len(chosen)} photos never trained on ({args.only}; "
+          f"{len(val)} validation + {len(held)} held-out in all)")
+    print(f"{'item':<12} {'IoU auto fig':>12} {'IoU hand fig':>12}")
+    sa, sh = confusion_scores(cm["auto"]), confusion_scores(cm["hand"])
+    for n in ITEM_NAMES:
+        a, h = sa["iou"][n], sh["iou"][n]
+        print(f"{n:<12} {a if a is not None else float('nan'):>12.3f} "
+              f"{h if h is not None else float('nan'):>12.3f}")
+    print(f"{'mean IoU':<12} {sa['mean_iou']:>12.3f} {sh['mean_iou']:>12.3f}")
+    print(f"{'acc. in fig':<12} {sa['accuracy_in_figure']:>12.3f} {sh['accuracy_in_figure']:>12.3f}")
+    print("\n# four-class map, auto figure: from the items; the garment MLP; the MLP on the "
+          "figure with what the items take in")
+    sc = {k: confusion_scores(v, CLASS_NAMES) for k, v in four.items()}
+    for n in CLASS_NAMES:
+        print(f"{n:<12} " + "  ".join(f"{k} {sc[k]['iou'][n]:.3f}" for k in four))
+    print(f"{'garment F1':<12} " + "  ".join(f"{k} {np.mean(f1[k]):.3f}" for k in four)
+          + "  (mean over photos)")
+    print(f"\n# figure F1 (mean): auto {np.mean(f1['figure']):.4f}, with what the items take in "
+          f"{np.mean(f1['figure+taken']):.4f} ({taken} photos took something in)")
+    print(f"\n# ms per photo, one thread, figure and pose given: item map "
+          f"{np.median(ms['items']):.0f}, with colours {np.median(ms['items+colours']):.0f}; "
+          f"garment MLP {np.median(ms['mlp']):.0f} (medians; ratio item/MLP "
+          f"{np.median(ms['items']) / np.median(ms['mlp']):.2f})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,115 @@
+"""Train the item network (14 item classes) and export it to ONNX: the one command.
+
+    pip install ".[train]"
+    python benchmarks/train_items.py            # -> src/runwaycut/models/items.onnx
+
+Seeded and reproducible up to floating-point summation order. The 30 held-out photos
+(:mod:`runwaycut.scoring.heldout`) are never trained on; of the other 470 CCP dev
+photos, ``--val`` (60) drawn with the seed are kept back as a validation split, and the
+network is trained on the rest. ``benchmarks/bench_items.py`` then scores the shipped
+pipeline on the validation and held-out photos (never in-sample).
+
+Steps: cache each photo's inputs (the auto backend's figure probability and pose, made
+by the run-time code; a few minutes, kept in ``--cache``), cut the network's windows at
+three zooms, mirrored and not, train (one thread, ``nice`` it), export ONNX, print the
+model file's SHA-256 for ``runwaycut/models/__init__.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from runwaycut.scoring.items import ITEM_NAMES
+from runwaycut.garment.items_training import (
+    build_cache,
+    export_onnx,
+    load_cache,
+    tensors,
+    train,
+)
+from runwaycut.scoring.heldout import heldout_names
+
+
+def split(names: list[str], n_val: int, seed: int) -> tuple[list[str], list[str], list[str]]:
+    """(train, validation, held-out) photo names."""
+    held = sorted(n for n in names if n in heldout_names())
+    rest = sorted(n for n in names if n not in heldout_names())
+    val = sorted(np.random.default_rng(seed).choice(rest, n_val, replace=False).tolist())
+    return [n for n in rest if n not in val], val, held
+
+
+def window_iou(net, x, y) -> np.ndarray:
+    """Pooled IoU per item over unaugmented windows (zoom 1, not mirrored)."""
+    import torch
+
+    from runwaycut.garment.items_training import PAD, ZOOMS
+    v = 2 * ZOOMS.index(1.0)
+    xb = torch.from_numpy(x[:, v, :, PAD:-PAD, PAD:-PAD].astype(np.float32))
+    yb = y[:, v, PAD:-PAD, PAD:-PAD]
+    with torch.no_grad():
+        pred = torch.cat([net(xb[i:i + 16]) for i in range(0, len(xb), 16)]).argmax(1).numpy()
+    ok = yb != 255
+    k = len(ITEM_NAMES)
+    cm = np.bincount(yb[ok].astype(np.int64) * k + pred[ok], minlength=k * k).reshape(k, k)
+    inter = np.diag(cm)
+    union = cm.sum(0) + cm.sum(1) - inter
+    return np.where(union > 0, inter / np.maximum(union, 1), np.nan)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "ccp"))
+    ap.add_argument("--cache", default="/tmp/runwaycut-items-cache")
+    ap.add_argument("--out", default=str(ROOT / "src" / "runwaycut" / "models" / "items.onnx"))
+    ap.add_argument("--epochs", type=int, default=40)
+    ap.add_argument("--val", type=int, default=60)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--state", default="", help="also save the weights (torch state dict)")
+    args = ap.parse_args(argv)
+
+    if not (Path(args.data) / "photos").is_dir():
+        print(f"{args.data}: no CCP photos/ folder", file=sys.stderr)
+        return 2
+    paths = build_cache(args.data, args.cache)
+    records = load_cache(paths)
+    train_names, val_names, held_names = split([r["name"] for r in records], args.val, args.seed)
+    by_name = {r["name"]: r for r in records}
+    print(f"photos: {len(train_names)} train, {len(val_names)} validation, "
+          f"{len(held_names)} held out")
+    x, y = tensors([by_name[n] for n in train_names])
+    xv, yv = tensors([by_name[n] for n in val_names + held_names])
+    nv = len(val_names)
+
+    def validate(net, epoch):
+        if (epoch + 1) % 5 == 0 or epoch + 1 == args.epochs:
+            for label, sl in (("validation", slice(0, nv)), ("held-out", slice(nv, None))):
+                iou = window_iou(net, xv[sl], yv[sl])
+                print(f"  window IoU {label}: mean {np.nanmean(iou):.3f}  "
+                      + " ".join(f"{n[:5]} {v:.2f}" for n, v in zip(ITEM_NAMES, iou)), flush=True)
+
+    start = time.perf_counter()
+    net = train(x, y, epochs=args.epochs, seed=args.seed, validate=validate,
+                progress=lambda m: print(m, flush=True))
+    if args.state:
+        import torch
+        torch.save(net.state_dict(), args.state)
+    out = export_onnx(net, args.out)
+    digest = hashlib.sha256(out.read_bytes()).hexdigest()
+    print(json.dumps({"model": str(out), "bytes": out.stat().st_size, "sha256": digest,
+                      "train_photos": len(train_names), "validation": val_names,
+                      "minutes": round((time.perf_counter() - start) / 60, 1)}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

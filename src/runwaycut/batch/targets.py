@@ -1,0 +1,104 @@
+"""What ``--target`` can ask for, in one table: how a figure backend is wrapped for it
+and which files its results write.
+
+The command line (``remove``, ``evaluate``, ``explain``), the batch writer and any
+service read :data:`TARGETS`; a new target is one more row. The garment and item code is
+imported only when a target is used, so reading the table costs nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Target:
+    """One ``--target``.
+
+    Attributes
+    ----------
+    name : str
+    help : str
+        One sentence for ``--help``.
+    wrap : callable
+        ``wrap(backend, garment_model=None, item_cutouts=False) -> backend``: the figure
+        backend made to produce this target.
+    blobs : callable or None
+        ``blobs(image, result) -> {suffix: bytes}``: the files written besides the mask
+        and cutout (``None``: none).
+    """
+
+    name: str
+    help: str
+    wrap: Callable[..., Any]
+    blobs: Callable[[np.ndarray, Any], dict[str, bytes]] | None
+
+
+def _figure(backend, garment_model=None, item_cutouts=False):
+    if garment_model is not None:
+        raise ValueError("--garment-model needs --target garment or items")
+    if item_cutouts:
+        raise ValueError("--item-cutouts needs --target items")
+    return backend
+
+
+def _garment(backend, garment_model=None, item_cutouts=False):
+    from ..garment.outputs import GarmentMethod
+
+    if item_cutouts:
+        raise ValueError("--item-cutouts needs --target items")
+    return GarmentMethod(backend, model_file=None if garment_model is None else str(garment_model))
+
+
+def _items(backend, garment_model=None, item_cutouts=False):
+    from ..garment.items_outputs import ItemsMethod
+    from ..garment.outputs import GarmentMethod
+
+    garment = GarmentMethod(backend, model_file=None if garment_model is None else str(garment_model))
+    return ItemsMethod(backend, garment=garment, item_cutouts=item_cutouts)
+
+
+def _garment_blobs(image, result):
+    from ..garment.outputs import garment_blobs
+
+    return garment_blobs(image, result)
+
+
+def _items_blobs(image, result):
+    from ..garment.items_outputs import items_blobs
+
+    return items_blobs(image, result)
+
+
+#: ``--target`` name -> :class:`Target`, in the order ``--help`` lists them.
+TARGETS: dict[str, Target] = {
+    "figure": Target("figure", "the figure mask and cutout", _figure, None),
+    "garment": Target("garment", "also the garment: four-class label map, garment cutout "
+                      "and its colours", _garment, _garment_blobs),
+    "items": Target("items", "also the outfit item by item: 14-class item map, items.json "
+                    "(share, box, colours per item) and, with --item-cutouts, one cutout "
+                    "per item", _items, _items_blobs),
+}
+
+
+def target_of(result) -> str:
+    """The target a backend's result was made for (from its ``details``)."""
+    details = getattr(result, "details", {}) or {}
+    if details.get("target") == "items":  # ItemsMethod; GarmentMethod's results hold
+        return "items"                     # items too when it took bags in
+    if "garment" in details:
+        return "garment"
+    return "figure"
+
+
+def target_blobs(image: np.ndarray, result) -> dict[str, bytes]:
+    """The files a result's target writes besides the mask and cutout: ``{suffix: bytes}``."""
+    blobs = TARGETS[target_of(result)].blobs
+    return {} if blobs is None else blobs(image, result)
+
+
+__all__ = ["TARGETS", "Target", "target_blobs", "target_of"]

@@ -1,0 +1,62 @@
+"""``runwaycut evaluate --target items``: the item map scored against CCP labels."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from ..evaluation.evaluate import write_csv
+from ..evaluation.items import ITEM_ROW_COLUMNS, evaluate_items, write_items_report
+from ..scoring.items import ITEM_NAMES
+from ._common import EXIT_BAD_INPUT, console, fail
+
+
+def evaluate_items_command(data, backend, csv: Path, report: Path | None,
+                           limit: int | None) -> None:
+    """Run :func:`runwaycut.evaluation.items.evaluate_items` with a progress bar, write the
+    CSV (and report), print the per-item table; exit 2 when a photo failed."""
+    total = len(data.items) if limit is None else min(limit, len(data.items))
+    with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
+                  MofNCompleteColumn(), TimeRemainingColumn(), console=console,
+                  transient=True) as progress:
+        task = progress.add_task("scoring items", total=total)
+
+        def on_photo(row):
+            if row["status"] == "failed":
+                progress.console.print(f"[bold red]error:[/] {row['error']}", highlight=False,
+                                       soft_wrap=True)
+            progress.advance(task)
+
+        ev = evaluate_items(data, backend, limit=limit, on_photo=on_photo)
+    write_csv(csv, ev.rows, ITEM_ROW_COLUMNS)
+    if report is not None:
+        write_items_report(ev, report)
+    s = ev.summary
+    if s["scored"]:
+        table = Table(title=f"{ev.settings['method']} · target items · {s['scored']} photos "
+                            "(pooled)")
+        table.add_column("item")
+        table.add_column("IoU", justify="right")
+        for n in ITEM_NAMES:
+            v = ev.scores["iou"][n]
+            table.add_row(n, "–" if v is None else f"{v:.4f}")
+        table.add_row("mean IoU", f"{ev.scores['mean_iou']:.4f}")
+        table.add_row("accuracy in figure", f"{ev.scores['accuracy_in_figure']:.4f}")
+        Console().print(table)
+    where = f"rows in {csv}" + (f", report in {report}" if report is not None else "")
+    console.print(f"{s['scored']} of {s['photos']} photos scored, {s['failed']} failed, "
+                  f"{s['skipped']} skipped; {where}", highlight=False)
+    if s["failed"]:
+        raise typer.Exit(EXIT_BAD_INPUT)
+    if not s["scored"]:
+        raise fail("no photo could be scored")

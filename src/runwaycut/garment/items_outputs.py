@@ -1,0 +1,187 @@
+"""What ``--target items`` writes, and the backend that adds the items to any figure method.
+
+Per photo, besides everything ``--target garment`` writes:
+
+``<stem>.items.png``
+    Indexed PNG, pixel value = item index (:data:`ITEM_NAMES`), palette
+    :data:`ITEM_PALETTE`.
+``<stem>.items.json``
+    For each item present: its name and index, pixels, share of the figure, bounding
+    box ``[x0, y0, x1, y1]`` (inclusive pixels) and dominant colours (named as in
+    ``<stem>.colors.json``); plus the classes, the palette and the warnings.
+``<stem>.<item>.png``
+    With ``--item-cutouts``: the RGBA cutout of each item present.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from ..errors import InvalidImageError
+from ..scoring.items import ITEM_NAMES
+from .items import ITEM_COLORS, ItemsResult, with_items
+from .outputs import GarmentMethod, garment_blobs
+
+#: RGB colour of each item in ``<stem>.items.png`` (distinct, readable on a screen).
+ITEM_PALETTE = np.array([
+    [0, 0, 0],        # background: black
+    [255, 204, 170],  # skin: peach
+    [110, 60, 20],    # hair: brown
+    [230, 25, 75],    # top: red
+    [0, 130, 200],    # outerwear: blue
+    [145, 30, 180],   # dress: purple
+    [240, 50, 230],   # skirt: magenta
+    [0, 0, 128],      # pants: navy
+    [70, 240, 240],   # shorts: cyan
+    [128, 128, 0],    # legwear: olive
+    [245, 130, 48],   # shoes: orange
+    [60, 180, 75],    # bag: green
+    [255, 225, 25],   # headwear: yellow
+    [0, 128, 128],    # accessory: teal
+], np.uint8)
+ITEM_PALETTE.setflags(write=False)
+
+#: Suffixes of the files always written by ``--target items`` (besides the garment's).
+ITEMS_SUFFIXES = {"items": ".items.png", "items_json": ".items.json"}
+
+
+def items_png(labels: np.ndarray) -> bytes:
+    """The item map as an indexed PNG (value = item index, palette :data:`ITEM_PALETTE`).
+
+    Parameters
+    ----------
+    labels : (H, W) uint8 array
+        Item indices 0..13.
+
+    Returns
+    -------
+    png : bytes
+        ``np.asarray(Image.open(f))`` reads the indices back, ``.convert('RGB')`` the colours.
+    """
+    labels = np.asarray(labels)
+    if labels.ndim != 2:
+        raise ValueError(f"an item map is 2-D, got shape {labels.shape}")
+    if labels.size and labels.max() >= len(ITEM_NAMES):
+        raise ValueError(f"item map holds class {int(labels.max())}; items are "
+                         f"0..{len(ITEM_NAMES) - 1}")
+    pil = Image.fromarray(labels.astype(np.uint8), mode="P")
+    pil.putpalette(ITEM_PALETTE.ravel().tolist())
+    buf = io.BytesIO()
+    pil.save(buf, format="PNG", compress_level=6)
+    return buf.getvalue()
+
+
+def item_summary(result: ItemsResult) -> list[dict]:
+    """One dict per item present: name, index, pixels, share of the figure, box, colours."""
+    counts = result.counts
+    figure_pixels = max(int(np.count_nonzero(result.figure)), 1)
+    out = []
+    for name in result.present:
+        index = ITEM_NAMES.index(name)
+        mask = result.labels == index
+        rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+        out.append({"name": name, "index": index, "pixels": int(counts[index]),
+                    "share_of_figure": round(int(counts[index]) / figure_pixels, 6),
+                    "bbox": [int(cols[0]), int(rows[0]), int(cols[-1]), int(rows[-1])],
+                    "colors": [c.as_dict() for c in result.colors.get(name, [])]})
+    return out
+
+
+def items_json(result: ItemsResult) -> bytes:
+    """``<stem>.items.json`` as UTF-8 bytes (see the module notes for its keys)."""
+    H, W = result.labels.shape
+    doc = {"width": W, "height": H,
+           "figure_pixels": int(np.count_nonzero(result.figure)),
+           "taken_in_pixels": result.taken_in,
+           "items": item_summary(result),
+           "classes": list(ITEM_NAMES),
+           "palette": {n: "#{:02x}{:02x}{:02x}".format(*map(int, c))
+                       for n, c in zip(ITEM_NAMES, ITEM_PALETTE)},
+           "warnings": list(result.warnings)}
+    return (json.dumps(doc, indent=2) + "\n").encode("utf-8")
+
+
+def item_cutout(image: np.ndarray, labels: np.ndarray, index: int) -> np.ndarray:
+    """RGBA cutout of one item: the photo's colours, opaque exactly on the item."""
+    image = np.asarray(image)
+    mask = np.asarray(labels) == index
+    if mask.shape != image.shape[:2]:
+        raise InvalidImageError(f"item map of shape {mask.shape} does not match the image "
+                                f"{image.shape[:2]}")
+    out = np.zeros(image.shape[:2] + (4,), np.uint8)
+    out[mask, :3] = image[mask]
+    out[mask, 3] = 255
+    return out
+
+
+@dataclass
+class ItemsMethod:
+    """A figure backend followed by the items and the garment (``--target items``).
+
+    ``predict`` runs the figure backend, :func:`parse_items` on its figure (reusing its
+    probability and pose), takes carried items into the figure mask (and the alpha
+    matte), then isolates the garment on that figure (:class:`GarmentMethod`). The
+    result's ``details`` hold ``items`` (:class:`ItemsResult`), ``garment`` and ``colors``.
+
+    Parameters
+    ----------
+    figure : FigureMethod
+    garment : GarmentMethod, optional
+        Built on ``figure`` by default.
+    item_cutouts : bool
+        Also write ``<stem>.<item>.png`` per item (see :func:`items_blobs`).
+    """
+
+    figure: Any
+    garment: GarmentMethod | None = None
+    item_cutouts: bool = False
+    colors: Any = field(default_factory=lambda: ITEM_COLORS)
+    model_sha256: str = field(default="", init=False)
+
+    def __post_init__(self):
+        if self.garment is None:
+            self.garment = GarmentMethod(self.figure)
+        from ..models import MODELS
+        from .items_model import ITEM_MODEL, load_item_net
+
+        load_item_net()  # fail early on a broken model file
+        # Recorded with a run's parameters: results of another network are not reused.
+        self.model_sha256 = MODELS[ITEM_MODEL].sha256
+
+    @property
+    def name(self) -> str:
+        return self.figure.name
+
+    def predict(self, image: np.ndarray):
+        result = with_items(image, self.figure.predict(image), self.colors)
+        garment = self.garment.label(image, result)
+        details = dict(garment.details)
+        details["item_cutouts"] = self.item_cutouts
+        details["target"] = "items"  # (a garment result may hold items too: the bags taken in)
+        return replace(garment, details=details)
+
+
+def items_blobs(image: np.ndarray, result) -> dict[str, bytes]:
+    """The files of ``--target items`` for one photo, encoded: ``{suffix: bytes}``
+    (the garment's, ``.items.png``, ``.items.json`` and, when asked, ``.<item>.png``)."""
+    from ..io import encode_png
+
+    items: ItemsResult = result.details["items"]
+    blobs = garment_blobs(image, result) if "garment" in result.details else {}
+    blobs[ITEMS_SUFFIXES["items"]] = items_png(items.labels)
+    blobs[ITEMS_SUFFIXES["items_json"]] = items_json(items)
+    if result.details.get("item_cutouts"):
+        for name in items.present:
+            blobs[f".{name}.png"] = encode_png(item_cutout(image, items.labels,
+                                                           ITEM_NAMES.index(name)))
+    return blobs
+
+
+__all__ = ["ITEMS_SUFFIXES", "ITEM_PALETTE", "ItemsMethod", "item_cutout", "item_summary",
+           "items_blobs", "items_json", "items_png"]

@@ -1,0 +1,318 @@
+"""Training the item network (training only: never imported at inference).
+
+Needs PyTorch (``pip install ".[train]"``). The one command is
+``python benchmarks/train_items.py``; it
+
+1. caches, for each CCP dev photo, the photo at ``CACHE_HEIGHT`` rows, the auto
+   backend's figure probability, the pose landmarks and the 14-class item labels
+   (:func:`build_cache`; the inputs the network sees at run time, made by the same code);
+2. trains :class:`ItemNet` on the photos neither held out (:mod:`runwaycut.scoring.heldout`)
+   nor in the validation split, with augmentation (mirror with left/right landmarks
+   swapped, zoom, shift, colour jitter, a binarised figure channel), seeded;
+3. exports it to ONNX (TorchScript exporter) for :mod:`runwaycut.garment.items_model`.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ..scoring.items import ITEM_NAMES, ccp_item_table
+from .items_inputs import (
+    CHANNEL_NAMES,
+    INPUT_SHAPE,
+    MIRROR_LANDMARKS,
+    crop_transform,
+    figure_box,
+    item_inputs,
+    warp,
+)
+
+#: Rows of the cached photos (the CCP photos have 832).
+CACHE_HEIGHT = 416
+
+
+# --- the cache -------------------------------------------------------------------------------
+
+def cache_photo(image: np.ndarray, groundtruth: np.ndarray, method) -> dict[str, np.ndarray]:
+    """One photo's training record: photo, figure probability, landmarks, item labels,
+    at ``CACHE_HEIGHT`` rows.
+
+    Parameters
+    ----------
+    image : (H, W, 3) uint8 array
+    groundtruth : (H, W) int array
+        CCP labels 0..58.
+    method : AutoMethod
+        The figure backend whose probability and pose the network will see.
+    """
+    result = method.predict(image)
+    details = result.details
+    prob = details.get("probability")
+    prob = result.mask.astype(np.float32) if prob is None else prob
+    H, W = image.shape[:2]
+    s = CACHE_HEIGHT / H
+    size = (max(1, round(W * s)), CACHE_HEIGHT)
+    landmarks = details.get("landmarks")
+    lm = np.zeros((33, 2), np.float32) if landmarks is None else landmarks[:33, :2] * s
+    items = ccp_item_table()[np.asarray(groundtruth, np.int64)]
+    if (items < 0).any():
+        raise ValueError("groundtruth holds values that are not CCP labels")
+    return {"image": cv2.resize(image, size, interpolation=cv2.INTER_AREA),
+            "figure": (cv2.resize(prob, size, interpolation=cv2.INTER_AREA) * 255).round().astype(np.uint8),
+            "landmarks": lm.astype(np.float32), "has_pose": np.array(landmarks is not None),
+            "items": cv2.resize(items.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST)}
+
+
+def build_cache(dataset: str | Path, cache: str | Path, progress=print) -> list[Path]:
+    """Cache every labelled photo of a CCP folder into ``cache/<stem>.npz`` (kept if present)."""
+    import scipy.io
+
+    from ..io import read_image
+    from ..methods.auto import AutoMethod
+
+    dataset, cache = Path(dataset), Path(cache)
+    cache.mkdir(parents=True, exist_ok=True)
+    method = AutoMethod(soft=False)
+    photos = sorted((dataset / "photos").glob("*.jpg"))
+    out, start = [], time.perf_counter()
+    for i, photo in enumerate(photos):
+        target = cache / f"{photo.stem}.npz"
+        out.append(target)
+        if target.exists():
+            continue
+        mat = dataset / "annotations" / "pixel-level" / f"{photo.stem}.mat"
+        if not mat.exists():
+            out.pop()
+            continue
+        gt = scipy.io.loadmat(mat, variable_names=["groundtruth"])["groundtruth"]
+        record = cache_photo(read_image(photo), gt, method)
+        tmp = target.with_suffix(".tmp.npz")
+        np.savez(tmp, **record)
+        tmp.replace(target)
+        if (i + 1) % 50 == 0:
+            progress(f"cache {i + 1}/{len(photos)} {time.perf_counter() - start:.0f} s")
+    return out
+
+
+def load_cache(paths) -> list[dict[str, np.ndarray]]:
+    """The cached records, with ``name`` (``'0001.jpg'``)."""
+    records = []
+    for p in paths:
+        with np.load(p) as z:
+            r = {k: z[k] for k in z.files}
+        r["name"] = f"{Path(p).stem}.jpg"
+        records.append(r)
+    return records
+
+
+# --- samples ---------------------------------------------------------------------------------
+
+#: Extra window pixels cached on each side, for random shifts at training time.
+PAD = 8
+#: Zooms cached per photo (a random one is drawn per sample).
+ZOOMS = (0.85, 1.0, 1.15)
+
+
+def window(record: dict, zoom: float = 1.0, mirror: bool = False, pad: int = PAD,
+           binary: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Network input and window labels of one cached photo, the window widened by
+    ``pad`` pixels on each side (random crops of it shift the figure).
+
+    Parameters
+    ----------
+    record : dict
+        From :func:`load_cache`.
+    zoom : float
+        Magnification of the window around the figure (1: as at run time).
+    mirror : bool
+        Mirror the photo; the landmarks' left and right swap, as the pose model names
+        them in a mirrored photo.
+    pad : int
+    binary : bool
+        Binarise the figure probability (as a caller's own mask would be).
+
+    Returns
+    -------
+    x : (C, rows + 2 pad, cols + 2 pad) float32 array
+    y : (rows + 2 pad, cols + 2 pad) uint8 array
+        Item indices; 255 outside the photo (ignored).
+    """
+    image, figure = record["image"], record["figure"].astype(np.float32) / 255
+    items = record["items"]
+    landmarks = record["landmarks"] if bool(record["has_pose"]) else None
+    if mirror:
+        image, figure, items = (np.ascontiguousarray(a[:, ::-1]) for a in (image, figure, items))
+        if landmarks is not None:
+            landmarks = landmarks[MIRROR_LANDMARKS].copy()
+            landmarks[:, 0] = image.shape[1] - 1 - landmarks[:, 0]
+    if binary:
+        figure = (figure > 0.5).astype(np.float32)
+    affine = crop_transform(figure_box(figure), image.shape[:2], zoom=zoom)
+    affine[:, 2] += pad
+    shape = (INPUT_SHAPE[0] + 2 * pad, INPUT_SHAPE[1] + 2 * pad)
+    x = item_inputs(image, figure, landmarks, affine, shape)
+    y = warp(items, affine, shape, nearest=True, border=255)
+    return x, y
+
+
+def tensors(records, progress=print) -> tuple[np.ndarray, np.ndarray]:
+    """Every record's windows at every zoom of :data:`ZOOMS`, mirrored and not.
+
+    Returns
+    -------
+    x : (N, len(ZOOMS) * 2, C, rows + 2 PAD, cols + 2 PAD) float16 array
+    y : (N, len(ZOOMS) * 2, rows + 2 PAD, cols + 2 PAD) uint8 array
+    """
+    xs, ys = [], []
+    start = time.perf_counter()
+    for i, r in enumerate(records):
+        pairs = [window(r, z, m, binary=(k % 2 == 1))
+                 for k, (z, m) in enumerate((z, m) for z in ZOOMS for m in (False, True))]
+        xs.append(np.stack([p[0] for p in pairs]).astype(np.float16))
+        ys.append(np.stack([p[1] for p in pairs]))
+        if (i + 1) % 100 == 0:
+            progress(f"windows {i + 1}/{len(records)} {time.perf_counter() - start:.0f} s")
+    return np.stack(xs), np.stack(ys)
+
+
+def augment(x, y, rng: np.random.Generator):
+    """A training batch from cached windows: a random cached variant (zoom, mirror,
+    binarised figure), a random crop (shift up to ``PAD`` pixels), colour jitter.
+
+    Parameters
+    ----------
+    x : (B, V, C, rows + 2 PAD, cols + 2 PAD) float16 array
+    y : (B, V, rows + 2 PAD, cols + 2 PAD) uint8 array
+
+    Returns
+    -------
+    x : (B, C, rows, cols) float32 torch tensor
+    y : (B, rows, cols) int64 torch tensor
+    """
+    import torch
+
+    B = len(x)
+    rows, cols = INPUT_SHAPE
+    variant = rng.integers(0, x.shape[1], B)
+    dy, dx = rng.integers(0, 2 * PAD + 1, B), rng.integers(0, 2 * PAD + 1, B)
+    xb = np.stack([x[b, variant[b], :, dy[b]:dy[b] + rows, dx[b]:dx[b] + cols] for b in range(B)])
+    yb = np.stack([y[b, variant[b], dy[b]:dy[b] + rows, dx[b]:dx[b] + cols] for b in range(B)])
+    xb = xb.astype(np.float32)
+    rgb = xb[:, :3] + 0.5
+    grey = rgb.mean(axis=1, keepdims=True)
+    sat = rng.uniform(0.7, 1.3, (B, 1, 1, 1)).astype(np.float32)
+    con = rng.uniform(0.8, 1.2, (B, 1, 1, 1)).astype(np.float32)
+    bri = rng.uniform(-0.08, 0.08, (B, 1, 1, 1)).astype(np.float32)
+    wb = rng.uniform(0.92, 1.08, (B, 3, 1, 1)).astype(np.float32)
+    rgb = grey + (rgb - grey) * sat
+    rgb = ((rgb - 0.5) * con + 0.5 + bri) * wb
+    xb[:, :3] = np.clip(rgb, 0, 1) - 0.5
+    return torch.from_numpy(xb), torch.from_numpy(yb.astype(np.int64))
+
+
+# --- the network -----------------------------------------------------------------------------
+
+def make_net(widths=(16, 24, 32, 48, 64)):
+    """:class:`ItemNet`: a small U-Net (BatchNorm + ReLU; 2x2 max-pool down, bilinear up)."""
+    import torch
+    from torch import nn
+
+    def block(cin, cout):
+        return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout),
+                             nn.ReLU(inplace=True),
+                             nn.Conv2d(cout, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout),
+                             nn.ReLU(inplace=True))
+
+    class ItemNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            w = widths
+            self.stem = nn.Sequential(nn.Conv2d(len(CHANNEL_NAMES), w[0], 3, padding=1, bias=False),
+                                      nn.BatchNorm2d(w[0]), nn.ReLU(inplace=True))
+            self.down = nn.ModuleList(block(w[i], w[i + 1]) for i in range(len(w) - 1))
+            self.up = nn.ModuleList(block(w[i + 1] + w[i], w[i]) for i in range(len(w) - 2, 0, -1))
+            self.head_up = nn.Sequential(nn.Conv2d(w[1] + w[0], w[0], 3, padding=1, bias=False),
+                                         nn.BatchNorm2d(w[0]), nn.ReLU(inplace=True))
+            self.out = nn.Conv2d(w[0], len(ITEM_NAMES), 1)
+            self.pool = nn.MaxPool2d(2)
+
+        def forward(self, x):
+            skips = [self.stem(x)]
+            for layer in self.down:
+                skips.append(layer(self.pool(skips[-1])))
+            h = skips.pop()
+            for layer in list(self.up) + [self.head_up]:
+                skip = skips.pop()
+                h = nn.functional.interpolate(h, size=skip.shape[2:], mode="bilinear",
+                                              align_corners=False)
+                h = layer(torch.cat([h, skip], dim=1))
+            return self.out(h)
+
+    return ItemNet()
+
+
+def class_weights(y: np.ndarray, power: float = 0.5) -> np.ndarray:
+    """Cross-entropy weights: (median frequency / frequency) ** power, over the labels
+    (``y``: item indices, 255 ignored), between 1 and 20."""
+    counts = np.bincount(np.asarray(y).ravel(), minlength=256)[:len(ITEM_NAMES)].astype(np.float64)
+    freq = counts / counts.sum()
+    w = (np.median(freq[freq > 0]) / np.maximum(freq, 1e-6)) ** power
+    return np.clip(w / w[freq > 0].min(), 1, 20).astype(np.float32) * (freq > 0)
+
+
+def train(x, y, *, epochs: int = 30, batch: int = 16, lr: float = 3e-3, seed: int = 0,
+          threads: int = 1, progress=print, validate=None, widths=(16, 24, 32, 48, 64)):
+    """Fit :func:`make_net` on cached windows (:func:`tensors`); returns the network
+    (eval mode). One thread by default: on a shared machine more threads mostly wait.
+
+    ``validate(net, epoch)``, if given, is called after some epochs (for the log).
+    """
+    import torch
+
+    torch.manual_seed(seed)
+    torch.set_num_threads(threads)
+    rng = np.random.default_rng(seed)
+    net = make_net(widths)
+    weights = torch.from_numpy(class_weights(y))
+    loss_fn = torch.nn.CrossEntropyLoss(weight=weights, ignore_index=255)
+    opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
+    steps = epochs * int(np.ceil(len(x) / batch))
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.15)
+    start = time.perf_counter()
+    for epoch in range(epochs):
+        net.train()
+        order = rng.permutation(len(x))
+        total = 0.0
+        for i in range(0, len(order), batch):
+            take = np.sort(order[i:i + batch])
+            xb, yb = augment(x[take], y[take], rng)
+            loss = loss_fn(net(xb), yb)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            total += loss.item() * len(take)
+        progress(f"epoch {epoch + 1}/{epochs} loss {total / len(order):.4f} "
+                 f"{time.perf_counter() - start:.0f} s")
+        if validate is not None:
+            net.eval()
+            validate(net, epoch)
+    net.eval()
+    return net
+
+
+def export_onnx(net, path: str | Path) -> Path:
+    """Write the network as ONNX (opset 13, TorchScript exporter, batch of one)."""
+    import torch
+
+    path = Path(path)
+    x = torch.zeros(1, len(CHANNEL_NAMES), *INPUT_SHAPE)
+    tmp = path.with_suffix(".tmp.onnx")
+    torch.onnx.export(net, x, str(tmp), input_names=["inputs"], output_names=["logits"],
+                      opset_version=13, dynamo=False, do_constant_folding=True)
+    tmp.replace(path)
+    return path

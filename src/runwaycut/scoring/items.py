@@ -1,0 +1,116 @@
+"""The 14 item classes of the CCP labels, and item maps scored against them.
+
+The item classes and the mapping from CCP's 59 labels are the package's copy of the
+data set's ``items.json`` (``runwaycut/data/items.json``, keys in class order).
+Scores pool a confusion matrix over a set of photos: per-item IoU, mean IoU and the
+pixel accuracy inside the hand-labelled figure.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import LabelError
+
+#: The 14 item classes, in label-map index order.
+ITEM_NAMES = ("background", "skin", "hair", "top", "outerwear", "dress", "skirt", "pants",
+              "shorts", "legwear", "shoes", "bag", "headwear", "accessory")
+
+
+@lru_cache(maxsize=1)
+def ccp_item_table() -> np.ndarray:
+    """Lookup table from CCP label (0..255) to item index (-1: not a CCP label).
+
+    Returns
+    -------
+    table : (256,) int16 array
+    """
+    mapping = json.loads(resources.files("runwaycut").joinpath("data/items.json").read_text())
+    if tuple(mapping) != ITEM_NAMES:
+        raise ValueError(f"data/items.json lists {tuple(mapping)}, expected {ITEM_NAMES}")
+    table = np.full(256, -1, np.int16)
+    for index, values in enumerate(mapping.values()):
+        table[np.asarray(values, np.int64)] = index
+    table.setflags(write=False)
+    return table
+
+
+def ccp_to_items(groundtruth: np.ndarray, path: str | Path | None = None) -> np.ndarray:
+    """Map a CCP label array (labels 0..58) to item indices (``(H, W) uint8``).
+
+    Raises
+    ------
+    LabelError
+        For a non-2-D array or values that are not CCP labels (``path`` named).
+    """
+    g = np.asarray(groundtruth)
+    if g.ndim != 2:
+        raise LabelError(path, f"groundtruth must be a 2-D label array, got shape {g.shape}")
+    ok = (g >= 0) & (g <= 255)
+    mapped = ccp_item_table()[np.where(ok, g, 0).astype(np.int64)]
+    bad = ~ok | (mapped < 0)
+    if bad.any():
+        values = ", ".join(str(int(v)) for v in np.unique(g[bad])[:8])
+        raise LabelError(path, f"unknown label value(s) {values} in {int(bad.sum())} pixels")
+    return mapped.astype(np.uint8)
+
+
+def read_ccp_items(path: str | Path, shape: tuple[int, int] | None = None) -> np.ndarray:
+    """Item labels of a CCP ``.mat`` annotation (variable ``groundtruth``)."""
+    import scipy.io
+
+    path = Path(path)
+    try:
+        data = scipy.io.loadmat(path, variable_names=["groundtruth"])
+    except FileNotFoundError:
+        raise LabelError(path, "no such label file") from None
+    except Exception as exc:  # noqa: BLE001 - SciPy's parser raises many types on bad files
+        raise LabelError(path, f"cannot read MATLAB file ({type(exc).__name__}: {exc})") from None
+    if "groundtruth" not in data:
+        raise LabelError(path, "no variable 'groundtruth' in the MATLAB file")
+    items = ccp_to_items(data["groundtruth"], path)
+    if shape is not None and items.shape != tuple(shape):
+        raise LabelError(path, f"label of size {items.shape[1]}x{items.shape[0]} does not "
+                               f"match the photo's {shape[1]}x{shape[0]}")
+    return items
+
+
+def item_confusion(truth: np.ndarray, predicted: np.ndarray,
+                   classes: int = len(ITEM_NAMES)) -> np.ndarray:
+    """Confusion matrix ``cm[true, predicted]`` (pixel counts, ``(K, K) int64``)."""
+    t = np.asarray(truth, np.int64).ravel()
+    p = np.asarray(predicted, np.int64).ravel()
+    if t.shape != p.shape:
+        raise ValueError(f"truth and prediction differ in size ({t.size} vs {p.size})")
+    return np.bincount(t * classes + p, minlength=classes * classes).reshape(classes, classes)
+
+
+def confusion_scores(cm: np.ndarray, names: tuple[str, ...] = ITEM_NAMES) -> dict:
+    """Pooled scores of a confusion matrix.
+
+    Returns
+    -------
+    scores : dict
+        ``iou`` ({name: IoU, None where an item is neither labelled nor predicted}),
+        ``mean_iou`` (over the items with a value), ``accuracy_in_figure`` (pixels
+        labelled other than background (index 0) given their own class) and
+        ``accuracy`` (all pixels).
+    """
+    cm = np.asarray(cm, np.float64)
+    inter = np.diag(cm)
+    union = cm.sum(0) + cm.sum(1) - inter
+    iou = {n: (float(inter[i] / union[i]) if union[i] > 0 else None) for i, n in enumerate(names)}
+    values = [v for v in iou.values() if v is not None]
+    figure = cm[1:].sum()
+    return {"iou": iou, "mean_iou": float(np.mean(values)) if values else None,
+            "accuracy_in_figure": float(inter[1:].sum() / figure) if figure else None,
+            "accuracy": float(inter.sum() / cm.sum()) if cm.sum() else None}
+
+
+__all__ = ["ITEM_NAMES", "ccp_item_table", "ccp_to_items", "confusion_scores", "item_confusion",
+           "read_ccp_items"]

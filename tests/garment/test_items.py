@@ -1,0 +1,349 @@
+"""The outfit item by item (issue 11): item classes and their mapping, the network's input
+window, the shipped network and its checksum, parse_items on held-out photos, the files
+of ``--target items``, a carried bag kept in the figure, a photo without a person."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+
+import numpy as np
+import pytest
+from conftest import CCP_DIR, REPO, f1
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+from runwaycut.errors import ModelError
+from runwaycut.garment.colors import COLOR_NAMES
+from runwaycut.garment.items import ITEM_TO_CLASS, items_from_logits, parse_items
+from runwaycut.garment.items_inputs import (
+    CHANNEL_NAMES,
+    INPUT_SHAPE,
+    MIRROR_LANDMARKS,
+    PART_SEGMENTS,
+    crop_transform,
+    item_inputs,
+    part_maps,
+    warp,
+)
+from runwaycut.garment.items_model import ItemNet, load_item_net
+from runwaycut.garment.items_outputs import ITEM_PALETTE, items_png
+from runwaycut.scoring.heldout import is_heldout
+from runwaycut.scoring.items import (
+    ITEM_NAMES,
+    ccp_item_table,
+    confusion_scores,
+    item_confusion,
+    read_ccp_items,
+)
+from runwaycut.scoring.labels import ccp_class_table
+
+EXAMPLES = REPO / "examples" / "photos"
+
+#: Held-out photos (never trained on) scored end to end; see test_items_on_heldout_photos.
+HELDOUT_SCORED = ("0087.jpg", "0111.jpg", "0085.jpg")
+#: What the shipped network measures on them, pooled: mean IoU 0.333, accuracy inside
+#: the figure 0.627 (every figure pixel given one item instead: 0.158 and 0.386).
+MEAN_IOU_BOUND, ACCURACY_BOUND = 0.30, 0.58
+#: Held-out photos whose auto figure cuts part of a bag: 0085 keeps 70% of its bag's
+#: pixels, 87% with the item network; 0479 57% -> 69%.
+BAG_PHOTOS, BAG_GAIN = ("0085.jpg", "0479.jpg"), 0.08
+
+
+def _mat(name):
+    return CCP_DIR / "annotations" / "pixel-level" / f"{name[:-4]}.mat"
+
+
+needs_labels = pytest.mark.skipif(not (CCP_DIR / "annotations").is_dir(),
+                                  reason=f"CCP labels not found at {CCP_DIR}")
+
+
+# --- the classes -----------------------------------------------------------------------------
+
+def test_item_classes_follow_the_issue_and_the_four_classes():
+    assert ITEM_NAMES == ("background", "skin", "hair", "top", "outerwear", "dress", "skirt",
+                          "pants", "shorts", "legwear", "shoes", "bag", "headwear", "accessory")
+    items, four = ccp_item_table(), ccp_class_table()
+    labels = np.flatnonzero(four >= 0)
+    assert len(labels) == 59 and np.array_equal(labels, np.flatnonzero(items >= 0))
+    # Garment = 3..9, skin+hair = 1..2, accessory = 10..13: the item map collapses onto
+    # the four-class map of every CCP label.
+    assert np.array_equal(ITEM_TO_CLASS[items[labels]], four[labels])
+
+
+@pytest.mark.skipif(not (CCP_DIR / "items.json").is_file(), reason="no shared items.json")
+def test_shipped_mapping_is_the_data_sets():
+    shipped = json.loads((REPO / "src" / "runwaycut" / "data" / "items.json").read_text())
+    assert shipped == json.loads((CCP_DIR / "items.json").read_text())
+
+
+def test_items_png_round_trip_and_palette():
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, len(ITEM_NAMES), (37, 23)).astype(np.uint8)
+    with Image.open(io.BytesIO(items_png(labels))) as pil:
+        assert pil.mode == "P"
+        assert np.array_equal(np.asarray(pil), labels)
+        assert np.array_equal(np.asarray(pil.convert("RGB")), ITEM_PALETTE[labels])
+    # A readable palette: every pair of items at least 60 levels apart in some channel.
+    diff = np.abs(ITEM_PALETTE[:, None].astype(int) - ITEM_PALETTE[None].astype(int)).max(axis=2)
+    assert diff[~np.eye(len(ITEM_NAMES), dtype=bool)].min() >= 60
+    with pytest.raises(ValueError, match="item map holds class 14"):
+        items_png(np.full((4, 4), 14, np.uint8))
+
+
+def test_confusion_scores_by_hand():
+    truth = np.array([[0, 1, 1, 3]])
+    pred = np.array([[0, 1, 3, 3]])
+    s = confusion_scores(item_confusion(truth, pred))
+    assert s["iou"]["background"] == 1 and s["iou"]["skin"] == 0.5
+    assert s["iou"]["top"] == 0.5 and s["iou"]["bag"] is None
+    assert s["mean_iou"] == pytest.approx(2 / 3)
+    assert s["accuracy_in_figure"] == pytest.approx(2 / 3)
+
+
+# --- the input window ------------------------------------------------------------------------
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 300), st.integers(0, 300), st.integers(5, 400), st.integers(5, 400))
+def test_crop_transform_puts_the_box_inside_the_window(x0, y0, bw, bh):
+    H, W = 800, 700
+    box = (x0, y0, min(W - 1, x0 + bw), min(H - 1, y0 + bh))
+    a = crop_transform(box, (H, W))
+    corners = np.array([[box[0], box[1], 1], [box[2], box[3], 1]], float) @ a.T
+    rows, cols = INPUT_SHAPE
+    assert (corners[:, 0] >= -0.5).all() and (corners[:, 0] <= cols - 0.5).all()
+    assert (corners[:, 1] >= -0.5).all() and (corners[:, 1] <= rows - 0.5).all()
+    # Fitted: the box fills the window's height or width, less the margins.
+    s = a[0, 0]
+    fill = max((box[3] - box[1] + 1) * s / rows, (box[2] - box[0] + 1) * s / cols)
+    assert fill > 0.8
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(0, 2 ** 32 - 1))
+def test_mirrored_pose_gives_mirrored_part_maps_left_and_right_swapped(seed):
+    rng = np.random.default_rng(seed)
+    rows, cols = INPUT_SHAPE
+    pts = np.column_stack([rng.uniform(0, cols - 1, 33), rng.uniform(0, rows - 1, 33)])
+    mirrored = pts[MIRROR_LANDMARKS].copy()
+    mirrored[:, 0] = cols - 1 - mirrored[:, 0]
+    names = list(PART_SEGMENTS)
+    swap = [names.index(n.replace("left", "@").replace("right", "left").replace("@", "right"))
+            for n in names]
+    a, b = part_maps(pts), part_maps(mirrored)
+    np.testing.assert_allclose(b, a[swap][:, :, ::-1], atol=1e-4)
+
+
+def test_item_inputs_channels():
+    image = np.zeros((400, 300, 3), np.uint8)
+    image[:, 150:] = 255
+    figure = np.zeros((400, 300), bool)
+    figure[50:350, 100:200] = True
+    a = crop_transform((100, 50, 199, 349), figure.shape)
+    x = item_inputs(image, figure, None, a)
+    assert x.shape == (len(CHANNEL_NAMES), *INPUT_SHAPE) and x.dtype == np.float32
+    assert x[:3].min() == -0.5 and x[:3].max() == 0.5
+    assert np.array_equal(x[3] > 0.5, warp(figure.astype(np.float32), a) > 0.5)
+    assert not x[4:].any()  # no pose: no body-part maps
+
+
+# --- the shipped network ---------------------------------------------------------------------
+
+def test_shipped_network_is_checked_and_small():
+    from runwaycut.models import MODELS, model_path, verify_model
+
+    path = model_path("items")
+    assert path.stat().st_size <= 25 * 2 ** 20
+    assert verify_model("items") == path
+    assert len(MODELS["items"].sha256) == 64
+    logits = load_item_net().logits(np.zeros((len(CHANNEL_NAMES), *INPUT_SHAPE), np.float32))
+    assert logits.shape == (len(ITEM_NAMES), *INPUT_SHAPE) and np.isfinite(logits).all()
+
+
+def test_altered_network_is_refused(tmp_path, monkeypatch):
+    from runwaycut import models
+
+    bad = tmp_path / "items.onnx"
+    data = bytearray(models.model_path("items").read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    bad.write_bytes(bytes(data))
+    monkeypatch.setattr(models, "model_path", lambda name: bad)
+    with pytest.raises(ModelError, match="corrupt or of another version"):
+        models.verify_model.__wrapped__("items")
+    junk = tmp_path / "junk.onnx"
+    junk.write_bytes(b"not a graph")
+    with pytest.raises(ModelError, match="junk.onnx"):
+        ItemNet(str(junk)).logits(np.zeros((len(CHANNEL_NAMES), *INPUT_SHAPE), np.float32))
+
+
+# --- parse_items -----------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def heldout_results():
+    """(image, truth items, parse_items result) of held-out photos, auto figure."""
+    if not (CCP_DIR / "annotations").is_dir():
+        pytest.skip(f"CCP labels not found at {CCP_DIR}")
+    out = []
+    for name in HELDOUT_SCORED:
+        assert is_heldout(name)
+        image = np.asarray(Image.open(CCP_DIR / "photos" / name).convert("RGB"))
+        out.append((image, read_ccp_items(_mat(name)), parse_items(image)))
+    return out
+
+
+def test_items_on_heldout_photos(heldout_results):
+    # Pooled over photos the network never saw. Bounds sit just under what the shipped
+    # network measures (see benchmarks/bench_items.py); a network bypassed (every figure
+    # pixel one item) or degraded falls below them.
+    cm = sum(item_confusion(t, r.labels) for _, t, r in heldout_results)
+    s = confusion_scores(cm)
+    assert s["accuracy_in_figure"] >= ACCURACY_BOUND
+    assert s["mean_iou"] >= MEAN_IOU_BOUND
+    for _, _, result in heldout_results:
+        assert np.array_equal(result.labels == 0, ~result.figure)
+        assert set(result.present) >= {"skin", "hair"}
+
+
+def test_parse_items_colours_and_masks(heldout_results):
+    _, _, result = heldout_results[0]
+    names = {n for n, _, _ in COLOR_NAMES}
+    for item, mask in result.masks.items():
+        colours = result.colors[item]
+        assert colours and {c.name for c in colours} <= names
+        assert sum(c.share for c in colours) == pytest.approx(1, abs=1e-3)
+        assert mask.any()
+
+
+@needs_labels
+def test_a_carried_bag_stays_in_the_figure(auto):
+    # Held-out photos whose auto figure cuts away part of a handbag (0085: its lower
+    # half, as a new user saw it). The item network finds the bag and the figure takes
+    # it in; nothing else is lost.
+    bag_index = ITEM_NAMES.index("bag")
+    for name in BAG_PHOTOS:
+        assert is_heldout(name)
+        image = np.asarray(Image.open(CCP_DIR / "photos" / name).convert("RGB"))
+        truth = read_ccp_items(_mat(name))
+        found = auto.predict(image)
+        items = parse_items(image, found.mask, landmarks=found.details["landmarks"],
+                            probability=found.details["probability"], colors=None)
+        bag = truth == bag_index
+        before = np.count_nonzero(found.mask & bag) / np.count_nonzero(bag)
+        after = np.count_nonzero(items.figure & bag) / np.count_nonzero(bag)
+        assert after >= before + BAG_GAIN, (name, before, after)
+        assert items.taken_in > 0 and (items.labels[items.figure & ~found.mask] == bag_index).all()
+        assert f1(items.figure, truth > 0) > f1(found.mask, truth > 0)
+
+
+def test_a_photo_without_a_person():
+    rng = np.random.default_rng(0)
+    image = np.clip(200 + rng.normal(0, 2, (300, 200, 3)), 0, 255).astype(np.uint8)
+    result = parse_items(image)
+    assert not result.labels.any() and result.present == []
+    assert any("no figure" in w for w in result.warnings)
+
+
+def test_items_from_logits_takes_in_a_carried_item_touching_the_figure():
+    # A window over the whole 40x30 photo; the figure a block; the network says "bag"
+    # on a patch touching the figure and on one far from it.
+    H, W = 40, 30
+    figure = np.zeros((H, W), bool)
+    figure[5:35, 10:20] = True
+    a = crop_transform(None, (H, W))
+    logits = np.zeros((len(ITEM_NAMES), *INPUT_SHAPE), np.float32)
+    logits[0] = 5
+    logits[3] = 4  # top, inside the figure
+    bag = ITEM_NAMES.index("bag")
+    near = np.zeros((H, W), np.float32)
+    near[20:30, 20:25] = 10   # touches the figure's right side
+    near[0:4, 0:4] = 10       # far away: not taken in
+    logits[bag] = warp(near, a)
+    labels, full = items_from_logits(logits, a, figure)
+    assert (labels[22:28, 21:24] == bag).all() and full[22:28, 21:24].all()
+    assert not full[0:3, 0:3].any()
+    assert (labels[figure] != 0).all()
+    assert np.array_equal(labels == 0, ~full)
+
+
+# --- the command line ------------------------------------------------------------------------
+
+def _run(*args):
+    from typer.testing import CliRunner
+
+    from runwaycut.cli import app
+
+    result = CliRunner().invoke(app, [str(a) for a in args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    return result
+
+
+def test_remove_target_items_writes_its_files(tmp_path):
+    photo = EXAMPLES / "0087.jpg"
+    out = tmp_path / "out"
+    result = _run("remove", photo, "--out", out, "--target", "items", "--item-cutouts", "-j", "1")
+    assert result.exit_code == 0, result.output
+    image = np.asarray(Image.open(photo).convert("RGB"))
+    for suffix in (".mask.png", ".png", ".labels.png", ".garment.png", ".colors.json",
+                   ".items.png", ".items.json"):
+        assert (out / f"0087{suffix}").is_file(), suffix
+    with Image.open(out / "0087.items.png") as pil:
+        assert pil.mode == "P" and pil.size == (image.shape[1], image.shape[0])
+        labels = np.asarray(pil)
+        assert np.array_equal(np.array(pil.getpalette()[:42], np.uint8).reshape(14, 3),
+                              ITEM_PALETTE)
+    mask = np.asarray(Image.open(out / "0087.mask.png")) == 255
+    assert np.array_equal(labels == 0, ~mask)
+    doc = json.loads((out / "0087.items.json").read_text())
+    assert doc["classes"] == list(ITEM_NAMES)
+    assert doc["figure_pixels"] == int(mask.sum())
+    names = {n for n, _, _ in COLOR_NAMES}
+    assert [i["name"] for i in doc["items"]] == [ITEM_NAMES[v] for v in np.unique(labels) if v]
+    for item in doc["items"]:
+        assert set(item) == {"name", "index", "pixels", "share_of_figure", "bbox", "colors"}
+        sel = labels == item["index"]
+        assert item["pixels"] == int(sel.sum())
+        assert item["share_of_figure"] == pytest.approx(sel.sum() / mask.sum(), abs=1e-6)
+        ys, xs = np.nonzero(sel)
+        assert item["bbox"] == [xs.min(), ys.min(), xs.max(), ys.max()]
+        assert {c["name"] for c in item["colors"]} <= names
+        with Image.open(out / f"0087.{item['name']}.png") as pil:
+            rgba = np.asarray(pil)
+        assert np.array_equal(rgba[..., 3] == 255, sel)
+        assert np.array_equal(rgba[sel, :3], image[sel])
+    assert sum(i["share_of_figure"] for i in doc["items"]) == pytest.approx(1, abs=1e-4)
+
+
+def test_remove_rejects_item_cutouts_without_items(tmp_path):
+    result = _run("remove", EXAMPLES / "0087.jpg", "--out", tmp_path / "o", "--item-cutouts")
+    assert result.exit_code == 2 and "--target items" in result.output
+    assert not (tmp_path / "o").exists() or not any((tmp_path / "o").rglob("*.png"))
+
+
+@needs_labels
+def test_evaluate_target_items(tmp_path):
+    root = tmp_path / "set"
+    (root / "photos").mkdir(parents=True)
+    (root / "annotations" / "pixel-level").mkdir(parents=True)
+    for name in HELDOUT_SCORED:
+        shutil.copy(CCP_DIR / "photos" / name, root / "photos")
+        shutil.copy(_mat(name), root / "annotations" / "pixel-level")
+    csv, report = tmp_path / "items.csv", tmp_path / "items.html"
+    result = _run("evaluate", root, "--csv", csv, "--report", report, "--target", "items")
+    assert result.exit_code == 0, result.output
+    assert "mean IoU" in result.output
+    with open(csv) as f:
+        rows = list(__import__("csv").DictReader(f))
+    assert [r["status"] for r in rows] == ["ok"] * len(HELDOUT_SCORED)
+    assert all(0 < float(r["mean_iou"]) <= 1 for r in rows)
+    text = report.read_text()
+    assert "Confusion matrix" in text and "outerwear" in text
+
+
+def test_explain_target_items(tmp_path):
+    out = tmp_path / "explain.png"
+    result = _run("explain", EXAMPLES / "0087.jpg", "-o", out, "--target", "items")
+    assert result.exit_code == 0, result.output
+    with Image.open(out) as pil:
+        assert pil.size[0] > 1000
