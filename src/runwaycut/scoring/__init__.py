@@ -1,6 +1,7 @@
 """Scoring masks against hand labels, and each photo's best threshold.
 
-    labels       labelled sets: CCP ``.mat`` files, colour-coded ``-seg.jpg``, binary masks
+    labels       labelled sets: which photos and label files, in three layouts
+    label_files  the label files: CCP ``.mat``, colour-coded ``-seg.jpg``, binary masks
     metrics      precision, recall, F1, IoU; confusion matrices; per-class IoU
     tuning       exact threshold sweeps (every threshold at once) and the original's search
 
