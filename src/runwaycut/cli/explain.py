@@ -30,10 +30,12 @@ def explain(
     threshold: Optional[str] = typer.Option(
         None, help="Colour band half-width: levels for the absolute band (default 20), "
                    "a fraction for the relative band (default 0.4); or a rule: "
-                   + ", ".join(THRESHOLD_RULES) + "."),
+                   + ", ".join(THRESHOLD_RULES) + " (auto: the person rule, or the "
+                   "shipped photo-only model where no person is found)."),
     model: Optional[Path] = typer.Option(
         None, "--model", metavar="FILE", help="Threshold model (from runwaycut train) for "
-                                              "--threshold auto, instead of the shipped one."),
+                                              "--threshold auto, instead of the person rule "
+                                              "and the shipped model."),
     band: Band = "absolute",
     vote: Vote = "any",
     points: Points = 16,
