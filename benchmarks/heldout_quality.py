@@ -127,10 +127,11 @@ def main() -> None:
     scores = measure(photos, auto, person)
     if args.ablations:
         scores.update(ablated(photos, auto, person))
-    print(f"{len(photos)} held-out photos ({names[0]} .. {names[-1]}), mean F1, "
+    print(f"{len(photos)} held-out photos ({names[0]} .. {names[-1]}), F1, "
           f"{time.perf_counter() - start:.0f} s")
     for key, values in scores.items():
-        print(f"  {key:<28} {values.mean():.4f}  (min {values.min():.4f})")
+        print(f"  {key:<28} mean {values.mean():.4f}  median {np.median(values):.4f}  "
+              f"min {values.min():.4f}")
     pairs = [("auto", "person"), ("garment", "whole figure"), ("threshold auto", "threshold 20")]
     if args.ablations:
         pairs += [("auto", "auto, palette feature 0"), ("garment", "garment, skin feature 0"),
