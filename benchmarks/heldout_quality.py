@@ -18,7 +18,7 @@ palette-distance feature set to 0, the garment classifier's skin-distance featur
     python benchmarks/heldout_quality.py --photos 30 --ablations
 
 The tests (``tests/methods/test_auto.py``, ``tests/garment/test_garment.py``,
-``tests/threshold/test_heldout_threshold.py``) hold these means within a small margin.
+``tests/threshold/test_auto_rule.py``) hold these means within a small margin.
 """
 
 from __future__ import annotations

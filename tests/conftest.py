@@ -16,7 +16,10 @@ DATA_DIR = (REPO / ".." / "shared" / "data").resolve()
 CCP_DIR = DATA_DIR / "ccp"
 CCP_PHOTOS = CCP_DIR / "photos"
 
-#: A few CCP photos with a plain-ish background, used by the end-to-end tests.
+#: A few CCP photos with a plain-ish background, used by the end-to-end tests of
+#: behaviour (files, shapes, bystanders, pickling). 0007 and 0200 are training photos of
+#: the shipped models: tests that claim quality measure on the held-out photos instead
+#: (:func:`heldout_photos`).
 CCP_SAMPLE = ("0007.jpg", "0100.jpg", "0200.jpg")
 
 needs_ccp = pytest.mark.skipif(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-import pickle
 import zlib
 
 import cv2
@@ -371,58 +370,6 @@ def test_shipped_model_was_trained_with_these_person_models():
     # retrain the shipped model (runwaycut train ../shared/data/ccp --out ...).
     assert default_model().training["person_models"] == json.loads(
         json.dumps(_person_fingerprint()))
-
-
-def test_auto_rule_is_the_person_rule_where_a_person_is_found(ccp_photos):
-    from runwaycut.note.figure import select_figure
-    from runwaycut.threshold.face_ratio import person_estimate
-
-    image = read_image(ccp_photos[0])
-    palette = sample_palette(image)
-    distance = distance_map(image, palette.colors)
-    rule = THRESHOLD_RULES["auto"]
-    t = rule(image, palette, distance, "absolute")
-    # Computed here: the F1 of the palette figure against the person models' mask at
-    # every level; auto keeps the best, ties going to the level nearest the default.
-    estimate = person_estimate(image)
-    assert estimate.found
-    person = estimate.probability >= 0.5
-    agreement = np.array([2 * (select_figure(distance > s) & person).sum()
-                          / (select_figure(distance > s).sum() + person.sum())
-                          for s in range(81)])
-    best = np.flatnonzero(agreement >= agreement.max() - 1e-12)
-    assert t == best[np.argmin(np.abs(best - 20))]
-    # Picklable for batch workers, and named for the parameter record.
-    assert pickle.loads(pickle.dumps(rule)) == rule
-    assert rule.__name__ == "auto"
-    with pytest.raises(ValueError, match="absolute"):
-        rule(image, palette, distance_map(image, palette.colors, "relative"), "relative")
-
-
-def test_auto_rule_falls_back_to_the_photo_only_model_without_a_person(monkeypatch):
-    import runwaycut.threshold.person_agreement as agreement
-    from runwaycut.person.segmenter import PersonEstimate
-
-    image, _ = runway_scene(200, 150, seed=3)
-    palette = sample_palette(image)
-    d = distance_map(image, palette.colors)
-    seen = []
-
-    def no_one(img, *args, **kwargs):
-        seen.append(img.shape)
-        empty = np.zeros(img.shape[:2], np.float32)
-        return PersonEstimate(probability=empty, selfie=empty, pose=None, box=None,
-                              found=False)
-
-    monkeypatch.setattr(agreement, "person_estimate", no_one)
-    t = THRESHOLD_RULES["auto"](image, palette, d, "absolute")
-    assert seen  # the person models were asked
-    photo_only = default_model().fallback
-    assert t == photo_only.predict(image_features(image, palette, d))[0]
-    # The person rule itself has nothing to agree with here and says the default, which
-    # the photo-only model does not (it reads the photo).
-    assert THRESHOLD_RULES["person"](image, palette, d, "absolute") == 20
-    assert t != 20
 
 
 def test_model_file_selects_the_auto_rule(small_model, tmp_path):
