@@ -2,10 +2,11 @@
 
 Each mutant is one text replacement in one file of ``src/`` (it must match exactly
 once, or the mutant is reported as no longer applying). For each, the repository's
-``src/``, ``tests/`` and ``pyproject.toml`` are copied to a scratch folder (beside a link
-to ``../shared``, where the tests find the labelled photos), the bug is planted in the
-copy, and the mutant's tests run there; the working tree is never touched. The table
-lists, for each mutant, the tests that failed (caught) or ``SURVIVED``.
+``src/``, ``tests/``, ``examples/`` and ``pyproject.toml`` are copied to a scratch folder
+(beside a link to ``../shared``, where the tests find the labelled photos), the bug is
+planted in the copy, and the mutant's tests run there; the working tree is never
+touched. The table lists, for each mutant, the tests that failed (caught) or
+``SURVIVED``.
 
     python benchmarks/mutants.py                  # every mutant
     python benchmarks/mutants.py --only fusion    # mutants whose name contains "fusion"
@@ -84,7 +85,7 @@ MUTANTS: list[Mutant] = [
            "        photo_only = model.fallback if model.needs_person else model\n"
            "        return photo_only.predict_image(image, palette, distance)",
            "        return 20.0  # MUTANT",
-           ("tests/threshold/test_threshold_model.py",)),
+           ("tests/threshold/test_auto_rule.py",)),
     # --- issue 15 point 3: the held-out photos stay out of training -----------------
     Mutant("held-out photos not left out of training",
            "src/runwaycut/scoring/heldout.py",
@@ -104,21 +105,22 @@ MUTANTS: list[Mutant] = [
            ("tests/explain/test_explain.py::test_cli_threshold_rule",
             "tests/evaluation/test_evaluate_cli.py::test_evaluate_on_ccp_photos_by_rule_and_best")),
     # --- issue 15 point 7: the doctests run -----------------------------------------
-    Mutant("colour mask: distance to the farthest palette colour, not the nearest",
+    Mutant("colour mask: a majority vote one colour short (doctest)",
            "src/runwaycut/note/colormask.py",
-           "            cv2.min(best, _one_color_distance(planes, color, band), dst=best)",
-           "            cv2.max(best, _one_color_distance(planes, color, band), dst=best)",
+           "        return n_colors // 2 + 1",
+           "        return n_colors // 2  # MUTANT",
            ("src/runwaycut/note/colormask.py",)),
 ]
 
 
 def _copy_tree(root: Path) -> Path:
-    """``src``, ``tests`` and ``pyproject.toml`` in a scratch folder beside ``shared``."""
+    """``src``, ``tests``, ``examples`` and ``pyproject.toml`` in a scratch folder
+    beside ``shared``."""
     scratch = Path(tempfile.mkdtemp(prefix="runwaycut-mutants-"))
     repo = scratch / "repo"
     repo.mkdir()
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", "*.egg-info")
-    for name in ("src", "tests"):
+    for name in ("src", "tests", "examples"):
         shutil.copytree(root / name, repo / name, ignore=ignore)
     shutil.copy2(root / "pyproject.toml", repo / "pyproject.toml")
     shared = (root / ".." / "shared").resolve()
