@@ -133,8 +133,9 @@ def test_label_map_on_photos(labelled):
 #: Measured with the shipped classifier on the held-out photos of ``heldout_photos``
 #: (``python benchmarks/heldout_quality.py``): median garment F1 of the label map on the
 #: hand-labelled figure, and its mean gain over calling the whole figure garment. The
-#: median, because one photo (0072, a garment close to the skin's colour) fails at 0.57
-#: and would make a bound on the mean follow that photo alone. With the skin-distance
+#: median, because one photo (0072, where the skin model sampled from the face misleads
+#: the classifier) fails at 0.57 and would make a bound on the mean follow that photo
+#: alone. With the skin-distance
 #: feature knocked out the median drops to 0.938 and the test fails.
 GARMENT_HELDOUT_MEDIAN_F1 = 0.9509
 GARMENT_HELDOUT_GAIN = 0.0917
