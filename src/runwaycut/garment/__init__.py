@@ -33,7 +33,8 @@ that road, starting from any figure mask (:data:`runwaycut.methods.METHODS`):
 
 Scored by ``benchmarks/bench_garment.py`` (5-fold cross-validation by photo on the 470
 CCP training photos, the dev photos less the 30 held out; garment positive): mean garment
-F1 0.923 on the hand-labelled figure (whole figure called garment: 0.808), AUTO_FIGURE.
+F1 0.923 on the hand-labelled figure (whole figure called garment: 0.808), 0.912 on the
+auto backend's figure made by the fusion fold model that did not see the photo (0.799).
 On 24 held-out photos (``benchmarks/heldout_quality.py``): mean 0.927, median 0.951
 (whole figure 0.836 / 0.861).
 
