@@ -21,6 +21,12 @@ garment, and the figure minus a fixed YCrCb skin-colour rule.
     python benchmarks/bench_garment.py                      # 5 folds, all photos
     python benchmarks/bench_garment.py --limit 100 --folds 3 --figure gt
 
+The photos are those the shipped model is trained on: the CCP dev photos less the 30
+held out (:mod:`runwaycut.scoring.heldout`). The ``auto`` figure of each photo comes
+from the fusion fold model that did not see it (``benchmarks/fusion_folds``, written by
+``benchmarks/train_fusion.py``), not from the shipped fusion model, which saw every
+training photo.
+
 Poses are cached in ``--cache`` (a second run skips the person models).
 """
 
@@ -30,6 +36,8 @@ import argparse
 import os
 import time
 from pathlib import Path
+
+import json
 
 import cv2
 import numpy as np
@@ -41,9 +49,23 @@ from runwaycut.garment.labelmap import label_garment
 from runwaycut.garment.training import TrainParams, folds_by_photo, load_photo, train_model
 from runwaycut.scoring.labels import CLASS_NAMES, ccp_class_table, load_item, open_dataset
 from runwaycut.methods import get_method
+from runwaycut.methods.auto import AutoMethod
+from runwaycut.person.fusion import MLP
+from runwaycut.scoring.heldout import without_heldout
 from runwaycut.scoring.metrics import class_confusion_matrix, mask_scores, per_class_iou
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "ccp"
+FUSION_FOLDS = Path(__file__).resolve().parent / "fusion_folds"
+
+
+def fold_auto_methods(folder: Path = FUSION_FOLDS) -> dict[str, AutoMethod]:
+    """Photo id -> an ``auto`` backend whose fusion model did not see that photo."""
+    methods = {}
+    for path in sorted(folder.glob("fold*.json")):
+        doc = json.loads(path.read_text())
+        method = AutoMethod(model=MLP.from_json(json.dumps(doc), str(path)))
+        methods.update({stem: method for stem in doc["held_out"]})
+    return methods
 
 
 def skin_rule(image: np.ndarray) -> np.ndarray:
@@ -91,10 +113,15 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, default=Path("/tmp/runwaycut-garment-cache"))
     args = ap.parse_args()
 
-    data = open_dataset(args.data)
+    data, _ = without_heldout(open_dataset(args.data))
     items = data.complete[:args.limit] if args.limit else data.complete
     figures = [f.strip() for f in args.figure.split(",") if f.strip()]
-    backends = {f: get_method(f) for f in figures if f != "gt"}
+    backends = {f: get_method(f) for f in figures if f not in ("gt", "auto")}
+    fold_auto = fold_auto_methods() if "auto" in figures else {}
+    unseen = [item.id for item in items if "auto" in figures and item.id not in fold_auto]
+    if unseen:
+        raise SystemExit(f"no fusion fold model left out {', '.join(unseen[:5])}: rerun "
+                         "benchmarks/train_fusion.py (it writes benchmarks/fusion_folds)")
     params = TrainParams(per_photo=args.per_photo, seed=args.seed,
                          hidden=tuple(int(v) for v in args.hidden.split("x")))
     gparams = GarmentParams(smooth=args.smooth)
@@ -127,6 +154,8 @@ def main() -> None:
             for f in figures:
                 if f == "gt":
                     masks[f] = truth != BACKGROUND
+                elif f == "auto":  # the fold model that did not see this photo
+                    masks[f] = fold_auto[ph.item.id].predict(image).mask
                 else:
                     masks[f] = backends[f].predict(image).mask
             for f, figure in masks.items():

@@ -5,15 +5,19 @@ IoU and milliseconds per photo on one core, overall and on subsets.
     python benchmarks/bench_methods.py --limit 50   # a quick look
 
 Scores: figure = every label but background, against the method's binary mask.
-Timing: ``predict`` alone (reading the photo and scoring are not timed), one thread
-(OpenCV, LiteRT and the BLAS behind numpy all set to 1), after one warm-up photo per method (model loading is
-timed apart). Both wall-clock and process CPU milliseconds are shown: on a shared
-machine the CPU time is the steadier of the two.
+Timing, one thread (OpenCV, LiteRT and the BLAS behind numpy all set to 1), after one
+warm-up photo per method (model loading is timed apart): ``predict`` alone (wall and
+process CPU milliseconds; on a shared machine the CPU time is the steadier of the two),
+and **end to end**, what ``runwaycut remove`` pays per photo: decoding the JPEG, then
+``predict``, then encoding and writing the mask and the cutout PNGs (as
+:func:`runwaycut.batch.photo.process_photo` does, to a temporary folder; wall clock).
 
 ``auto``'s classifier was trained on these very photos, so by default each photo is
 scored with the cross-validation fold model that did *not* see it
-(``benchmarks/fusion_folds/fold*.json``, written by ``train_fusion.py``); ``--shipped``
-scores the shipped model instead (in-sample, optimistic).
+(``benchmarks/fusion_folds/fold*.json``, written by ``train_fusion.py``), and each of
+the 30 held-out photos (:mod:`runwaycut.scoring.heldout`, in no fold) with the shipped
+model, which did not see them either; ``--shipped`` scores the shipped model on every
+photo instead (in-sample on the training photos, optimistic).
 
 Subsets: photo-number halves; plain vs busy backgrounds (split at the median edge
 density of the photo's left and right eighths, where the palette is sampled); photos
@@ -24,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import tempfile
 import time
 from pathlib import Path
 
@@ -33,10 +38,12 @@ import scipy.io
 from threadpoolctl import threadpool_limits
 
 from runwaycut.person.fusion import MLP
-from runwaycut.io import read_image
+from runwaycut.batch.photo import fast_cutout
+from runwaycut.io import encode_png, read_image, write_bytes_atomic
 from runwaycut.methods import PaletteMethod
 from runwaycut.methods.auto import AutoMethod
 from runwaycut.methods.person import PersonMethod
+from runwaycut.scoring.heldout import is_heldout
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO / ".." / "shared" / "data" / "ccp"
@@ -107,7 +114,7 @@ def run(args) -> None:
     def backend(name: str, stem: str):
         """The backend for one photo; auto gets the fold model that did not see it."""
         if name == "auto":
-            methods["auto"].model = folds.get(stem)  # None: the shipped model
+            methods["auto"].model = folds.get(stem)  # None: the shipped model (held out)
         return methods[name]
 
     # Warm-up: model loading and first-call costs, timed apart.
@@ -119,35 +126,50 @@ def run(args) -> None:
 
     rows = []
     in_sample = 0
+    scratch = Path(tempfile.mkdtemp(prefix="bench-methods-"))
     for photo in photos:
+        t = time.perf_counter()
         image = read_image(photo)
+        decode_ms = 1000 * (time.perf_counter() - t)
         truth = scipy.io.loadmat(root / "annotations" / "pixel-level" / f"{photo.stem}.mat")["groundtruth"]
         figure = truth != 0
         row = {"photo": photo.stem, "busy": busyness(image),
                "bag": bool(np.isin(truth, bag_labels).any())}
         for name in names:
             m = backend(name, photo.stem)
-            in_sample += name == "auto" and photo.stem not in folds
+            # A held-out photo is out of sample for the shipped model too.
+            in_sample += (name == "auto" and photo.stem not in folds
+                          and not is_heldout(photo))
             t0, c0 = time.perf_counter(), time.process_time()
             result = m.predict(image)
             t1, c1 = time.perf_counter(), time.process_time()
+            write_ms = write_outputs(result, image, scratch / name)
             f1, iou = f1_iou(result.mask, figure)
             row.update({f"{name}_f1": f1, f"{name}_iou": iou,
-                        f"{name}_ms": 1000 * (t1 - t0), f"{name}_cpu_ms": 1000 * (c1 - c0)})
+                        f"{name}_ms": 1000 * (t1 - t0), f"{name}_cpu_ms": 1000 * (c1 - c0),
+                        f"{name}_e2e_ms": decode_ms + 1000 * (t1 - t0) + write_ms})
         rows.append(row)
+    for path in scratch.rglob("*.png"):
+        path.unlink()
+    for folder in sorted(scratch.rglob("*"), reverse=True):
+        folder.rmdir()
+    scratch.rmdir()
 
     n = len(rows)
     print(f"\n{n} CCP dev photos from {root}")
     if "auto" in names:
         print("auto: " + ("shipped model, IN-SAMPLE (trained on these photos)" if in_sample == n
-                          else f"cross-validated fold models ({n - in_sample} photos held out, "
+                          else f"fold models and, on the held-out photos, the shipped model "
+                               f"({n - in_sample} photos out of sample, "
                                f"{in_sample} in-sample)"))
-    print(f"\n| method | F1 | IoU | ms per photo (wall) | ms per photo (CPU) |")
-    print("|---|---|---|---|---|")
+    print(f"\n| method | F1 | IoU | ms predict (wall) | ms predict (CPU) "
+          f"| ms end to end: decode + predict + write (wall) |")
+    print("|---|---|---|---|---|---|")
     for name in names:
         col = lambda k: np.array([r[f"{name}_{k}"] for r in rows])
         print(f"| {name} | {col('f1').mean():.4f} | {col('iou').mean():.4f} | "
-              f"{col('ms').mean():.1f} | {col('cpu_ms').mean():.1f} |")
+              f"{col('ms').mean():.1f} | {col('cpu_ms').mean():.1f} | "
+              f"{col('e2e_ms').mean():.1f} ({col('e2e_ms').mean() / col('ms').mean():.2f}x) |")
 
     busy = np.array([r["busy"] for r in rows])
     order = np.array([int(r["photo"]) if r["photo"].isdigit() else i for i, r in enumerate(rows)])
@@ -180,6 +202,16 @@ def run(args) -> None:
         lines = [",".join(keys)] + [",".join(str(r[k]) for k in keys) for r in rows]
         args.csv.write_text("\n".join(lines) + "\n")
         print(f"wrote {args.csv}")
+
+
+def write_outputs(result, image: np.ndarray, folder: Path) -> float:
+    """Encode and write the mask and cutout PNGs as ``remove`` does; milliseconds."""
+    t = time.perf_counter()
+    alpha = result.alpha if result.alpha is not None else result.mask
+    colours = result.foreground if result.foreground is not None else image
+    write_bytes_atomic(folder / "photo.mask.png", encode_png(result.mask))
+    write_bytes_atomic(folder / "photo.png", encode_png(fast_cutout(colours, alpha)))
+    return 1000 * (time.perf_counter() - t)
 
 
 def _bag_labels(root: Path) -> list[int]:

@@ -5,11 +5,23 @@ cross-validation, and write it as JSON.
     python benchmarks/train_fusion.py --folds 0            # fit all and write only
     python benchmarks/train_fusion.py --limit 60 --no-write  # a quick look
 
-Reproducible: photos are read in name order, pixel samples and the network's start are
-seeded (``--seed``). Cross-validation folds are by photo (photo ``i`` is in fold
-``i % folds``), and the numbers printed for ``auto`` are for photos the classifier did
-not see, run through the whole :class:`runwaycut.methods.auto.AutoMethod`. The shipped
-model is then fitted on every photo. Takes about 15 minutes on one core for 500 photos.
+The 30 held-out dev photos (:mod:`runwaycut.scoring.heldout`) are left out of the
+training and of the cross-validation (``--include-heldout`` keeps them), so that the
+quality tests measure on photos the shipped model never saw; the model file records
+which photos it left out (``training``).
+
+Cross-validation folds are by photo (photo ``i`` is in fold ``i % folds``), and the
+numbers printed for ``auto`` are for photos the classifier did not see, run through the
+whole :class:`runwaycut.methods.auto.AutoMethod`. The shipped model is then fitted on
+every training photo. Takes about 15 minutes on one core for 470 photos.
+
+What is reproducible where: photos are read in name order, pixel samples and the
+network's start are seeded (``--seed``) and the fit runs on one thread, so two runs on
+one machine and software give the same file. On another CPU, BLAS or LiteRT build the
+person models' probabilities and the float sums differ in the last bits, and the network
+weights come out different (the feature scaling agrees): compare such a retrain with the
+shipped model by its cross-validated scores (printed here; ``benchmarks/bench_methods.py``
+and the held-out quality tests, ``benchmarks/heldout_quality.py``), not by its bytes.
 """
 
 from __future__ import annotations
@@ -31,6 +43,7 @@ from runwaycut.models import refresh_if_shipped
 from runwaycut.methods.auto import AutoMethod
 from runwaycut.methods.person import PersonMethod
 from runwaycut.note.palette import PaletteParams, sample_palette
+from runwaycut.scoring.heldout import is_heldout
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO / ".." / "shared" / "data" / "ccp"
@@ -38,9 +51,12 @@ DEFAULT_OUT = REPO / "src" / "runwaycut" / "models" / "fusion.json"
 FOLDS_DIR = Path(__file__).resolve().parent / "fusion_folds"
 
 
-def ccp_items(root: Path, limit: int | None = None) -> list[tuple[Path, Path]]:
-    """``(photo, annotation)`` pairs of a CCP folder, in name order."""
-    photos = sorted((root / "photos").glob("*.jpg"))[:limit]
+def ccp_items(root: Path, limit: int | None = None,
+              include_heldout: bool = False) -> list[tuple[Path, Path]]:
+    """``(photo, annotation)`` pairs of a CCP folder, in name order, without the
+    held-out photos unless ``include_heldout``."""
+    photos = [p for p in sorted((root / "photos").glob("*.jpg"))
+              if include_heldout or not is_heldout(p)][:limit]
     items = [(p, root / "annotations" / "pixel-level" / f"{p.stem}.mat") for p in photos]
     return [(p, a) for p, a in items if a.is_file()]
 
@@ -107,11 +123,13 @@ def main(argv=None) -> None:
     ap.add_argument("--epochs", type=int, default=30, help="most training epochs")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-write", action="store_true", help="do not write the model")
+    ap.add_argument("--include-heldout", action="store_true",
+                    help="train on the held-out dev photos too (runwaycut.scoring.heldout)")
     args = ap.parse_args(argv)
     cv2.setNumThreads(1)
     hidden = tuple(int(v) for v in args.hidden.split(","))
 
-    items = ccp_items(args.data.resolve(), args.limit)
+    items = ccp_items(args.data.resolve(), args.limit, args.include_heldout)
     if not items:
         raise SystemExit(f"no CCP photos with annotations under {args.data}")
     person = PersonMethod()
@@ -163,7 +181,15 @@ def main(argv=None) -> None:
 
     model = fit_mlp(x, y, hidden, args.seed, args.epochs)
     if not args.no_write:
-        write_bytes_atomic(args.out, (model.to_json() + "\n").encode())
+        doc = json.loads(model.to_json())
+        doc["training"] = {
+            "data": f"{args.data.name}: {len(items)} photos",
+            "heldout_left_out": sorted({p.stem for p in (args.data.resolve() / "photos")
+                                        .glob("*.jpg") if is_heldout(p)}
+                                       if not args.include_heldout else []),
+            "per_photo": args.per_photo, "hidden": list(hidden), "epochs": args.epochs,
+            "seed": args.seed}
+        write_bytes_atomic(args.out, (json.dumps(doc) + "\n").encode())
         print(f"wrote {args.out}")
         if refresh_if_shipped(args.out):
             print("refreshed runwaycut.models.CHECKSUMS")

@@ -19,7 +19,10 @@ DATA_DIR = Path(os.environ.get("RUNWAYCUT_DATA") or REPO / ".." / "shared" / "da
 CCP_DIR = DATA_DIR / "ccp"
 CCP_PHOTOS = CCP_DIR / "photos"
 
-#: A few CCP photos with a plain-ish background, used by the end-to-end tests.
+#: A few CCP photos with a plain-ish background, used by the end-to-end tests of
+#: behaviour (files, shapes, bystanders, pickling). 0007 and 0200 are training photos of
+#: the shipped models: tests that claim quality measure on the held-out photos instead
+#: (:func:`heldout_photos`).
 CCP_SAMPLE = ("0007.jpg", "0100.jpg", "0200.jpg")
 
 #: The Chromium every browser test drives: Debian's ``chromium`` (``.ci/run`` installs it).
@@ -109,3 +112,37 @@ def runway_scene(height: int = 160, width: int = 120, seed: int = 0):
 @pytest.fixture
 def scene():
     return runway_scene()
+
+
+# --- held-out photos: where quality is measured -----------------------------------------
+
+#: How many held-out photos the quality tests measure on (of the 30 in
+#: ``runwaycut/data/heldout.json``, in name order): enough for a mean to be stable to
+#: about 0.002 F1, few enough to keep the suite quick.
+HELDOUT_QUALITY_PHOTOS = 24
+
+
+@pytest.fixture(scope="session")
+def heldout_photos():
+    """``(name, image, classes)`` of the first :data:`HELDOUT_QUALITY_PHOTOS` held-out
+    photos: photos no shipped model was trained on (:mod:`runwaycut.scoring.heldout`).
+    ``classes`` is the four-class label map (0 background). Skips without the data."""
+    from runwaycut.scoring.heldout import heldout_names
+    from runwaycut.scoring.labels import load_item, open_dataset
+
+    if not (CCP_DIR / "annotations").is_dir():
+        pytest.skip(f"CCP photos and labels not found at {CCP_DIR}")
+    items = {f"{item.id}.jpg": item for item in open_dataset(CCP_DIR).complete}
+    names = sorted(heldout_names())[:HELDOUT_QUALITY_PHOTOS]
+    out = []
+    for name in names:
+        image, labels = load_item(items[name])
+        out.append((name, image, labels.classes))
+    return out
+
+
+@pytest.fixture(scope="session")
+def heldout_figures(heldout_photos, auto, person):
+    """Per held-out photo: the ``auto`` and ``person`` backends' results (masks, pose),
+    computed once a session."""
+    return [(auto.predict(image), person.predict(image)) for _, image, _ in heldout_photos]

@@ -155,6 +155,25 @@ def test_evaluate_on_ccp_photos_by_rule_and_best(tmp_path):
     r = run("evaluate", CCP_DIR, "--csv", tmp_path / "o.csv", "--threshold", "otsu",
             "--limit", "2")
     assert r.exit_code == 0, r.output
+    # Each row: Otsu's threshold of the photo's distances and the F1 of the palette
+    # figure there, both computed here (distances, Otsu, F1) from the photo and labels.
+    from skimage.filters import threshold_otsu
+
+    from conftest import ccp_figure, f1
+    from runwaycut import read_image, remove_background
+    from runwaycut.note.palette import sample_palette
+
+    rows = read_rows(tmp_path / "o.csv")
+    assert [row["id"] for row in rows] == ["0001", "0002"]
+    for row in rows:
+        image = read_image(CCP_DIR / "photos" / f"{row['id']}.jpg")
+        colors = sample_palette(image).colors
+        diff = np.abs(image[None].astype(np.int16) - colors[:, None, None].astype(np.int16))
+        distance = diff.max(axis=3).min(axis=0)
+        t = float(threshold_otsu(hist=np.bincount(distance.ravel(), minlength=256)))
+        assert float(row["threshold"]) == t
+        mask = remove_background(image, threshold=t).mask
+        assert float(row["f1"]) == pytest.approx(f1(mask, ccp_figure(row["id"])), abs=1e-6)
     r = run("evaluate", CCP_DIR, "--csv", tmp_path / "b.csv", "--threshold", "best",
             "--limit", "2", "--target", "garment")
     assert r.exit_code == 0, r.output

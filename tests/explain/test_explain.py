@@ -166,12 +166,38 @@ def test_cli_writes_the_figure(ccp_photos, tmp_path):
     assert [p.name for p in out.parent.iterdir()] == ["explain.png"]  # no temporary left
 
 
+def independent_otsu(image: np.ndarray, colors: np.ndarray) -> float:
+    """Otsu's threshold of the absolute-band distance map, both computed here: a pixel's
+    distance is its smallest (over palette colours) largest channel difference."""
+    from skimage.filters import threshold_otsu
+
+    diff = np.abs(image[None].astype(np.int16) - colors[:, None, None].astype(np.int16))
+    distance = diff.max(axis=3).min(axis=0)
+    return float(threshold_otsu(hist=np.bincount(distance.ravel(), minlength=256)))
+
+
 def test_cli_threshold_rule(ccp_photos, tmp_path):
+    from runwaycut.io import read_image
+    from runwaycut.threshold.rules import otsu_threshold
+
     out = tmp_path / "otsu.png"
     result = runner.invoke(app, ["explain", str(ccp_photos[1]), "--out", str(out),
                                  "--threshold", "otsu", "--cutout", "checker", "--dpi", "40"])
     assert result.exit_code == 0, result.output
-    assert out.stat().st_size > 0
+    # The figure drawn is the explanation of the photo at Otsu's threshold (computed
+    # here from the distances), not at the default: the same picture as the library's.
+    image = read_image(ccp_photos[1])
+    ex = explain(image, PaletteMethod(threshold_rule=otsu_threshold))
+    assert ex.threshold == independent_otsu(image, ex.result.palette.colors) != 20
+    panels = default_panels(cutout_style="checker")
+    with Image.open(out) as pil:
+        written = np.asarray(pil.convert("RGB"))
+    drawn = [np.asarray(Image.open(io.BytesIO(render(
+        explain_figure(image, PaletteMethod(threshold_rule=rule), panels=panels,
+                       name=ccp_photos[1].name), dpi=40))).convert("RGB"))
+        for rule in (otsu_threshold, None)]
+    assert np.array_equal(written, drawn[0])
+    assert drawn[1].shape != written.shape or not np.array_equal(written, drawn[1])
 
 
 @pytest.mark.parametrize("args, name", [

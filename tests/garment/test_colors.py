@@ -110,11 +110,24 @@ def test_empty_mask_gives_no_colours():
     assert doc["colors"] == [] and doc["garment_pixels"] == 0
 
 
-def test_deterministic():
+def test_colours_depend_on_the_masked_pixels_not_on_where_they_are():
+    # The same fabric pixels, cut into tiles and shuffled across the photo (the mask
+    # moved with them), and surrounded by other unmasked colours, give the colours and
+    # shares computed from the pixels themselves: 60% red, 40% navy.
     rng = np.random.default_rng(7)
-    img = rng.integers(0, 256, (60, 60, 3), dtype=np.uint8)
-    mask = rng.random((60, 60)) < 0.6
-    assert garment_colors(img, mask) == garment_colors(img, mask)
+    img = np.concatenate([fabric((200, 30, 40), (60, 100), seed=1),
+                          fabric((28, 40, 72), (40, 100), seed=2)])
+    tiles = img.reshape(10, 10, 10, 10, 3).swapaxes(1, 2).reshape(100, 10, 10, 3)
+    order = rng.permutation(100)
+    shuffled = tiles[order].reshape(10, 10, 10, 10, 3).swapaxes(1, 2).reshape(100, 100, 3)
+    framed = np.full((140, 140, 3), (40, 200, 60), np.uint8)  # green, outside the mask
+    framed[20:120, 20:120] = shuffled
+    mask = np.zeros((140, 140), bool)
+    mask[20:120, 20:120] = True
+    for colours in (garment_colors(img, np.ones((100, 100), bool)),
+                    garment_colors(framed, mask)):
+        assert [c.name for c in colours] == ["red", "navy"]
+        assert [c.share for c in colours] == pytest.approx([0.6, 0.4], abs=0.02)
 
 
 def test_json_document():

@@ -130,6 +130,32 @@ def test_label_map_on_photos(labelled):
         assert 0 < result.shares()["garment"] < figure.mean()
 
 
+#: Measured with the shipped classifier on the held-out photos of ``heldout_photos``
+#: (``python benchmarks/heldout_quality.py``): median garment F1 of the label map on the
+#: hand-labelled figure, and its mean gain over calling the whole figure garment. The
+#: median, because one photo (0072, where the skin model sampled from the face misleads
+#: the classifier) fails at 0.57 and would make a bound on the mean follow that photo
+#: alone. With the skin-distance
+#: feature knocked out the median drops to 0.938 and the test fails.
+GARMENT_HELDOUT_MEDIAN_F1 = 0.9509
+GARMENT_HELDOUT_GAIN = 0.0917
+
+
+@needs_ccp
+def test_garment_model_gains_over_the_whole_figure_on_heldout_photos(heldout_photos,
+                                                                     heldout_figures):
+    garment, whole = [], []
+    for (_, image, classes), (auto_result, _) in zip(heldout_photos, heldout_figures):
+        figure = classes != BACKGROUND
+        labels = label_garment(image, figure, landmarks=auto_result.details["landmarks"]).labels
+        garment.append(mask_scores(labels == GARMENT, classes == GARMENT)["f1"])
+        whole.append(mask_scores(figure, classes == GARMENT)["f1"])
+    garment, whole = np.array(garment), np.array(whole)
+    assert np.median(garment) > GARMENT_HELDOUT_MEDIAN_F1 - 0.005
+    assert garment.mean() - whole.mean() > GARMENT_HELDOUT_GAIN - 0.01
+    assert np.count_nonzero(garment < whole) <= len(garment) // 10
+
+
 @needs_ccp
 def test_garment_cutout_matches_label_map(labelled):
     image, _, result = labelled[0]
@@ -209,18 +235,34 @@ def test_bad_inputs():
 
 # --- the shipped model ----------------------------------------------------------------------
 
-def test_shipped_model_round_trips_through_json():
+def test_shipped_model_predicts_what_its_json_file_says():
+    # The network is evaluated here from the shipped file's numbers alone, in float64
+    # (standardise, ReLU hidden layers, softmax), and must agree with the model object.
     model = load_garment_model()
-    again = GarmentModel.from_json(model.to_json())
+    doc = json.loads((REPO / "src" / "runwaycut" / "data" / "garment_model.json").read_text())
+    assert doc["features"] == list(FEATURE_NAMES)
+    assert doc["classes"] == ["garment", "skin_hair", "accessory"]
     rng = np.random.default_rng(0)
     image = rng.integers(0, 256, (120, 80, 3), dtype=np.uint8)
     figure = np.zeros((120, 80), bool)
     figure[10:110, 20:60] = True
     fs = pixel_features(image, figure, None, model.priors)
     assert fs.features.shape == (figure.sum(), len(FEATURE_NAMES))
+    net = doc["net"]
+    z = (fs.features.astype(np.float64) - np.array(net["mean"])) / np.array(net["scale"])
+    for k, (w, b) in enumerate(zip(net["weights"], net["biases"])):
+        z = z @ np.array(w) + np.array(b)
+        if k < len(net["weights"]) - 1:
+            z = np.maximum(z, 0)
+    expected = np.exp(z - z.max(axis=1, keepdims=True))
+    expected /= expected.sum(axis=1, keepdims=True)
     p = model.predict(fs)
-    assert np.array_equal(p, again.predict(fs))
-    assert np.allclose(p.sum(axis=1), 1, atol=1e-5) and (p >= 0).all()
+    assert p.shape == expected.shape == (figure.sum(), 3)
+    assert np.allclose(p, expected, atol=1e-4)
+    clear = np.diff(np.sort(expected, axis=1)[:, -2:], axis=1).ravel() > 1e-3  # no near-tie
+    assert np.array_equal(p.argmax(axis=1)[clear], expected.argmax(axis=1)[clear])
+    again = GarmentModel.from_json(model.to_json())
+    assert np.array_equal(again.predict(fs), p)
     assert model.info.get("photos", 0) > 0
 
 

@@ -63,9 +63,10 @@ GarmentModel = Annotated[Optional[Path], typer.Option("--garment-model", metavar
 
 THRESHOLD_HELP = ("Colour band half-width: levels for the absolute band (default 20), a "
                   "fraction for the relative band (default 0.4); or a rule: "
-                  + ", ".join(THRESHOLD_RULES) + ".")
+                  + ", ".join(THRESHOLD_RULES) + " (auto: the person rule, or the shipped "
+                  "photo-only model where no person is found).")
 Threshold = Annotated[Optional[str], typer.Option(metavar=choices(("T",) + tuple(THRESHOLD_RULES)),
                                                   help=THRESHOLD_HELP)]
 ThresholdModel = Annotated[Optional[Path], typer.Option(
     "--model", metavar="FILE", help="Threshold model (from runwaycut train) for "
-                                    "--threshold auto, instead of the shipped one.")]
+                                    "--threshold auto, instead of the person rule and the shipped model.")]

@@ -55,7 +55,8 @@ def evaluate(
              + ", ".join(THRESHOLD_RULES) + ". Default: the band's default."),
     model: Optional[Path] = typer.Option(
         None, "--model", metavar="FILE", help="Threshold model (from runwaycut train) for "
-                                              "--threshold auto, instead of the shipped one."),
+                                              "--threshold auto, instead of the person rule "
+                                              "and the shipped model."),
     band: Band = "absolute",
     vote: Vote = "any",
     points: Points = 16,

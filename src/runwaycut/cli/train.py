@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..threshold.face_ratio import person_models_available
+from ..scoring.heldout import without_heldout
 from ..scoring.labels import open_dataset
 from ..models import refresh_if_shipped
 from ..threshold.model import PERSON_PARAMS, ModelParams, save_model
@@ -64,6 +65,10 @@ def train(
     cache: Optional[Path] = typer.Option(None, help="Folder caching each photo's sweep "
                                                     "(default: a folder in the temp dir)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Compute every sweep afresh."),
+    include_heldout: bool = typer.Option(
+        False, "--include-heldout",
+        help="Train on CCP's 30 held-out dev photos too (left out by default, so that "
+             "quality is measured on photos the model never saw; recorded in the model)."),
 ) -> None:
     """Train the threshold model on DATASET and write it to --out.
 
@@ -71,9 +76,11 @@ def train(
     person models' answer), the model is fitted on every photo, and the table of mean
     figure F1 under K-fold cross-validation is printed (and recorded in the model):
     fixed default, Otsu, face-ratio, person rule, photo-only model, the model, and each
-    photo's best threshold. The same data, seed and options give the same file: the
-    shipped one is `runwaycut train ../shared/data/ccp --out MODEL`; use a model with
-    --threshold auto --model MODEL.
+    photo's best threshold. CCP's 30 held-out dev photos (runwaycut.scoring.heldout)
+    are left out unless --include-heldout. The same data, seed and options give the same
+    file on the same machine: the shipped one is `runwaycut train ../shared/data/ccp --out
+    MODEL` (--threshold auto uses its photo-only fallback where no person is found, and
+    the person rule elsewhere); use a model with --threshold auto --model MODEL.
     """
     params = ModelParams(n_estimators=trees, min_samples_leaf=min_leaf, smoothing=curve_smoothing,
                          seed=seed)
@@ -82,7 +89,9 @@ def train(
                                 target=PERSON_PARAMS.target)
     if cv == 1:
         raise fail("--cv needs at least 2 folds (or 0 for none)")
-    data_set = open_dataset(dataset)
+    data_set, left_out = open_dataset(dataset), ()
+    if not include_heldout:
+        data_set, left_out = without_heldout(data_set)
     if not data_set.complete:
         raise fail(f"{dataset}: no photo with a label to train on")
     if person and not person_models_available():
@@ -119,6 +128,7 @@ def train(
         Console().print(table)  # the table is the result: stdout
     model = train_model(data, params, person_params=person_params, person=person,
                         source=data_set.root.name, cv=result)
+    model.training["heldout_left_out"] = list(left_out)
     save_model(model, out)
     refresh_if_shipped(out)  # the shipped model retrained: its checksum follows
     if model.needs_person:

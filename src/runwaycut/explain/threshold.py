@@ -1,8 +1,10 @@
-"""An explanation panel: the model's predicted threshold and the features that drove it.
+"""An explanation panel: how ``--threshold auto`` chose the photo's threshold.
 
 Added to ``runwaycut explain``'s figure (see :mod:`runwaycut.explain`, whose panels are
 any object with ``title``, ``width(ex)`` and ``draw(subfig, ex)``) when the threshold
-comes from the model (``--threshold auto``).
+comes from ``--threshold auto``: the person rule's agreement curve where the person
+models find someone, otherwise (and for ``--model FILE``) the model's predicted threshold
+and the features that drove it.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import SubFigure
 
-from ..threshold.rules import ModelRule
+from ..threshold.rules import ModelRule, person_rule_threshold
 from ..threshold.model import Prediction, ThresholdModel, get_model
 
 
@@ -66,6 +68,16 @@ class ThresholdPanel:
 
     def draw(self, fig: SubFigure, ex) -> None:
         distance = ex.result.distance if ex.result.distance.dtype == np.uint8 else None
+        rule = ex.method.threshold_rule
+        if isinstance(rule, ModelRule) and rule.person_first:
+            from ..note.colormask import distance_map
+
+            if distance is None:
+                distance = distance_map(ex.image, ex.result.palette.colors, "absolute")
+            sweep = rule.person_sweep(ex.image, distance)
+            if sweep.found:
+                self._draw_person_rule(fig, sweep)
+                return
         p = explain_prediction(ex.image, ex.result.palette, distance, self._model(ex))
         top = p.top(self.top)[::-1]  # largest at the top of the chart
         ax = fig.add_subplot()
@@ -87,6 +99,18 @@ class ThresholdPanel:
         ax.set_xlabel(f"share of the prediction, levels (red: raises t, blue: lowers it)\n"
                       + total, fontsize=7)
         ax.set_title(f"model predicts t = {p.threshold:g}", fontsize=8)
+
+    @staticmethod
+    def _draw_person_rule(fig: SubFigure, sweep) -> None:
+        """The person rule: agreement of the figure with the person mask at each level."""
+        t = person_rule_threshold(sweep)
+        ax = fig.add_subplot()
+        ax.plot(np.arange(len(sweep.agreement)), sweep.agreement, color="#2e86c1")
+        ax.axvline(t, color="#c0392b", linewidth=0.8)
+        ax.set_xlabel("threshold (levels)\nF1 of the figure against the person mask",
+                      fontsize=7)
+        ax.tick_params(labelsize=6)
+        ax.set_title(f"person rule picks t = {t:g}", fontsize=8)
 
 
 __all__ = ["ThresholdPanel", "explain_prediction"]

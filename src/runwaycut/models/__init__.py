@@ -51,11 +51,11 @@ from ..errors import ModelError
 CHECKSUMS: dict[str, str] = {
     # BEGIN CHECKSUMS
     "data/ccp_classes.json": "992eeafe1ac417b3b8463fade7a160dceed4a03261e1cf693a78023aef3fd622",
-    "data/garment_model.json": "4c6fdb01cb11b68b978cfb9f725df73527457a65a2b8da9feaf9093b9625732d",
+    "data/garment_model.json": "8165ba9e452467c3ebeffc7f8e12c91cf6dc288f2e0e66884ee993b7f9eccd82",
     "data/heldout.json": "4e82cd59911673895a7367f930ebd10dfd37d84c9446d63824c8a6d06118d0db",
     "data/items.json": "eaf0ecbe9be7b563ad418ea152cf53736e5a2e3226aa66a9d2a2ea0655bfca4e",
-    "data/threshold_model.json": "374a92368a94ce6164f5dfb7a9b3268f7de6779088ca4054b91faed483c3b456",
-    "models/fusion.json": "f1655198385f67995be85cc74efc8ef7eb13068c58fb4f80ad40442eeec8a0b2",
+    "data/threshold_model.json": "cdae7fcfabab451591377b26d667c1ab33b8de04f6f47e9ac0f91ca2327ddf84",
+    "models/fusion.json": "e81a3aa0f0e9b33fd35333f925ff71bc65613a3e9a93e840b62364ec95e174c6",
     "models/items.onnx": "d1f882892d1f0c55d89e1ef5773c288bfa197f28440dad5e5736ce2548a0e375",
     "models/pose_landmark_full.tflite": "e9a5c5cb17f736fafd4c2ec1da3b3d331d6edbe8a0d32395855aeb2cdfd64b9f",
     "models/selfie_segmentation.tflite": "9ee168ec7c8f2a16c56fe8e1cfbc514974cbbb7e434051b455635f1bd1462f5c",

@@ -12,6 +12,10 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover - names for the annotations only
+    from .labels import Dataset
 
 
 @lru_cache(maxsize=1)
@@ -32,3 +36,30 @@ def heldout_names() -> frozenset[str]:
 def is_heldout(path: str | Path) -> bool:
     """Whether a photo (or its label file, by stem) is one of the held-out photos."""
     return f"{Path(path).stem}.jpg" in heldout_names()
+
+
+def without_heldout(dataset: "Dataset") -> tuple["Dataset", tuple[str, ...]]:
+    """A labelled set less its held-out photos, and the ids left out.
+
+    Only a CCP-layout set loses photos: the held-out list names CCP dev photos, and a
+    photo of another set that happens to share a stem is not one of them.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        From :func:`runwaycut.scoring.labels.open_dataset`.
+
+    Returns
+    -------
+    kept : Dataset
+        The same set without the held-out entries.
+    left_out : tuple of str
+        Ids of the entries left out, sorted (empty for a set of another layout).
+    """
+    from dataclasses import replace
+
+    if dataset.layout != "ccp":
+        return dataset, ()
+    left_out = tuple(item.id for item in dataset.items if is_heldout(item.id))
+    kept = tuple(item for item in dataset.items if not is_heldout(item.id))
+    return replace(dataset, items=kept), left_out

@@ -14,7 +14,7 @@ The design note's goal is "to find these optimal thresholds on unlabelled images
     3 ms). A forest on them (extremely randomised trees, 50 trees, 5 photos a leaf)
     learns the argmax of the F1 curve smoothed by a Gaussian of 3 levels (the middle of
     the widest good region: a prediction a few levels off still scores well there).
-    Under 5-fold cross-validation on the 500 CCP development photos it reaches about
+    Under 5-fold cross-validation on the 470 CCP training photos it reaches about
     93% of the per-photo ceiling: intrinsic features place the threshold within about
     4 levels, and the curve falls by about 0.03 F1 per level around its peak.
   - ``photo+person``: those plus :func:`runwaycut.threshold.features.person_features`, from the
@@ -28,8 +28,11 @@ The design note's goal is "to find these optimal thresholds on unlabelled images
     corrections that moved thresholds lost far more than they gained (5 photos a leaf,
     rounded to nearest: 82 photos worse, 2 better; the person threshold sits on the
     curve's spike, and a level off falls off it); at 80 a leaf, toward zero, no photo
-    moves, so on CCP the model keeps the person threshold (99.9% of the ceiling). The
-    forest is there for training sets where the person mask is biased one way.
+    moves, so on CCP the model keeps the person threshold (99.9% of the ceiling).
+    ``--threshold auto`` therefore applies the person rule itself and uses the shipped
+    file only for its photo-only fallback (:class:`runwaycut.threshold.rules.ModelRule`);
+    the forest is there for training sets where the person mask is biased one way
+    (``--threshold auto --model FILE`` applies it).
     A ``photo+person`` model carries a ``photo`` model as its **fallback**, used for
     photos where the person models find no one.
 
@@ -42,8 +45,9 @@ The design note's goal is "to find these optimal thresholds on unlabelled images
   trees in NumPy, exactly as scikit-learn does (features cast to float32, ``x <= split``
   goes left), so scikit-learn is needed to train but not to predict.
 
-A default ``photo+person`` model trained on the development photos of CCP ships inside
-the package (:func:`default_model`); ``runwaycut train`` reproduces it, and
+A default ``photo+person`` model trained on the development photos of CCP (less the 30
+held out, :mod:`runwaycut.scoring.heldout`) ships inside the package
+(:func:`default_model`); ``runwaycut train`` reproduces it on the same machine, and
 ``runwaycut train --no-person`` trains a ``photo`` model (a few ms a photo).
 """
 

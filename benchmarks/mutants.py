@@ -1,0 +1,184 @@
+"""Planted bugs, and which tests catch them: a mutation check you can rerun.
+
+Each mutant is one text replacement in one file of ``src/`` (it must match exactly
+once, or the mutant is reported as no longer applying). For each, the repository's
+``src/``, ``tests/``, ``examples/`` and ``pyproject.toml`` are copied to a scratch folder
+(beside a link to ``../shared``, where the tests find the labelled photos), the bug is
+planted in the copy, and the mutant's tests run there; the working tree is never
+touched. The table lists, for each mutant, the tests that failed (caught) or
+``SURVIVED``.
+
+    python benchmarks/mutants.py                  # every mutant
+    python benchmarks/mutants.py --only fusion    # mutants whose name contains "fusion"
+    python benchmarks/mutants.py --list
+
+To add one, append a :class:`Mutant` to :data:`MUTANTS`: the file, the exact text, its
+replacement and the test files (or node ids) expected to catch it. Exit status 1 when a
+mutant survives or no longer applies.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """One planted bug: replace ``find`` (exactly one occurrence) by ``replace`` in
+    ``file`` (relative to the repository) and run ``tests`` (paths or node ids)."""
+
+    name: str
+    file: str
+    find: str
+    replace: str
+    tests: tuple[str, ...]
+
+
+MUTANTS: list[Mutant] = [
+    # --- issue 15: learned parts that the suite must guard --------------------------
+    Mutant("auto: fusion bypassed (the person model's mask, with a soft edge)",
+           "src/runwaycut/methods/auto.py",
+           "prob = fused_probability(work, est, palette.colors, model, self.band)",
+           "prob = est.probability  # MUTANT",
+           ("tests/methods/test_auto.py",)),
+    Mutant("auto: the fusion's palette-distance feature zeroed",
+           "src/runwaycut/person/fusion.py",
+           'cols.append(distance_map(img, palette_colors, "absolute", "any")[inner]'
+           '.astype(np.float32) / 255)',
+           "cols.append(np.zeros(int(inner.sum()), np.float32))  # MUTANT",
+           ("tests/methods/test_auto.py",)),
+    Mutant("garment: the skin-distance feature zeroed",
+           "src/runwaycut/garment/features.py",
+           "np.minimum(_mahalanobis(pix, skin), 30), pix[:, 0] - skin.mean[0],",
+           "np.zeros(len(index), np.float32), pix[:, 0] - skin.mean[0],  # MUTANT",
+           ("tests/garment/test_garment.py",)),
+    Mutant("garment: the network's hidden layers without ReLU",
+           "src/runwaycut/garment/model.py",
+           "                np.maximum(z, 0, out=z)",
+           "                pass  # MUTANT",
+           ("tests/garment/test_garment.py",)),
+    Mutant("threshold auto: the fixed default where a person is found",
+           "src/runwaycut/threshold/rules.py",
+           "            return person_rule_threshold(sweep)",
+           "            return 20.0  # MUTANT",
+           ("tests/threshold/test_auto_rule.py",
+            "tests/threshold/test_threshold_model.py")),
+    Mutant("threshold auto: the photo-only model everywhere (person rule dropped)",
+           "src/runwaycut/threshold/rules.py",
+           "        if sweep.found:\n            return person_rule_threshold(sweep)",
+           "        if False:  # MUTANT\n            return person_rule_threshold(sweep)",
+           ("tests/threshold/test_auto_rule.py",
+            "tests/threshold/test_threshold_model.py")),
+    Mutant("threshold auto: no person, the fixed default instead of the photo-only model",
+           "src/runwaycut/threshold/rules.py",
+           "        photo_only = model.fallback if model.needs_person else model\n"
+           "        return photo_only.predict_image(image, palette, distance)",
+           "        return 20.0  # MUTANT",
+           ("tests/threshold/test_auto_rule.py",)),
+    # --- issue 15 point 3: the held-out photos stay out of training -----------------
+    Mutant("held-out photos not left out of training",
+           "src/runwaycut/scoring/heldout.py",
+           'if dataset.layout != "ccp":',
+           "if True:  # MUTANT",
+           ("tests/threshold/test_threshold_model.py", "tests/scoring/test_heldout.py")),
+    # --- issue 15 point 5: checks that no longer compare code with itself -----------
+    Mutant("colours: every pixel counted, not only the masked ones",
+           "src/runwaycut/garment/colors.py",
+           "    pixels = image[mask]",
+           "    pixels = image.reshape(-1, 3)  # MUTANT",
+           ("tests/garment/test_colors.py",)),
+    Mutant("otsu rule: the relative band's bulk cut applied to absolute distances",
+           "src/runwaycut/threshold/rules.py",
+           '    if band == "relative":\n        # Relative distances',
+           '    if True:  # MUTANT\n        # Relative distances',
+           ("tests/explain/test_explain.py::test_cli_threshold_rule",
+            "tests/evaluation/test_evaluate_cli.py::test_evaluate_on_ccp_photos_by_rule_and_best")),
+    # --- issue 15 point 7: the doctests run -----------------------------------------
+    Mutant("colour mask: a majority vote one colour short (doctest)",
+           "src/runwaycut/note/colormask.py",
+           "        return n_colors // 2 + 1",
+           "        return n_colors // 2  # MUTANT",
+           ("src/runwaycut/note/colormask.py",)),
+]
+
+
+def _copy_tree(root: Path) -> Path:
+    """``src``, ``tests``, ``examples`` and ``pyproject.toml`` in a scratch folder
+    beside ``shared``."""
+    scratch = Path(tempfile.mkdtemp(prefix="runwaycut-mutants-"))
+    repo = scratch / "repo"
+    repo.mkdir()
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", "*.egg-info")
+    for name in ("src", "tests", "examples"):
+        shutil.copytree(root / name, repo / name, ignore=ignore)
+    shutil.copy2(root / "pyproject.toml", repo / "pyproject.toml")
+    shared = (root / ".." / "shared").resolve()
+    if shared.is_dir():
+        (scratch / "shared").symlink_to(shared)
+    return repo
+
+
+def run_mutant(mutant: Mutant, root: Path = REPO, timeout: float = 1800) -> tuple[str, str]:
+    """Plant one mutant in a copy and run its tests: ``(verdict, detail)``."""
+    source = (root / mutant.file).read_text()
+    count = source.count(mutant.find)
+    if count != 1:
+        return "DOES NOT APPLY", f"{mutant.file}: the text occurs {count} times"
+    repo = _copy_tree(root)
+    try:
+        (repo / mutant.file).write_text(source.replace(mutant.find, mutant.replace))
+        env = {**os.environ, "PYTHONPATH": str(repo / "src"), "PYTHONDONTWRITEBYTECODE": "1"}
+        cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rf",
+               "--no-header", *mutant.tests]
+        try:
+            done = subprocess.run(cmd, cwd=repo, env=env, capture_output=True, text=True,
+                                  timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return "TIMED OUT", f"after {timeout:.0f} s"
+        failed = sorted(set(re.findall(r"^(?:FAILED|ERROR) (\S+)", done.stdout, re.M)))
+        if done.returncode == 0:
+            return "SURVIVED", "all its tests passed"
+        if not failed:
+            tail = done.stdout.strip().splitlines()[-1:] or done.stderr.strip().splitlines()[-1:]
+            return "ERROR", tail[0] if tail else f"pytest exit {done.returncode}"
+        return "caught", ", ".join(f.split("::")[-1] if "::" in f else f for f in failed)
+    finally:
+        shutil.rmtree(repo.parent, ignore_errors=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--only", default="", help="run the mutants whose name contains this")
+    ap.add_argument("--list", action="store_true", help="list the mutants and exit")
+    args = ap.parse_args()
+    chosen = [m for m in MUTANTS if args.only.lower() in m.name.lower()]
+    if args.list:
+        for m in chosen:
+            print(f"{m.name}  ({m.file}; tests {', '.join(m.tests)})")
+        return
+    bad = 0
+    print("| mutant | verdict | failing tests | s |")
+    print("|---|---|---|---|")
+    for m in chosen:
+        start = time.perf_counter()
+        verdict, detail = run_mutant(m)
+        bad += verdict != "caught"
+        print(f"| {m.name} | {verdict} | {detail} | {time.perf_counter() - start:.0f} |",
+              flush=True)
+    print(f"\n{len(chosen) - bad} of {len(chosen)} mutants caught")
+    raise SystemExit(1 if bad else 0)
+
+
+if __name__ == "__main__":
+    main()
