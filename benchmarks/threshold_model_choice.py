@@ -40,7 +40,8 @@ from sklearn.model_selection import KFold
 
 from runwaycut.threshold.model import PERSON_PARAMS, ModelParams
 from runwaycut.threshold.training.fit import curve_target
-from runwaycut.threshold.training.collect import collect, person_thresholds
+from runwaycut.threshold.training.collect import collect
+from runwaycut.threshold.training.crossval import person_thresholds
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO / ".." / "shared" / "data" / "ccp"

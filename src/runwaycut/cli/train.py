@@ -16,7 +16,8 @@ from ..scoring.heldout import without_heldout
 from ..scoring.labels import open_dataset
 from ..models import refresh_if_shipped
 from ..threshold.model import PERSON_PARAMS, ModelParams, save_model
-from ..threshold.training.collect import collect, cross_validate, train_model
+from ..threshold.training.collect import collect
+from ..threshold.training.crossval import cross_validate, train_model
 from ._app import Command, app
 from ._common import console, fail, reports_errors
 
