@@ -18,7 +18,7 @@ from ..threshold.rules import THRESHOLD_RULES
 from ._app import Command, app
 from ._options import (GARMENT_MODEL_HELP, Band, Block, FillHoles, KeepLargest, Layout, Method,
                        Points, Sampler, Seed, Strip, Vote, choices)
-from ._common import EXIT_BAD_INPUT, console, fail, reports_errors
+from ._common import console, fail, report_scored, reports_errors
 from .remove import (apply_target, build_method, default_method,
                      palette_options_to_method)
 
@@ -132,13 +132,7 @@ def evaluate(
         first = next(r for r in result.rows if r["status"] == "skipped")
         console.print(f"[yellow]skipped {s['skipped']} photo(s)[/] without a label or photo, "
                       f"e.g. {first['error']}", highlight=False, soft_wrap=True)
-    where = f"rows in {csv}" + (f", report in {report}" if report is not None else "")
-    console.print(f"{s['scored']} of {s['photos']} photos scored, {s['failed']} failed, "
-                  f"{s['skipped']} skipped; {where}", highlight=False)
-    if s["failed"]:
-        raise typer.Exit(EXIT_BAD_INPUT)
-    if not s["scored"]:
-        raise fail("no photo could be scored")
+    report_scored(s, csv, report)
 
 
 def _print_summary(result) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import typer
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -18,7 +17,7 @@ from rich.table import Table
 from ..evaluation.evaluate import write_csv
 from ..evaluation.items import ITEM_ROW_COLUMNS, evaluate_items, write_items_report
 from ..scoring.items import ITEM_NAMES
-from ._common import EXIT_BAD_INPUT, console, fail
+from ._common import console, report_scored
 
 
 def evaluate_items_command(data, backend, csv: Path, report: Path | None,
@@ -53,10 +52,4 @@ def evaluate_items_command(data, backend, csv: Path, report: Path | None,
         table.add_row("mean IoU", f"{ev.scores['mean_iou']:.4f}")
         table.add_row("accuracy in figure", f"{ev.scores['accuracy_in_figure']:.4f}")
         Console().print(table)
-    where = f"rows in {csv}" + (f", report in {report}" if report is not None else "")
-    console.print(f"{s['scored']} of {s['photos']} photos scored, {s['failed']} failed, "
-                  f"{s['skipped']} skipped; {where}", highlight=False)
-    if s["failed"]:
-        raise typer.Exit(EXIT_BAD_INPUT)
-    if not s["scored"]:
-        raise fail("no photo could be scored")
+    report_scored(s, csv, report)

@@ -23,10 +23,9 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from ..errors import InvalidImageError
 from ..scoring.items import ITEM_NAMES
 from .items import ITEM_COLORS, ItemsResult, with_items
-from .outputs import GarmentMethod, garment_blobs
+from .outputs import GarmentMethod, class_cutout, garment_blobs
 
 #: RGB colour of each item in ``<stem>.items.png`` (distinct, readable on a screen).
 ITEM_PALETTE = np.array([
@@ -109,15 +108,7 @@ def items_json(result: ItemsResult) -> bytes:
 
 def item_cutout(image: np.ndarray, labels: np.ndarray, index: int) -> np.ndarray:
     """RGBA cutout of one item: the photo's colours, opaque exactly on the item."""
-    image = np.asarray(image)
-    mask = np.asarray(labels) == index
-    if mask.shape != image.shape[:2]:
-        raise InvalidImageError(f"item map of shape {mask.shape} does not match the image "
-                                f"{image.shape[:2]}")
-    out = np.zeros(image.shape[:2] + (4,), np.uint8)
-    out[mask, :3] = image[mask]
-    out[mask, 3] = 255
-    return out
+    return class_cutout(image, labels, index)
 
 
 @dataclass

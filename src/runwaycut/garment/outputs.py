@@ -76,14 +76,31 @@ def garment_cutout(image: np.ndarray, labels: np.ndarray) -> np.ndarray:
     -------
     rgba : (H, W, 4) uint8 array
     """
+    return class_cutout(image, labels, GARMENT)
+
+
+def class_cutout(image: np.ndarray, labels: np.ndarray, index: int) -> np.ndarray:
+    """RGBA cutout of one class of a label map (the garment, an item): the photo's
+    colours, opaque exactly where ``labels == index``, transparent (and black) elsewhere.
+
+    Parameters
+    ----------
+    image : (H, W, 3) uint8 array
+    labels : (H, W) uint8 array
+    index : int
+
+    Returns
+    -------
+    rgba : (H, W, 4) uint8 array
+    """
     image = np.asarray(image)
-    garment = np.asarray(labels) == GARMENT
-    if garment.shape != image.shape[:2]:
-        raise InvalidImageError(f"label map of shape {garment.shape} does not match the "
+    mask = np.asarray(labels) == index
+    if mask.shape != image.shape[:2]:
+        raise InvalidImageError(f"label map of shape {mask.shape} does not match the "
                                 f"image {image.shape[:2]}")
     out = np.zeros(image.shape[:2] + (4,), np.uint8)
-    out[garment, :3] = image[garment]
-    out[garment, 3] = 255
+    out[mask, :3] = image[mask]
+    out[mask, 3] = 255
     return out
 
 
