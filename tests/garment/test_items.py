@@ -28,7 +28,7 @@ from runwaycut.garment.items_inputs import (
     part_maps,
     warp,
 )
-from runwaycut.garment.items_model import ItemNet, load_item_net
+from runwaycut.garment.items_model import ItemNet, load_item_net, mirror_window
 from runwaycut.garment.items_outputs import ITEM_PALETTE, items_png
 from runwaycut.scoring.heldout import is_heldout
 from runwaycut.scoring.items import (
@@ -147,6 +147,39 @@ def test_item_inputs_channels():
     assert x[:3].min() == -0.5 and x[:3].max() == 0.5
     assert np.array_equal(x[3] > 0.5, warp(figure.astype(np.float32), a) > 0.5)
     assert not x[4:].any()  # no pose: no body-part maps
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(0, 2 ** 32 - 1))
+def test_mirror_window_is_the_window_of_the_mirrored_photo(seed):
+    # The test-time flip's mirrored window must be what item_inputs makes of the mirrored
+    # photo (pixels, figure, landmarks renamed left <-> right), with the mirrored crop.
+    rng = np.random.default_rng(seed)
+    H, W = 300, 220
+    image = rng.integers(0, 256, (H, W, 3), dtype=np.uint8)
+    figure = rng.uniform(0, 1, (H, W)).astype(np.float32)
+    landmarks = np.column_stack([rng.uniform(0, W - 1, 33), rng.uniform(0, H - 1, 33)])
+    affine = crop_transform((40, 30, 180, 280), (H, W))
+    x = item_inputs(image, figure, landmarks, affine)
+    lm = landmarks[MIRROR_LANDMARKS].copy()
+    lm[:, 0] = W - 1 - lm[:, 0]
+    mirrored_affine = affine.copy()
+    mirrored_affine[0, 2] = INPUT_SHAPE[1] - 1 - affine[0, 0] * (W - 1) - affine[0, 2]
+    y = item_inputs(image[:, ::-1].copy(), figure[:, ::-1].copy(), lm, mirrored_affine)
+    np.testing.assert_allclose(mirror_window(x), y, atol=1.5 / 255)  # warpAffine rounds uint8
+    np.testing.assert_array_equal(mirror_window(mirror_window(x)), x)
+
+
+def test_flipped_network_answers_mirrored_windows_mirrored():
+    # With the test-time flip the logits are exactly left-right equivariant.
+    x = np.random.default_rng(0).uniform(-0.5, 0.5, (len(CHANNEL_NAMES), *INPUT_SHAPE))
+    x = x.astype(np.float32)
+    net = load_item_net()
+    assert net.flip
+    a, b = net.logits(x), net.logits(mirror_window(x))
+    np.testing.assert_allclose(b[:, :, ::-1], a, atol=1e-4)
+    plain = ItemNet(net.path, flip=False)
+    assert np.abs(plain.logits(mirror_window(x))[:, :, ::-1] - plain.logits(x)).max() > 1e-2
 
 
 # --- the shipped network ---------------------------------------------------------------------
