@@ -57,12 +57,12 @@ class ItemNet:
         The ONNX file.
     flip : bool
         Test-time flip: average the logits of the window and of its mirror
-        (:func:`mirror_window`), brought back. Outfits are left-right symmetric far more
-        often than not, and the two passes disagree mostly where the network is unsure.
+        (:func:`mirror_window`), brought back. Off by default: it doubles the network's
+        time and did not raise the validation photos' mean IoU (``bench_items.py``).
     """
 
     path: str
-    flip: bool = True
+    flip: bool = False
 
     def __post_init__(self):
         self._net = None
@@ -71,7 +71,7 @@ class ItemNet:
         return {"path": self.path, "flip": self.flip}
 
     def __setstate__(self, state):
-        self.path, self.flip = state["path"], state.get("flip", True)
+        self.path, self.flip = state["path"], state.get("flip", False)
         self._net = None
 
     def _graph(self):
@@ -115,9 +115,9 @@ class ItemNet:
 
 
 @lru_cache(maxsize=1)
-def load_item_net(flip: bool = True) -> ItemNet:
-    """The shipped item network (SHA-256 checked once per process), with test-time
-    flip by default.
+def load_item_net(flip: bool = False) -> ItemNet:
+    """The shipped item network (SHA-256 checked once per process); ``flip``: see
+    :class:`ItemNet`.
 
     Raises
     ------
