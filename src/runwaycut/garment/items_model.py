@@ -19,6 +19,28 @@ from ..models import verify_model
 from ..scoring.items import ITEM_NAMES
 from .items_inputs import CHANNEL_NAMES, INPUT_SHAPE
 
+#: Channel order of a mirrored window: the person's left and right part channels swap
+#: (the pose model names a mirrored photo's landmarks the other way round).
+MIRROR_CHANNELS = np.array([CHANNEL_NAMES.index(
+    n.replace("left_", "right_") if n.startswith("left_") else n.replace("right_", "left_"))
+    for n in CHANNEL_NAMES])
+
+
+def mirror_window(x: np.ndarray) -> np.ndarray:
+    """The input window of the mirrored photo.
+
+    Parameters
+    ----------
+    x : (C, rows, cols) array
+        From :func:`~runwaycut.garment.items_inputs.item_inputs`.
+
+    Returns
+    -------
+    mirrored : (C, rows, cols) array
+        Columns reversed, left and right part channels swapped (:data:`MIRROR_CHANNELS`).
+    """
+    return np.ascontiguousarray(x[MIRROR_CHANNELS, :, ::-1])
+
 #: Name of the shipped item network in :data:`runwaycut.models.MODELS`.
 ITEM_MODEL = "items"
 
@@ -33,18 +55,23 @@ class ItemNet:
     ----------
     path : str
         The ONNX file.
+    flip : bool
+        Test-time flip: average the logits of the window and of its mirror
+        (:func:`mirror_window`), brought back. Off by default: it doubles the network's
+        time and did not raise the validation photos' mean IoU (``bench_items.py``).
     """
 
     path: str
+    flip: bool = False
 
     def __post_init__(self):
         self._net = None
 
     def __getstate__(self):
-        return {"path": self.path}
+        return {"path": self.path, "flip": self.flip}
 
     def __setstate__(self, state):
-        self.path = state["path"]
+        self.path, self.flip = state["path"], state.get("flip", False)
         self._net = None
 
     def _graph(self):
@@ -72,24 +99,31 @@ class ItemNet:
         want = (len(CHANNEL_NAMES), *INPUT_SHAPE)
         if x.shape != want:
             raise ValueError(f"item network input must have shape {want}, got {x.shape}")
+        logits = self._forward(x)
+        if self.flip:
+            logits = (logits + self._forward(mirror_window(x))[:, :, ::-1]) * np.float32(0.5)
+        return logits
+
+    def _forward(self, x: np.ndarray) -> np.ndarray:
         net = self._graph()
         net.setInput(np.ascontiguousarray(x[None], np.float32))
         out = net.forward()
         if out.shape != (1, len(ITEM_NAMES), *INPUT_SHAPE):
             raise ModelError(f"{self.path}: the graph answers shape {out.shape}, expected "
                              f"(1, {len(ITEM_NAMES)}, {INPUT_SHAPE[0]}, {INPUT_SHAPE[1]})")
-        return out[0]
+        return out[0].copy()
 
 
 @lru_cache(maxsize=1)
-def load_item_net() -> ItemNet:
-    """The shipped item network (SHA-256 checked once per process).
+def load_item_net(flip: bool = False) -> ItemNet:
+    """The shipped item network (SHA-256 checked once per process); ``flip``: see
+    :class:`ItemNet`.
 
     Raises
     ------
     ModelError
         When the file is missing, corrupt, or OpenCV cannot load it.
     """
-    net = ItemNet(str(verify_model(ITEM_MODEL)))
+    net = ItemNet(str(verify_model(ITEM_MODEL)), flip=flip)
     net._graph()
     return net
