@@ -148,6 +148,11 @@ MUTANTS: list[Mutant] = [
     Mutant("models: fusion.json's shapes not checked",
            "src/runwaycut/person/fusion.py", "        problem = mlp.shape_problem()",
            '        problem = ""  # MUTANT', ("tests/test_models.py",)),
+    Mutant("items: stray fragments of an item kept as items",
+           "src/runwaycut/garment/items.py",
+           "    if minor.size and minor.size < np.count_nonzero(counts[1:]):  # some item must remain",
+           "    if False:  # MUTANT",
+           ("tests/garment/test_items.py::test_items_too_small_to_count_take_the_likeliest_remaining_item",)),
 ]
 
 

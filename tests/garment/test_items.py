@@ -17,7 +17,7 @@ from PIL import Image
 
 from runwaycut.errors import ModelError
 from runwaycut.garment.colors import COLOR_NAMES
-from runwaycut.garment.items import ITEM_TO_CLASS, items_from_logits, parse_items
+from runwaycut.garment.items import ITEM_TO_CLASS, MIN_ITEM_SHARE, items_from_logits, parse_items
 from runwaycut.garment.items_inputs import (
     CHANNEL_NAMES,
     INPUT_SHAPE,
@@ -301,6 +301,35 @@ def test_items_from_logits_takes_in_a_carried_item_touching_the_figure():
     assert not full[0:3, 0:3].any()
     assert (labels[figure] != 0).all()
     assert np.array_equal(labels == 0, ~full)
+
+
+
+def test_items_too_small_to_count_take_the_likeliest_remaining_item():
+    """A few stray pixels of an item (under MIN_ITEM_SHARE of the figure) are not an item
+    an analyst should count: they take the next likeliest item that remains."""
+    H, W = 80, 60
+    figure = np.zeros((H, W), bool)
+    figure[5:75, 15:45] = True
+    a = crop_transform(None, (H, W))
+    logits = np.zeros((len(ITEM_NAMES), *INPUT_SHAPE), np.float32)
+    logits[3] = 4                                     # top everywhere
+    ring = ITEM_NAMES.index("accessory")
+    spot = np.zeros((H, W), np.float32)
+    spot[40:42, 30:32] = 10                           # a 2x2 "accessory": 0.2% of the figure
+    big = np.zeros((H, W), np.float32)
+    big[10:30, 20:40] = 10                            # a real item: 19% of the figure
+    logits[ring] = warp(spot, a)
+    pants = ITEM_NAMES.index("pants")
+    logits[pants] = warp(big, a)
+    kept, _ = items_from_logits(logits, a, figure, min_share=0.0)
+    assert (kept == ring).any() and (kept == pants).any()   # both there without the rule
+    labels, full = items_from_logits(logits, a, figure)
+    assert not (labels == ring).any()                       # the stray pixels went
+    assert np.array_equal(labels == pants, kept == pants)   # the real item untouched
+    assert np.array_equal(labels[kept == ring], np.full((kept == ring).sum(), 3, np.uint8))
+    assert np.array_equal(labels == 0, ~full)
+    counts = np.bincount(labels[full], minlength=len(ITEM_NAMES))
+    assert ((counts == 0) | (counts >= MIN_ITEM_SHARE * full.sum())).all()
 
 
 # --- the command line ------------------------------------------------------------------------

@@ -45,6 +45,11 @@ UPSCALE = 3
 #: Items that join the figure where the person mask missed them (carried things).
 TAKEN_IN = ("bag",)
 
+#: Smallest share of the figure an item may hold: smaller ones are the network's stray
+#: pixels (an 18-pixel "accessory"), not an item an analyst should count; their pixels
+#: take the likeliest of the items that remain.
+MIN_ITEM_SHARE = 0.005
+
 @dataclass(frozen=True)
 class TakeIn:
     """When a carried item the person mask missed joins the figure.
@@ -131,8 +136,8 @@ class ItemsResult:
 
 def items_from_logits(logits: np.ndarray, affine: np.ndarray, figure: np.ndarray,
                       taken_in: tuple[str, ...] = TAKEN_IN,
-                      take: TakeIn | None = None, upscale: int = UPSCALE
-                      ) -> tuple[np.ndarray, np.ndarray]:
+                      take: TakeIn | None = None, upscale: int = UPSCALE,
+                      min_share: float = MIN_ITEM_SHARE) -> tuple[np.ndarray, np.ndarray]:
     """The photo's item map from the network's window logits.
 
     The logits are enlarged ``upscale`` times (bilinear), each enlarged pixel takes its
@@ -151,6 +156,9 @@ def items_from_logits(logits: np.ndarray, affine: np.ndarray, figure: np.ndarray
     take : TakeIn, optional
         The rule; :class:`TakeIn` defaults.
     upscale : int
+    min_share : float
+        Items holding less than this share of the (final) figure are dropped, their pixels
+        given the likeliest remaining item (:data:`MIN_ITEM_SHARE`; 0 keeps every item).
 
     Returns
     -------
@@ -206,6 +214,18 @@ def items_from_logits(logits: np.ndarray, affine: np.ndarray, figure: np.ndarray
                                            borderMode=cv2.BORDER_REPLICATE)
                 labels[add] = best_full[add]
                 figure |= add
+    counts = np.bincount(labels[figure], minlength=k)
+    minor = np.flatnonzero((counts > 0) & (counts < min_share * max(counts.sum(), 1)))
+    minor = minor[minor > 0]
+    if minor.size and minor.size < np.count_nonzero(counts[1:]):  # some item must remain
+        kept = big.copy()
+        kept[..., 0] = -np.inf
+        kept[..., minor] = -np.inf
+        kept[..., np.flatnonzero(counts == 0)] = -np.inf  # (nor may an absent one appear)
+        refill = cv2.warpAffine(np.argmax(kept, axis=2).astype(np.uint8), to_big, size,
+                                flags=flags, borderMode=cv2.BORDER_REPLICATE)
+        stray = np.isin(labels, minor)
+        labels[stray] = refill[stray]
     return labels, figure
 
 
