@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..person.band import bounding_box
 from ..person.fusion import BandParams, fused_probability, load_fusion_model
 from ..person.matting import MattingParams, alpha_from_mask, estimate_foreground, guided_upsample
 from ..note.palette import PaletteParams, sample_palette
 from ..person.segmenter import PersonParams
 from .base import FigureResult
-from .person import MAX_SIDE, PersonMethod, _bounds, keep_regions, person_details
+from .person import MAX_SIDE, PersonMethod, keep_regions, person_details
 
 
 class AutoMethod:
@@ -117,7 +118,7 @@ def fill_small_holes(mask: np.ndarray, max_hole: float) -> np.ndarray:
     (gaps between arm and body are larger and stay background)."""
     import cv2
 
-    box = _bounds(mask, pad=1)
+    box = bounding_box(mask, pad=1)
     if max_hole <= 0 or box is None:
         return mask
     limit = max_hole * mask.size

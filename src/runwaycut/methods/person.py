@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 from ..person.segmenter import PersonEstimate, PersonParams, PersonSegmenter
+from ..person.band import bounding_box
 from ..person.matting import guided_upsample
 from .base import FigureResult
 
@@ -91,7 +92,7 @@ def keep_regions(mask: np.ndarray, min_region: float) -> np.ndarray:
     """The largest 8-connected region of ``mask`` and every region at least
     ``min_region`` times its size (an arm or a bag cut off by a gap stays; specks go)."""
     mask = np.asarray(mask, bool)
-    box = _bounds(mask)
+    box = bounding_box(mask)
     if box is None:
         return mask
     crop = mask[box]
@@ -104,17 +105,6 @@ def keep_regions(mask: np.ndarray, min_region: float) -> np.ndarray:
     out = np.zeros_like(mask)
     out[box] = keep[labels]
     return out
-
-
-def _bounds(mask: np.ndarray, pad: int = 0):
-    """Slices of the bounding box of ``mask``'s True pixels widened by ``pad`` (None if empty)."""
-    rows = np.flatnonzero(mask.any(axis=1))
-    if rows.size == 0:
-        return None
-    cols = np.flatnonzero(mask.any(axis=0))
-    h, w = mask.shape
-    return (slice(max(0, rows[0] - pad), min(h, rows[-1] + 1 + pad)),
-            slice(max(0, cols[0] - pad), min(w, cols[-1] + 1 + pad)))
 
 
 def person_details(est: PersonEstimate, scale: float = 1.0) -> dict:

@@ -100,7 +100,7 @@ def band_near_figure(prob, selfie, params: BandParams, scale: float):
     return band, signed[crop_band]
 
 
-def bounding_box(mask: np.ndarray, pad: int):
+def bounding_box(mask: np.ndarray, pad: int = 0):
     """Slices of the bounding box of ``mask``'s True pixels widened by ``pad`` (None if empty)."""
     rows = np.flatnonzero(mask.any(axis=1))
     if rows.size == 0:
