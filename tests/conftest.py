@@ -75,6 +75,22 @@ def person():
     return METHODS["person"](palette=PaletteMethod())
 
 
+def png_files(folder: Path) -> dict[str, bytes]:
+    """Every PNG below ``folder``, by relative path: for byte-for-byte run comparisons."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*.png"))}
+
+
+def rows_without_timing(manifest: Path) -> list[dict]:
+    """A manifest's rows without their ``ms`` (the only field that differs between runs)."""
+    from runwaycut.batch.manifest import read_manifest
+
+    rows = read_manifest(manifest)
+    for row in rows:
+        row.pop("ms")
+    return rows
+
+
 def runway_scene(height: int = 160, width: int = 120, seed: int = 0):
     """A synthetic runway photo with a known figure.
 

@@ -22,7 +22,7 @@ from hypothesis.extra.numpy import arrays
 from PIL import Image
 from typer.testing import CliRunner
 
-from conftest import CCP_PHOTOS
+from conftest import CCP_PHOTOS, png_files, rows_without_timing
 from runwaycut.batch.params import PARAMS_FILE, ParameterMismatchError
 from runwaycut.batch.workers import _mp_context, run_batch
 from runwaycut.batch.inputs import collect_photos
@@ -74,18 +74,6 @@ def bomb_png(path: Path, width: int = 40000, height: int = 40000) -> None:
     data[16:24] = struct.pack(">II", width, height)
     data[29:33] = struct.pack(">I", zlib.crc32(bytes(data[12:29])) & 0xFFFFFFFF)
     path.write_bytes(bytes(data))
-
-
-def png_files(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes()
-            for p in sorted(folder.rglob("*.png"))}
-
-
-def rows_without_timing(manifest: Path) -> list[dict]:
-    rows = read_manifest(manifest)
-    for row in rows:
-        row.pop("ms")
-    return rows
 
 
 def tmp_leftovers(folder: Path) -> list[Path]:

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 import runwaycut
-from test_batch import make_photos, png_files
+from conftest import png_files
+from test_batch import make_photos
 
 SOURCE = Path(runwaycut.__file__).resolve().parents[1]
 

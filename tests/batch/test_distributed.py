@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 distributed = pytest.importorskip("distributed")
 
-from conftest import CCP_PHOTOS  # noqa: E402
+from conftest import CCP_PHOTOS, png_files, rows_without_timing  # noqa: E402
 from runwaycut.batch.inputs import collect_photos  # noqa: E402
 from runwaycut.batch.manifest import read_manifest  # noqa: E402
 from runwaycut.batch.run import run_collection  # noqa: E402
@@ -41,18 +41,6 @@ def make_photos(folder: Path, n: int) -> None:
             photo[40:230, 60:100] = rng.integers(0, 120, 3)
             Image.fromarray(photo).save(target, quality=92)
     (folder / "a" / "corrupt.jpg").write_bytes(os.urandom(2048))
-
-
-def png_files(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes()
-            for p in sorted(folder.rglob("*.png"))}
-
-
-def rows_without_timing(manifest: Path) -> list[dict]:
-    rows = read_manifest(manifest)
-    for row in rows:
-        row.pop("ms")
-    return rows
 
 
 @pytest.fixture(scope="module")

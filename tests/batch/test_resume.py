@@ -18,7 +18,8 @@ from runwaycut.batch.inputs import collect_photos
 from runwaycut.batch.manifest import read_manifest
 from runwaycut.batch.run import LOCK_FILE, run_collection
 from runwaycut.methods import PaletteMethod
-from test_batch import make_photos, png_files, rows_without_timing, synthetic_photo
+from conftest import png_files, rows_without_timing
+from test_batch import make_photos, synthetic_photo
 
 import runwaycut
 
