@@ -57,7 +57,7 @@ from skimage.color import deltaE_ciede2000
 from sklearn.cluster import KMeans
 from threadpoolctl import threadpool_limits
 
-from ..errors import InvalidImageError
+from .checks import mask_of, rgb_image
 
 #: (name, family, sRGB hex) of every colour name; see the module notes.
 COLOR_NAMES: tuple[tuple[str, str, str], ...] = (
@@ -280,14 +280,8 @@ def garment_colors(image: np.ndarray, mask: np.ndarray,
     >>> [(c.name, round(c.share, 2)) for c in garment_colors(img, np.ones((20, 20), bool))]
     [('red', 0.7), ('white', 0.3)]
     """
-    image = np.asarray(image)
-    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-        raise InvalidImageError(f"expected an (H, W, 3) uint8 image, got shape {image.shape} "
-                                f"and dtype {image.dtype}")
-    mask = np.asarray(mask, bool)
-    if mask.shape != image.shape[:2]:
-        raise InvalidImageError(f"mask of shape {mask.shape} does not match the image "
-                                f"{image.shape[:2]}")
+    image = rgb_image(image)
+    mask = mask_of(mask, image, "mask")
     pixels = image[mask]
     if len(pixels) == 0:
         return []

@@ -34,6 +34,7 @@ from .colors import ColorParams, GarmentColor, garment_colors, rgb_to_lab
 from .items_inputs import crop_transform, figure_box, item_inputs
 from .items_model import ItemNet, load_item_net
 from .labelmap import DETECT, detect_pose
+from .checks import mask_of, rgb_image
 
 #: Four-class index (background 0, garment 1, skin+hair 2, accessory 3) of each item.
 ITEM_TO_CLASS = np.array([0, 2, 2, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3], np.uint8)
@@ -281,10 +282,7 @@ def parse_items(image: np.ndarray, figure: np.ndarray | None = None, *,
     >>> items.present                                              # doctest: +SKIP
     ['skin', 'hair', 'top', 'skirt', 'shoes', 'bag']
     """
-    image = np.asarray(image)
-    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-        raise InvalidImageError(f"expected an (H, W, 3) uint8 image, got shape {image.shape} "
-                                f"and dtype {image.dtype}")
+    image = rgb_image(image)
     warnings: list[str] = []
     if figure is None:
         found = _default_figure_method().predict(image)
@@ -292,10 +290,7 @@ def parse_items(image: np.ndarray, figure: np.ndarray | None = None, *,
         probability = details.get("probability") if probability is None else probability
         landmarks = details.get("landmarks") if isinstance(landmarks, str) else landmarks
         warnings.extend(details.get("warnings", []))
-    figure = np.asarray(figure, bool)
-    if figure.shape != image.shape[:2]:
-        raise InvalidImageError(f"figure mask of shape {figure.shape} does not match the "
-                                f"image {image.shape[:2]}")
+    figure = mask_of(figure, image, "figure mask")
     if isinstance(landmarks, str):
         if landmarks != DETECT:
             raise ValueError(f"landmarks must be an array, None or {DETECT!r}, got {landmarks!r}")

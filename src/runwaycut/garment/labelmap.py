@@ -10,10 +10,10 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-from ..errors import InvalidImageError
 from .features import FeatureSet, _scatter, pixel_features, to_work, work_scale
 from .model import GarmentModel, load_garment_model
 from .types import BACKGROUND, FIGURE_CLASSES, GARMENT, GarmentParams, GarmentResult, _N_BODY
+from .checks import mask_of, rgb_image
 
 
 
@@ -237,14 +237,8 @@ def label_garment(image: np.ndarray, figure: np.ndarray, *,
     ModelError
         When the shipped model cannot be read.
     """
-    image = np.asarray(image)
-    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-        raise InvalidImageError(f"expected an (H, W, 3) uint8 image, got shape {image.shape} "
-                                f"and dtype {image.dtype}")
-    figure = np.asarray(figure, bool)
-    if figure.shape != image.shape[:2]:
-        raise InvalidImageError(f"figure mask of shape {figure.shape} does not match the "
-                                f"image {image.shape[:2]}")
+    image = rgb_image(image)
+    figure = mask_of(figure, image, "figure mask")
     model = load_garment_model() if model is None else model
     warnings: list[str] = []
     if isinstance(landmarks, str):
