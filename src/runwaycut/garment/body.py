@@ -10,6 +10,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 from .types import BodyFrame, ColourModel, _L_HIP, _L_KNEE, _L_SHOULDER, _N_BODY, _R_HIP, _R_KNEE, _R_SHOULDER
+from ..person.segmenter import face_square
 
 
 
@@ -66,7 +67,7 @@ def body_frame(figure: np.ndarray, landmarks: np.ndarray | None,
     face = None
     if landmarks is not None:
         points = np.asarray(landmarks, np.float32)[:_N_BODY, :2].copy()
-        face = _face_from_landmarks(np.asarray(landmarks, np.float32))
+        face = face_square(np.asarray(landmarks, np.float32))
         from_pose = True
     else:
         points = np.empty((_N_BODY, 2), np.float32)
@@ -78,19 +79,6 @@ def body_frame(figure: np.ndarray, landmarks: np.ndarray | None,
     torso = float(np.hypot(*(hips - shoulders)))
     scale = float(np.clip(torso, 0.15 * height, 0.5 * height))
     return BodyFrame(points=points, from_pose=from_pose, scale=max(scale, 1.0), face=face)
-
-
-def _face_from_landmarks(landmarks: np.ndarray, min_visibility: float = 0.5):
-    """Face box from the face landmarks (as :func:`runwaycut.person.segmenter.face_box`, in floats)."""
-    pts = landmarks[:11]
-    visible = pts[pts[:, 3] >= min_visibility]
-    if len(visible) < 3:
-        return None
-    xs, ys = visible[:, 0], visible[:, 1]
-    side = 1.6 * max(xs.max() - xs.min(), ys.max() - ys.min(), 1.0)
-    cx, cy = (xs.max() + xs.min()) / 2, (ys.max() + ys.min()) / 2 + 0.15 * side
-    return (float(cx - side / 2), float(cy - side / 2), float(cx + side / 2),
-            float(cy + side / 2))
 
 
 def _segment_distance(px: np.ndarray, py: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -264,15 +264,34 @@ def face_box(pose: Pose, min_visibility: float = 0.5) -> tuple[int, int, int, in
     chin. Returns inclusive ``(x0, y0, x1, y1)`` pixels or ``None`` when fewer than
     three face landmarks are visible.
     """
-    pts = pose.landmarks[:11]
+    square = face_square(pose.landmarks, min_visibility)
+    return None if square is None else tuple(int(round(v)) for v in square)
+
+
+def face_square(landmarks: np.ndarray, min_visibility: float = 0.5
+                ) -> tuple[float, float, float, float] | None:
+    """The face box of :func:`face_box` from raw landmarks, in float pixels.
+
+    Parameters
+    ----------
+    landmarks : (N >= 11, 4) float array
+        ``x, y, z, visibility`` rows in BlazePose order (the first 11 are the face's).
+    min_visibility : float
+
+    Returns
+    -------
+    box : (x0, y0, x1, y1) tuple of float, or None
+        None when fewer than three face landmarks are visible.
+    """
+    pts = landmarks[:11]
     visible = pts[pts[:, 3] >= min_visibility]
     if len(visible) < 3:
         return None
     xs, ys = visible[:, 0], visible[:, 1]
     side = 1.6 * max(xs.max() - xs.min(), ys.max() - ys.min(), 1.0)
     cx, cy = (xs.max() + xs.min()) / 2, (ys.max() + ys.min()) / 2 + 0.15 * side
-    return (int(round(cx - side / 2)), int(round(cy - side / 2)),
-            int(round(cx + side / 2)), int(round(cy + side / 2)))
+    return (float(cx - side / 2), float(cy - side / 2), float(cx + side / 2),
+            float(cy + side / 2))
 
 
 @dataclass
@@ -357,4 +376,5 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 
 
 __all__ = ["LANDMARK_NAMES", "Pose", "PersonEstimate", "PersonParams", "PersonSegmenter",
-           "face_box", "landmark", "person_box", "pose_in_box", "selfie_probability"]
+           "face_box", "face_square", "landmark", "person_box", "pose_in_box",
+           "selfie_probability"]
