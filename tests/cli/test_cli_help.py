@@ -18,7 +18,7 @@ from runwaycut.scoring.labels import TARGETS
 
 runner = CliRunner()
 
-COMMANDS = ("remove", "explain", "evaluate", "tune", "train")
+COMMANDS = ("remove", "explain", "evaluate", "tune", "train", "serve")
 
 
 def help_text(*args: str) -> str:

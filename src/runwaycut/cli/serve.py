@@ -11,14 +11,14 @@ from ..batch.manifest import MANIFEST_FILE
 from ..batch.workers import default_workers
 from ..io import MAX_PIXELS
 from ..serve import ServeSettings, run_server
-from ._app import app
+from ._app import Command, app
 from ._common import console, fail, reports_errors
 
 
-@app.command()
+@app.command(cls=Command)
 @reports_errors
 def serve(
-    host: str = typer.Option("127.0.0.1", help="Address to listen on. Loopback by default; "
+    host: str = typer.Option("127.0.0.1", metavar="HOST", help="Address to listen on. Loopback by default; "
                                                "another address without --token is warned about."),
     port: int = typer.Option(8000, min=0, max=65535, help="Port (0: any free port)."),
     workers: Optional[int] = typer.Option(
@@ -33,7 +33,7 @@ def serve(
         None, metavar="DIR", help="A batch's output folder (runwaycut remove --out DIR) to show "
                                   "as a gallery at /results, read-only."),
     token: Optional[str] = typer.Option(
-        None, envvar="RUNWAYCUT_TOKEN", help="Require 'Authorization: Bearer TOKEN' on the API "
+        None, envvar="RUNWAYCUT_TOKEN", metavar="TOKEN", help="Require 'Authorization: Bearer TOKEN' on the API "
                                              "and the gallery (or set RUNWAYCUT_TOKEN)."),
     max_pixels: int = typer.Option(
         MAX_PIXELS, min=1, help="Refuse photos with more pixels than this, undecoded (413; "
