@@ -153,6 +153,12 @@ MUTANTS: list[Mutant] = [
            "    if minor.size and minor.size < np.count_nonzero(counts[1:]):  # some item must remain",
            "    if False:  # MUTANT",
            ("tests/garment/test_items.py::test_items_too_small_to_count_take_the_likeliest_remaining_item",)),
+    Mutant("items: the garment classifier's weight in the item logits zeroed",
+           "src/runwaycut/garment/items_fusion.py", "FUSION_WEIGHT = 1.0",
+           "FUSION_WEIGHT = 0.0  # MUTANT", ("tests/garment/test_items_fusion.py",)),
+    Mutant("items: the four-class map the classifier's alone (items' classes ignored)",
+           "src/runwaycut/garment/items_fusion.py", "    from_items = ITEM_TO_CLASS[items]\n",
+           "    from_items = classes  # MUTANT\n", ("tests/garment/test_items_fusion.py",)),
 ]
 
 

@@ -29,16 +29,15 @@ import cv2
 import numpy as np
 
 from ..errors import InvalidImageError
-from ..scoring.items import ITEM_NAMES
+from ..scoring.items import ITEM_NAMES, ITEM_TO_CLASS
 from .colors import ColorParams, GarmentColor, garment_colors, rgb_to_lab
 from .items_inputs import crop_transform, figure_box, item_inputs
 from .items_model import ItemNet, load_item_net
-from .labelmap import DETECT, detect_pose
+from .items_fusion import FUSION_WEIGHT, fused_classes, garment_prior, regroup
+from .labelmap import DETECT, detect_pose, label_garment
+from .model import GarmentModel
+from .types import GarmentResult
 from .checks import mask_of, rgb_image
-
-#: Four-class index (background 0, garment 1, skin+hair 2, accessory 3) of each item.
-ITEM_TO_CLASS = np.array([0, 2, 2, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3], np.uint8)
-ITEM_TO_CLASS.setflags(write=False)
 
 #: Enlargement of the network's logits before each pixel takes its likeliest item.
 UPSCALE = 3
@@ -97,6 +96,10 @@ class ItemsResult:
         Dominant colours of each item present (skin, hair and background excluded
         only when ``colors`` was off: then empty).
     warnings : tuple of str
+    garment : GarmentResult or None
+        The four-class map made with the garment's pixel classifier
+        (:mod:`runwaycut.garment.items_fusion`; ``labels`` agrees with :attr:`four_class`
+        there); ``None`` when :func:`parse_items` ran without it (``fuse=False``).
     """
 
     labels: np.ndarray
@@ -106,6 +109,7 @@ class ItemsResult:
     affine: np.ndarray
     colors: dict[str, list[GarmentColor]] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    garment: GarmentResult | None = None
 
     @property
     def counts(self) -> np.ndarray:
@@ -241,7 +245,8 @@ def parse_items(image: np.ndarray, figure: np.ndarray | None = None, *,
                 landmarks: np.ndarray | None | str = DETECT,
                 probability: np.ndarray | None = None, net: ItemNet | None = None,
                 colors: ColorParams | None = ITEM_COLORS,
-                taken_in: tuple[str, ...] = TAKEN_IN) -> ItemsResult:
+                taken_in: tuple[str, ...] = TAKEN_IN, fuse: bool = True,
+                garment_model: GarmentModel | None = None) -> ItemsResult:
     """The outfit item by item: label map, per-item masks and colours.
 
     Parameters
@@ -262,6 +267,12 @@ def parse_items(image: np.ndarray, figure: np.ndarray | None = None, *,
         How each item's dominant colours are found; ``None``: no colours.
     taken_in : tuple of str
         Items that may join the figure outside it (see :func:`items_from_logits`).
+    fuse : bool
+        Weigh the items with the garment's pixel classifier
+        (:mod:`runwaycut.garment.items_fusion`; ``result.garment`` is then the four-class
+        map of both); ``False``: the network alone.
+    garment_model : GarmentModel, optional
+        The pixel classifier when ``fuse``; the shipped one by default.
 
     Returns
     -------
@@ -304,21 +315,42 @@ def parse_items(image: np.ndarray, figure: np.ndarray | None = None, *,
     net = load_item_net() if net is None else net
     affine = crop_transform(figure_box(figure), image.shape[:2])
     logits = net.logits(item_inputs(image, probability, landmarks, affine))
+    garment = None
     if figure.any():
         labels, full = items_from_logits(logits, affine, figure, taken_in)
+        if fuse:
+            labels, garment = _fused(image, labels, full, figure, logits, affine, landmarks,
+                                     garment_model)
     else:
         labels, full = np.zeros(figure.shape, np.uint8), figure
         warnings.append("no figure: no items")
     if landmarks is None and figure.any():
         warnings.append("no pose: items placed without the body's landmarks")
     result = ItemsResult(labels=labels, figure=full, taken_in=int(full.sum() - figure.sum()),
-                         logits=logits, affine=affine, warnings=tuple(dict.fromkeys(warnings)))
+                         logits=logits, affine=affine, warnings=tuple(dict.fromkeys(warnings)),
+                         garment=garment)
     if colors is not None:
         result = item_colors(image, result, colors)
     return result
 
 
-def with_items(image: np.ndarray, result, colors=ITEM_COLORS):
+def _fused(image, labels, full, figure, logits, affine, landmarks, model):
+    """Item map and four-class map of the network and the pixel classifier together
+    (:mod:`runwaycut.garment.items_fusion`); what was taken in keeps its item."""
+    garment = label_garment(image, full, landmarks=landmarks, model=model)
+    if not garment.probabilities.any():  # figure too small for the classifier
+        return labels, replace(garment, labels=ITEM_TO_CLASS[labels])
+    prior = garment_prior(garment.probabilities, garment.scale, affine, logits.shape[1:])
+    fused, _ = items_from_logits(logits + np.float32(FUSION_WEIGHT) * prior, affine, full, ())
+    taken = full & ~figure
+    fused[taken] = labels[taken]
+    classes = fused_classes(fused, garment.labels)
+    fused = regroup(fused, classes, logits + np.float32(FUSION_WEIGHT) * prior, affine, UPSCALE)
+    return fused, replace(garment, labels=classes)
+
+
+def with_items(image: np.ndarray, result, colors=ITEM_COLORS, fuse: bool = True,
+               garment_model: GarmentModel | None = None):
     """A figure backend's result with ``details["items"]`` (:func:`parse_items`, reusing
     the backend's figure probability and pose) and its figure widened by what the items
     took in: mask, alpha and foreground colours where the backend has them. A result
@@ -328,7 +360,8 @@ def with_items(image: np.ndarray, result, colors=ITEM_COLORS):
     details = dict(result.details)
     landmarks = details.get("landmarks") if "person_found" in details else "detect"
     items = parse_items(image, result.mask, landmarks=landmarks,
-                        probability=details.get("probability"), colors=colors)
+                        probability=details.get("probability"), colors=colors, fuse=fuse,
+                        garment_model=garment_model)
     details["items"] = items
     details["warnings"] = list(dict.fromkeys(list(details.get("warnings", []))
                                              + [w for w in items.warnings

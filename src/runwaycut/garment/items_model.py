@@ -57,12 +57,13 @@ class ItemNet:
         The ONNX file.
     flip : bool
         Test-time flip: average the logits of the window and of its mirror
-        (:func:`mirror_window`), brought back. Off by default: it doubles the network's
-        time and did not raise the validation photos' mean IoU (``bench_items.py``).
+        (:func:`mirror_window`), brought back. On by default: it doubles the network's
+        time (about 15 ms) and raises the mean item IoU of the 60 validation photos from
+        0.468 to 0.481, of the 30 held-out ones from 0.448 to 0.464 (network alone).
     """
 
     path: str
-    flip: bool = False
+    flip: bool = True
 
     def __post_init__(self):
         self._net = None
@@ -71,7 +72,7 @@ class ItemNet:
         return {"path": self.path, "flip": self.flip}
 
     def __setstate__(self, state):
-        self.path, self.flip = state["path"], state.get("flip", False)
+        self.path, self.flip = state["path"], state.get("flip", True)
         self._net = None
 
     def _graph(self):
@@ -115,7 +116,7 @@ class ItemNet:
 
 
 @lru_cache(maxsize=1)
-def load_item_net(flip: bool = False) -> ItemNet:
+def load_item_net(flip: bool = True) -> ItemNet:
     """The shipped item network (SHA-256 checked once per process); ``flip``: see
     :class:`ItemNet`.
 

@@ -150,8 +150,11 @@ class ItemsMethod:
         return self.figure.name
 
     def predict(self, image: np.ndarray):
-        result = with_items(image, self.figure.predict(image), self.colors)
-        garment = self.garment.label(image, result)
+        garment = self.garment
+        model = None if garment.model_file is None else garment.model()
+        result = with_items(image, self.figure.predict(image), self.colors,
+                            fuse=garment.items == "fused", garment_model=model)
+        garment = garment.label(image, result)
         details = dict(garment.details)
         details["item_cutouts"] = self.item_cutouts
         details["target"] = "items"  # (a garment result may hold items too: the bags taken in)

@@ -107,8 +107,8 @@ def class_cutout(image: np.ndarray, labels: np.ndarray, index: int) -> np.ndarra
 # --- a backend that also isolates the garment -----------------------------------------------
 
 #: How the item network serves ``--target garment`` (see :class:`GarmentMethod`).
-ITEM_MODES = ("labels", "take-in", "off")
-GARMENT_FROM_ITEMS = "take-in"
+ITEM_MODES = ("fused", "labels", "take-in", "off")
+GARMENT_FROM_ITEMS = "fused"
 
 #: Output file suffixes of ``--target garment``, per photo stem.
 GARMENT_SUFFIXES = {"labels": ".labels.png", "garment": ".garment.png", "colors": ".colors.json"}
@@ -131,13 +131,16 @@ class GarmentMethod:
     colors : ColorParams
     model_file : path, optional
         A garment model (:meth:`GarmentModel.load`) instead of the shipped one.
-    items : {'labels', 'take-in', 'off'}
+    items : {'fused', 'labels', 'take-in', 'off'}
         What the item network (:func:`runwaycut.parse_items`) does for the garment:
         ``take-in``: the figure takes in what it finds carried (a bag the person mask
-        missed), then the pixel classifier splits that figure; ``labels``: also the
-        four-class map is the item map's (garment = top .. legwear, skin+hair = skin and
-        hair, accessory = shoes, bag, headwear, accessory), the pixel classifier unused;
-        ``off``: neither. :data:`GARMENT_FROM_ITEMS` by default (see the README for why).
+        missed), then the pixel classifier splits that figure; ``fused``: also the
+        four-class map is the classifier's and the items' together (skin+hair from the
+        classifier, garment against accessory from the items:
+        :mod:`runwaycut.garment.items_fusion`); ``labels``: the four-class map is the
+        item map's alone (garment = top .. legwear, skin+hair = skin and hair, accessory =
+        shoes, bag, headwear, accessory), the pixel classifier unused; ``off``: neither.
+        :data:`GARMENT_FROM_ITEMS` by default (see the README for why).
     """
 
     figure: Any
@@ -179,9 +182,14 @@ class GarmentMethod:
     def label(self, image: np.ndarray, result):
         """The garment of a figure already found (a :class:`~runwaycut.methods.FigureResult`)."""
         if self.items != "off":
-            result = with_items(image, result, colors=None)
+            model = None if self.model_file is None else self.model()
+            result = with_items(image, result, colors=None, fuse=self.items == "fused",
+                                garment_model=model)
+        items = result.details.get("items")
         if self.items == "labels":
-            garment = garment_from_items(result.details["items"], result.details.get("landmarks"))
+            garment = garment_from_items(items, result.details.get("landmarks"))
+        elif self.items == "fused" and items is not None and items.garment is not None:
+            garment = items.garment
         else:
             garment = label_figure_result(image, result, model=self.model(), params=self.params)
         colours = garment_colors(image, garment.garment, self.colors)

@@ -21,6 +21,10 @@ from ..errors import LabelError
 ITEM_NAMES = ("background", "skin", "hair", "top", "outerwear", "dress", "skirt", "pants",
               "shorts", "legwear", "shoes", "bag", "headwear", "accessory")
 
+#: Four-class index (background 0, garment 1, skin+hair 2, accessory 3) of each item.
+ITEM_TO_CLASS = np.array([0, 2, 2, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3], np.uint8)
+ITEM_TO_CLASS.setflags(write=False)
+
 
 @lru_cache(maxsize=1)
 def ccp_item_table() -> np.ndarray:
@@ -112,5 +116,5 @@ def confusion_scores(cm: np.ndarray, names: tuple[str, ...] = ITEM_NAMES) -> dic
             "accuracy": float(inter.sum() / cm.sum()) if cm.sum() else None}
 
 
-__all__ = ["ITEM_NAMES", "ccp_item_table", "ccp_to_items", "confusion_scores", "item_confusion",
+__all__ = ["ITEM_NAMES", "ITEM_TO_CLASS", "ccp_item_table", "ccp_to_items", "confusion_scores", "item_confusion",
            "read_ccp_items"]

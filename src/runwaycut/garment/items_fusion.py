@@ -1,0 +1,151 @@
+"""The item network and the garment's pixel classifier, each where it is stronger.
+
+The item network (:mod:`runwaycut.garment.items_model`) sees the whole figure at once at
+a coarse window (128 x 88): it tells a top from outerwear and a dress from a skirt, but
+its skin and hair outlines are blurred and it mixes skin with light garments. The
+garment's pixel classifier (:func:`runwaycut.garment.labelmap.label_garment`) sees
+colour at the working size (416 px) with the photo's own skin colour: it is the
+better judge of skin+hair, the weaker one of garment against accessory (a belt, a bag).
+Measured on the 60 validation and 30 held-out photos the item network never saw
+(``benchmarks/bench_items.py``), with both on one photo:
+
+1. :func:`garment_prior`: each item's logit gets ``weight`` times the log-probability
+   of its four-class group under the classifier (headwear: skin+hair or accessory, since
+   the classifier calls hats and sunglasses skin+hair);
+2. :func:`fused_classes`: the four-class map takes skin+hair from the classifier, and
+   garment against accessory from the items (headwear is accessory);
+3. :func:`regroup`: an item whose group disagrees with that map is replaced by the
+   likeliest item of the map's class, so that the item map and the four-class map agree.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from ..scoring.items import ITEM_NAMES, ITEM_TO_CLASS
+from .types import ACCESSORY, BACKGROUND, FIGURE_CLASSES, SKIN_HAIR
+
+#: Weight of the classifier's log-probabilities added to the item logits (chosen on the
+#: 60 validation photos among 0.5, 1, 2, 4: mean item IoU 0.481 -> 0.500 with 1; on the
+#: 30 held-out photos 0.464 -> 0.478).
+FUSION_WEIGHT = 1.0
+
+_HEADWEAR = ITEM_NAMES.index("headwear")
+
+
+def garment_prior(probabilities: np.ndarray, scale: float, affine: np.ndarray,
+                  shape: tuple[int, int]) -> np.ndarray:
+    """Log-probability of each item's four-class group under the pixel classifier, over
+    the item network's window.
+
+    Parameters
+    ----------
+    probabilities : (h, w, 3) float32 array
+        :attr:`GarmentResult.probabilities` (garment, skin+hair, accessory) at working size.
+    scale : float
+        Working size / photo size.
+    affine : (2, 3) array
+        Photo pixels to window pixels.
+    shape : (rows, cols)
+        The window.
+
+    Returns
+    -------
+    prior : (14, rows, cols) float32 array
+        0 for background (the figure mask decides it).
+    """
+    rows, cols = shape
+    # Working pixel -> photo pixel (centres to centres), then photo -> window.
+    to_photo = np.array([[1 / scale, 0, 0.5 / scale - 0.5], [0, 1 / scale, 0.5 / scale - 0.5],
+                         [0, 0, 1]])
+    to_window = np.vstack([np.asarray(affine, np.float64), [0, 0, 1]]) @ to_photo
+    maps = cv2.warpAffine(np.ascontiguousarray(probabilities, np.float32), to_window[:2],
+                          (cols, rows), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE)
+    maps = np.clip(maps.reshape(rows, cols, -1), 1e-4, 1)
+    maps /= maps.sum(axis=2, keepdims=True)
+    logp = np.log(maps)
+    channel = {c: i for i, c in enumerate(FIGURE_CLASSES)}
+    prior = np.zeros((len(ITEM_NAMES), rows, cols), np.float32)
+    for item in range(1, len(ITEM_NAMES)):
+        prior[item] = logp[..., channel[int(ITEM_TO_CLASS[item])]]
+    prior[_HEADWEAR] = np.log(maps[..., channel[SKIN_HAIR]] + maps[..., channel[ACCESSORY]])
+    return prior
+
+
+def fused_classes(items: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """The four-class map from the item map and the pixel classifier's map.
+
+    Skin+hair where the classifier says so (but headwear, an accessory); elsewhere the
+    items' class, except where the items say skin or hair against the classifier: there
+    the classifier's class.
+
+    Parameters
+    ----------
+    items : (H, W) uint8 array
+        Item indices.
+    classes : (H, W) uint8 array
+        The classifier's four-class map, over the same figure.
+
+    Returns
+    -------
+    fused : (H, W) uint8 array
+        Background exactly where ``items`` is background.
+
+    Examples
+    --------
+    >>> items = np.array([[0, 1, 3, 3, 1, 11, 12]], np.uint8)  # bg skin top top skin bag hat
+    >>> mlp = np.array([[0, 2, 2, 1, 1, 1, 2]], np.uint8)      # bg s+h s+h garm garm garm s+h
+    >>> fused_classes(items, mlp)
+    array([[0, 2, 2, 1, 1, 3, 3]], dtype=uint8)
+    """
+    from_items = ITEM_TO_CLASS[items]
+    fused = np.where(classes == SKIN_HAIR, np.uint8(SKIN_HAIR),
+                     np.where(from_items == SKIN_HAIR, classes, from_items))
+    fused[items == _HEADWEAR] = ACCESSORY
+    fused[items == 0] = BACKGROUND
+    return fused.astype(np.uint8)
+
+
+def regroup(items: np.ndarray, classes: np.ndarray, logits: np.ndarray, affine: np.ndarray,
+            upscale: int) -> np.ndarray:
+    """The item map made to agree with a four-class map: where an item's class is not
+    the map's, the likeliest item of the map's class (logits enlarged ``upscale`` times,
+    as :func:`runwaycut.garment.items.items_from_logits` reads them).
+
+    Parameters
+    ----------
+    items : (H, W) uint8 array
+    classes : (H, W) uint8 array
+        Four-class map, background exactly where ``items`` is.
+    logits : (14, rows, cols) float32 array
+    affine : (2, 3) array
+        Photo pixels to window pixels.
+    upscale : int
+
+    Returns
+    -------
+    items : (H, W) uint8 array
+        ``ITEM_TO_CLASS[items] == classes`` everywhere.
+    """
+    wrong = ITEM_TO_CLASS[items] != classes
+    if not wrong.any():
+        return items
+    items = items.copy()
+    H, W = items.shape
+    k, rows, cols = logits.shape
+    big = cv2.resize(np.ascontiguousarray(logits.transpose(1, 2, 0)), (cols * upscale, rows * upscale),
+                     interpolation=cv2.INTER_LINEAR).reshape(rows * upscale, cols * upscale, k)
+    to_big = np.asarray(affine, np.float64) * upscale
+    to_big[:, 2] += (upscale - 1) / 2
+    for group in np.unique(classes[wrong]):
+        members = np.flatnonzero(ITEM_TO_CLASS == group)
+        best = members[np.argmax(big[..., members], axis=2)].astype(np.uint8)
+        best = cv2.warpAffine(best, to_big, (W, H), flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP,
+                              borderMode=cv2.BORDER_REPLICATE)
+        here = wrong & (classes == group)
+        items[here] = best[here]
+    return items
+
+
+__all__ = ["FUSION_WEIGHT", "fused_classes", "garment_prior", "regroup"]
