@@ -56,6 +56,7 @@ Modules
     features     per-pixel features (colour, texture, skin distance, geometry)
     model        the pixel MLP (JSON weights, ``data/garment_model.json``)
     labelmap     photo + figure mask -> label map (:func:`label_garment`)
+    guided       class maps to the photo's size along its edges (guided filter, figure box only)
     outputs      label PNG, garment cutout, :class:`GarmentMethod`, :func:`garment_blobs`
     colors       the garment's dominant colours, named
     training     fitting the MLP (training only: not imported at inference)

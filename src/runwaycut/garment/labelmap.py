@@ -10,6 +10,7 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
+from .guided import guided_labels
 from .features import FeatureSet, _scatter, pixel_features, to_work, work_scale
 from .model import GarmentModel, load_garment_model
 from .types import BACKGROUND, FIGURE_CLASSES, GARMENT, GarmentParams, GarmentResult, _N_BODY
@@ -96,42 +97,35 @@ def region_mean(region: np.ndarray, values: np.ndarray) -> np.ndarray:
     return (sums / np.maximum(count, 1)[:, None])[region].astype(np.float32)
 
 
-def to_photo_size(small: np.ndarray, maps: np.ndarray, image: np.ndarray,
-                  params: GarmentParams = GarmentParams()) -> np.ndarray:
-    """Class probability maps brought to the photo's size along its edges.
+def photo_labels(small: np.ndarray, maps: np.ndarray, image: np.ndarray, figure: np.ndarray,
+                 params: GarmentParams = GarmentParams()) -> np.ndarray:
+    """Four-class labels of the photo from working-size class probability maps.
 
-    A guided filter steered by the photo (:func:`runwaycut.person.matting.guided_upsample`)
-    when ``params.guided_radius > 0``; bilinear resizing otherwise.
+    The maps are brought to the photo's size along its edges by a guided filter steered
+    by the photo (:func:`runwaycut.garment.guided.guided_labels`, inside the figure's
+    box only) when ``params.guided_radius > 0``, by bilinear resizing otherwise; each
+    figure pixel takes the likeliest class (:func:`label_map`).
 
     Parameters
     ----------
     small : (h, w, 3) uint8 array
         The working-size photo.
-    maps : (h, w, C) float32 array
+    maps : (h, w, 3) float32 array
+        See :func:`probability_maps`.
     image : (H, W, 3) uint8 array
         The photo.
+    figure : (H, W) bool array
 
     Returns
     -------
-    maps : (H, W, C) float32 array
+    labels : (H, W) uint8 array
     """
-    from ..person.matting import guided_upsample
-
     H, W = image.shape[:2]
     if params.guided_radius > 0:
-        # The filter is linear and keeps constants, so maps that add up to 1 everywhere
-        # (see probability_maps) still do: the last is what the others leave.
-        out = np.empty((H, W, maps.shape[2]), np.float32)
-        for c in range(maps.shape[2] - 1):
-            out[..., c] = guided_upsample(small, np.ascontiguousarray(maps[..., c]), image,
-                                          params.guided_radius, params.guided_eps)
-        out[..., -1] = 1.0
-        for c in range(maps.shape[2] - 1):
-            out[..., -1] -= out[..., c]
-        return out
-    if maps.shape[:2] == (H, W):
-        return maps
-    return cv2.resize(maps, (W, H), interpolation=cv2.INTER_LINEAR).reshape(H, W, -1)
+        return guided_labels(small, maps, image, figure, params.guided_radius, params.guided_eps)
+    if maps.shape[:2] != (H, W):
+        maps = cv2.resize(maps, (W, H), interpolation=cv2.INTER_LINEAR).reshape(H, W, -1)
+    return label_map(maps, figure)
 
 
 def label_map(maps: np.ndarray, figure: np.ndarray) -> np.ndarray:
@@ -140,7 +134,7 @@ def label_map(maps: np.ndarray, figure: np.ndarray) -> np.ndarray:
     Parameters
     ----------
     maps : (H, W, 3) float32 array
-        Garment, skin+hair and accessory probabilities (see :func:`to_photo_size`).
+        Garment, skin+hair and accessory probabilities at the photo's size.
     figure : (H, W) bool array
         The figure mask.
 
@@ -273,7 +267,7 @@ def label_garment(image: np.ndarray, figure: np.ndarray, *,
         if params.regions > 0:
             proba = region_mean(figure_regions(small, fs.index, fs.shape, params), proba)
         maps = probability_maps(fs, proba, params.smooth)
-        labels = label_map(to_photo_size(small, maps, image, params), figure)
+        labels = photo_labels(small, maps, image, figure, params)
     return GarmentResult(labels=labels, probabilities=maps, frame=fs.frame, skin=fs.skin,
                          hair=fs.hair, scale=scale, warnings=tuple(dict.fromkeys(warnings)))
 
