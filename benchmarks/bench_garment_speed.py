@@ -131,10 +131,80 @@ def old_item_colors(image, result, params=replace(I.ITEM_COLORS, sample=2000)):
     return found
 
 
+def old_items_from_logits(logits, affine, figure, taken_in=I.TAKEN_IN, take=None,
+                          upscale=I.UPSCALE, min_share=I.MIN_ITEM_SHARE):
+    """The 14 logit maps enlarged as one (rows, cols, 14) image; argmax, softmax and the
+    refill as reductions over its last (strided) axis."""
+    take = I.TakeIn() if take is None else take
+    H, W = figure.shape
+    k, rows, cols = logits.shape
+    big = cv2.resize(np.ascontiguousarray(logits.transpose(1, 2, 0)), (cols * upscale, rows * upscale),
+                     interpolation=cv2.INTER_LINEAR).reshape(rows * upscale, cols * upscale, k)
+    item = (np.argmax(big[..., 1:], axis=2) + 1).astype(np.uint8)
+    # Photo pixel -> enlarged window pixel (centres to centres), nearest.
+    to_big = np.asarray(affine, np.float64) * upscale
+    to_big[:, 2] += (upscale - 1) / 2
+    size = (W, H)
+    flags = cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP
+    item_full = cv2.warpAffine(item, to_big, size, flags=flags, borderMode=cv2.BORDER_REPLICATE)
+    labels = np.where(figure, item_full, np.uint8(0))
+    figure = figure.copy()
+    if taken_in and figure.any():
+        wanted = [I.ITEM_NAMES.index(n) for n in taken_in]
+        z = big - big.max(axis=2, keepdims=True)
+        p = np.exp(z)
+        share = p[..., wanted].sum(axis=2) / p.sum(axis=2)
+        likely = (share >= take.min_probability).astype(np.uint8)
+        carried = cv2.warpAffine(likely, to_big, size, flags=flags,
+                                 borderMode=cv2.BORDER_CONSTANT, borderValue=0).astype(bool)
+        carried &= ~figure
+        r = round(take.opening * H)
+        if r > 0 and carried.any():  # rims along the outline go; a bag's body stays
+            disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+            carried = cv2.morphologyEx(carried.astype(np.uint8), cv2.MORPH_OPEN, disc).astype(bool)
+        if carried.any():
+            n, comp, stats, _ = cv2.connectedComponentsWithStats(carried.astype(np.uint8),
+                                                                 connectivity=8)
+            reach = max(1, round(take.reach * H))
+            near = cv2.dilate(figure.astype(np.uint8), cv2.getStructuringElement(
+                cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))).astype(bool)
+            touching = np.zeros(n, bool)
+            touching[np.unique(comp[near & carried])] = True
+            big_enough = stats[:, cv2.CC_STAT_AREA] >= take.min_area * np.count_nonzero(figure)
+            keep = touching & big_enough
+            keep[0] = False
+            add = keep[comp]
+            if add.any():
+                best = np.argmax(big[..., wanted], axis=2).astype(np.uint8)
+                best = np.asarray(wanted, np.uint8)[best]
+                best_full = cv2.warpAffine(best, to_big, size, flags=flags,
+                                           borderMode=cv2.BORDER_REPLICATE)
+                labels[add] = best_full[add]
+                figure |= add
+    counts = np.bincount(labels[figure], minlength=k)
+    minor = np.flatnonzero((counts > 0) & (counts < min_share * max(counts.sum(), 1)))
+    minor = minor[minor > 0]
+    if minor.size and minor.size < np.count_nonzero(counts[1:]):  # some item must remain
+        kept = big.copy()
+        kept[..., 0] = -np.inf
+        kept[..., minor] = -np.inf
+        kept[..., np.flatnonzero(counts == 0)] = -np.inf  # (nor may an absent one appear)
+        refill = cv2.warpAffine(np.argmax(kept, axis=2).astype(np.uint8), to_big, size,
+                                flags=flags, borderMode=cv2.BORDER_REPLICATE)
+        stray = np.isin(labels, minor)
+        labels[stray] = refill[stray]
+    return labels, figure
+
+
 # --- comparisons -----------------------------------------------------------------------------
 
 def _labels_diff(old, new) -> str:
     return f"{int((old != new).sum())} pixels differ"
+
+
+def _item_map_diff(old, new) -> str:
+    return (f"{int((old[0] != new[0]).sum())} labels, "
+            f"{int((old[1] != new[1]).sum())} figure pixels differ")
 
 
 def _names(colours) -> list[str]:
@@ -186,6 +256,10 @@ def steps(params):
          lambda im, d: old_garment_colors(im, d["garment"]),
          lambda im, d: C.garment_colors(im, d["garment"]),
          _colours_diff),
+        ("item map from logits",
+         lambda im, d: old_items_from_logits(d["items"].logits, d["items"].affine, d["figure"]),
+         lambda im, d: I.items_from_logits(d["items"].logits, d["items"].affine, d["figure"]),
+         _item_map_diff),
         ("item colours",
          lambda im, d: old_item_colors(im, d["items"]),
          lambda im, d: I.item_colors(im, d["items"]).colors,

@@ -176,24 +176,35 @@ def items_from_logits(logits: np.ndarray, affine: np.ndarray, figure: np.ndarray
     take = TakeIn() if take is None else take
     H, W = figure.shape
     k, rows, cols = logits.shape
-    big = cv2.resize(np.ascontiguousarray(logits.transpose(1, 2, 0)), (cols * upscale, rows * upscale),
-                     interpolation=cv2.INTER_LINEAR).reshape(rows * upscale, cols * upscale, k)
-    item = (np.argmax(big[..., 1:], axis=2) + 1).astype(np.uint8)
+    size = (cols * upscale, rows * upscale)
+    # One plane per item (contiguous): the reductions over items below are k passes of
+    # whole-plane operations rather than a strided reduction over the last axis.
+    big = np.stack([cv2.resize(np.ascontiguousarray(plane), size, interpolation=cv2.INTER_LINEAR)
+                    for plane in np.asarray(logits, np.float32)])
+    item = _argmax_planes(big, range(1, k))
     # Photo pixel -> enlarged window pixel (centres to centres), nearest.
     to_big = np.asarray(affine, np.float64) * upscale
     to_big[:, 2] += (upscale - 1) / 2
-    size = (W, H)
+    photo_size = (W, H)
     flags = cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP
-    item_full = cv2.warpAffine(item, to_big, size, flags=flags, borderMode=cv2.BORDER_REPLICATE)
+    item_full = cv2.warpAffine(item, to_big, photo_size, flags=flags,
+                               borderMode=cv2.BORDER_REPLICATE)
     labels = np.where(figure, item_full, np.uint8(0))
     figure = figure.copy()
     if taken_in and figure.any():
         wanted = [ITEM_NAMES.index(n) for n in taken_in]
-        z = big - big.max(axis=2, keepdims=True)
-        p = np.exp(z)
-        share = p[..., wanted].sum(axis=2) / p.sum(axis=2)
-        likely = (share >= take.min_probability).astype(np.uint8)
-        carried = cv2.warpAffine(likely, to_big, size, flags=flags,
+        top = big[0].copy()
+        for plane in big[1:]:
+            np.maximum(top, plane, out=top)
+        total = np.zeros_like(top)
+        carried_p = np.zeros_like(top)
+        for c, plane in enumerate(big):
+            p = np.exp(plane - top)
+            total += p
+            if c in wanted:
+                carried_p += p
+        likely = (carried_p >= take.min_probability * total).astype(np.uint8)
+        carried = cv2.warpAffine(likely, to_big, photo_size, flags=flags,
                                  borderMode=cv2.BORDER_CONSTANT, borderValue=0).astype(bool)
         carried &= ~figure
         r = round(take.opening * H)
@@ -213,9 +224,8 @@ def items_from_logits(logits: np.ndarray, affine: np.ndarray, figure: np.ndarray
             keep[0] = False
             add = keep[comp]
             if add.any():
-                best = np.argmax(big[..., wanted], axis=2).astype(np.uint8)
-                best = np.asarray(wanted, np.uint8)[best]
-                best_full = cv2.warpAffine(best, to_big, size, flags=flags,
+                best = _argmax_planes(big, wanted)
+                best_full = cv2.warpAffine(best, to_big, photo_size, flags=flags,
                                            borderMode=cv2.BORDER_REPLICATE)
                 labels[add] = best_full[add]
                 figure |= add
@@ -223,15 +233,25 @@ def items_from_logits(logits: np.ndarray, affine: np.ndarray, figure: np.ndarray
     minor = np.flatnonzero((counts > 0) & (counts < min_share * max(counts.sum(), 1)))
     minor = minor[minor > 0]
     if minor.size and minor.size < np.count_nonzero(counts[1:]):  # some item must remain
-        kept = big.copy()
-        kept[..., 0] = -np.inf
-        kept[..., minor] = -np.inf
-        kept[..., np.flatnonzero(counts == 0)] = -np.inf  # (nor may an absent one appear)
-        refill = cv2.warpAffine(np.argmax(kept, axis=2).astype(np.uint8), to_big, size,
-                                flags=flags, borderMode=cv2.BORDER_REPLICATE)
+        # Neither background, nor a minor item, nor an absent one may take their pixels.
+        kept = [c for c in range(1, k) if counts[c] > 0 and c not in minor]
+        refill = cv2.warpAffine(_argmax_planes(big, kept), to_big,
+                                photo_size, flags=flags, borderMode=cv2.BORDER_REPLICATE)
         stray = np.isin(labels, minor)
         labels[stray] = refill[stray]
     return labels, figure
+
+
+def _argmax_planes(planes: np.ndarray, which) -> np.ndarray:
+    """Per pixel, the index (into ``planes``) of the largest of the planes ``which``
+    (ties to the first listed, as ``argmax``): ``(rows, cols) uint8``."""
+    which = list(which)
+    best = planes[which[0]].copy()
+    index = np.full(best.shape, which[0], np.uint8)
+    for c in which[1:]:
+        np.copyto(index, np.uint8(c), where=planes[c] > best)
+        np.maximum(best, planes[c], out=best)
+    return index
 
 
 @lru_cache(maxsize=1)
