@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from typing import Any
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import cv2
 import numpy as np
@@ -111,9 +111,9 @@ class ItemsResult:
     colors: dict[str, list[GarmentColor]] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
 
-    @property
+    @cached_property
     def counts(self) -> np.ndarray:
-        """Pixels of each item, ``(14,) int64``."""
+        """Pixels of each item, ``(14,) int64`` (counted once: the map does not change)."""
         return np.bincount(self.labels.ravel(), minlength=len(ITEM_NAMES))[:len(ITEM_NAMES)]
 
     @property
