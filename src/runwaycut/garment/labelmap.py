@@ -58,6 +58,12 @@ def figure_regions(image: np.ndarray, index: np.ndarray, shape: tuple[int, int],
     """Regions of like colour over the figure: Felzenszwalb-Huttenlocher graph
     segmentation of the figure's bounding box.
 
+    The box is reduced ``params.region_reduce`` times (area-averaged) first, and the
+    segmentation's parameters converted to the reduced pixels: its scale and smallest
+    region divided by the factor squared (they count pixels), its smoothing by the
+    factor. Each figure pixel takes the region of the reduced pixel it falls on
+    (OpenCV's nearest-neighbour mapping).
+
     Parameters
     ----------
     image : (h, w, 3) uint8 array
@@ -66,7 +72,8 @@ def figure_regions(image: np.ndarray, index: np.ndarray, shape: tuple[int, int],
         Flat indices of the figure pixels.
     shape : (h, w)
     params : GarmentParams
-        ``regions`` (the segmentation's scale), ``region_sigma``, ``region_min_size``.
+        ``regions`` (the segmentation's scale), ``region_sigma``, ``region_min_size``,
+        all in working pixels, and ``region_reduce``.
 
     Returns
     -------
@@ -84,9 +91,23 @@ def figure_regions(image: np.ndarray, index: np.ndarray, shape: tuple[int, int],
         return np.zeros(0, np.int64)
     ys, xs = np.divmod(np.asarray(index), shape[1])
     y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
-    seg = felzenszwalb(image[y0:y1, x0:x1], scale=params.regions, sigma=params.region_sigma,
-                       min_size=params.region_min_size)
-    return np.unique(seg[ys - y0, xs - x0], return_inverse=True)[1].astype(np.int64).ravel()
+    box = image[y0:y1, x0:x1]
+    f = params.region_reduce
+    h, w = y1 - y0, x1 - x0
+    rh, rw = max(1, round(h / f)), max(1, round(w / f))
+    if (rh, rw) != (h, w):
+        box = cv2.resize(box, (rw, rh), interpolation=cv2.INTER_AREA)
+    # Four times fewer pixels at f = 2: the segmentation (a sort of every edge) is most
+    # of the garment step's time. Measured on 90 CCP photos never trained on, garment
+    # F1 0.9305 -> 0.9316 (auto figure), on 60 training photos 0.9410 -> 0.9439.
+    seg = felzenszwalb(box, scale=params.regions / f ** 2, sigma=params.region_sigma / f,
+                       min_size=max(1, round(params.region_min_size / f ** 2)))
+    ry = np.minimum(np.floor((ys - y0) * (rh / h)).astype(np.intp), rh - 1)
+    rx = np.minimum(np.floor((xs - x0) * (rw / w)).astype(np.intp), rw - 1)
+    found = seg[ry, rx].ravel()
+    # Numbered 0 .. R-1 in the order of the regions' labels (as np.unique would).
+    present = np.bincount(found) > 0
+    return (np.cumsum(present) - 1)[found].astype(np.int64)
 
 
 def region_mean(region: np.ndarray, values: np.ndarray) -> np.ndarray:
