@@ -50,9 +50,18 @@ class MLP:
             z = z @ w + b
             if k < len(self.weights) - 1:
                 np.maximum(z, 0, out=z)
-        z -= z.max(axis=1, keepdims=True)
+        # Softmax over the few classes column by column: a reduction along a short last
+        # axis costs more than the layers' products.
+        columns = [z[:, c] for c in range(z.shape[1])]
+        top = columns[0].copy()
+        for column in columns[1:]:
+            np.maximum(top, column, out=top)
+        z -= top[:, None]
         np.exp(z, out=z)
-        z /= z.sum(axis=1, keepdims=True)
+        total = columns[0].copy()
+        for column in columns[1:]:
+            total += column
+        z /= total[:, None]
         return z
 
     def as_dict(self) -> dict:
