@@ -245,10 +245,26 @@ def name_color(lab: np.ndarray) -> tuple[str, str]:
     >>> name_color(rgb_to_lab(np.array([10, 12, 15], np.uint8)))
     ('black', 'black')
     """
-    d = deltaE_ciede2000(np.broadcast_to(np.asarray(lab, np.float64), _TABLE_LAB.shape),
-                         _TABLE_LAB.astype(np.float64), kL=NAME_KL)
-    name, family, _ = COLOR_NAMES[int(np.argmin(d))]
-    return name, family
+    return name_colors(np.asarray(lab, np.float64)[None])[0]
+
+
+def name_colors(labs: np.ndarray) -> list[tuple[str, str]]:
+    """:func:`name_color` of several Lab colours at once (one CIEDE2000 evaluation of
+    every colour against the whole table).
+
+    Parameters
+    ----------
+    labs : (K, 3) float array
+
+    Returns
+    -------
+    names : list of (name, family)
+    """
+    labs = np.asarray(labs, np.float64).reshape(-1, 3)
+    table = _TABLE_LAB.astype(np.float64)
+    d = deltaE_ciede2000(np.repeat(labs, len(table), axis=0), np.tile(table, (len(labs), 1)),
+                         kL=NAME_KL).reshape(len(labs), len(table))
+    return [COLOR_NAMES[int(i)][:2] for i in np.argmin(d, axis=1)]
 
 
 def garment_colors(image: np.ndarray, mask: np.ndarray,
@@ -312,8 +328,7 @@ def garment_colors(image: np.ndarray, mask: np.ndarray,
     centres = sums[present] / counts[present, None]
     counts = counts[present]
     named: dict[str, list] = {}
-    for centre, count in zip(centres, counts):
-        name, family = name_color(centre)
+    for centre, count, (name, family) in zip(centres, counts, name_colors(centres)):
         entry = named.setdefault(name, [family, np.zeros(3), 0.0])
         entry[1] = entry[1] + centre * count
         entry[2] += count
@@ -418,4 +433,4 @@ def colors_json(colors: list[GarmentColor], *, garment_pixels: int | None = None
 
 
 __all__ = ["COLOR_NAMES", "NAME_KL", "ColorParams", "GarmentColor", "colors_json", "distinct_colours",
-           "garment_colors", "lab_to_rgb", "name_color", "nearest_centre", "rgb_to_lab"]
+           "garment_colors", "lab_to_rgb", "name_color", "name_colors", "nearest_centre", "rgb_to_lab"]
