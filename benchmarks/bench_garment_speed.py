@@ -55,6 +55,17 @@ def old_photo_labels(small, maps, image, figure, params):
     return L.label_map(out, figure)
 
 
+def old_figure_regions(image, index, shape, params):
+    """Felzenszwalb on the figure's box at working size, regions numbered by np.unique."""
+    from skimage.segmentation import felzenszwalb
+
+    ys, xs = np.divmod(np.asarray(index), shape[1])
+    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    seg = felzenszwalb(image[y0:y1, x0:x1], scale=params.regions, sigma=params.region_sigma,
+                       min_size=params.region_min_size)
+    return np.unique(seg[ys - y0, xs - x0], return_inverse=True)[1].astype(np.int64).ravel()
+
+
 def old_garment_colors(image, mask, params=C.ColorParams()):
     """Distinct colours counted by ``np.unique(axis=0)`` (a sort of every pixel), thread
     pools inspected at every call, cluster sums by ``np.add.at``."""
@@ -202,6 +213,11 @@ def _labels_diff(old, new) -> str:
     return f"{int((old != new).sum())} pixels differ"
 
 
+def _regions_diff(old, new) -> str:
+    return (f"{old.max() + 1} -> {new.max() + 1} regions (garment F1: see the commit "
+            f"message and figure_regions)")
+
+
 def _item_map_diff(old, new) -> str:
     return (f"{int((old[0] != new[0]).sum())} labels, "
             f"{int((old[1] != new[1]).sum())} figure pixels differ")
@@ -241,13 +257,17 @@ def prepare(image, auto, model, params):
     labels = L.photo_labels(small, maps, image, fig.mask, params)
     items = I.parse_items(image, fig.mask, landmarks=landmarks,
                           probability=fig.details.get("probability"), colors=None)
-    return {"small": small, "maps": maps, "figure": fig.mask, "garment": labels == 1,
-            "items": items}
+    return {"small": small, "fs": fs, "maps": maps, "figure": fig.mask,
+            "garment": labels == 1, "items": items}
 
 
 def steps(params):
     """(name, old, new, compare) of each replaced step; old and new take (image, inputs)."""
     return [
+        ("regions (Felzenszwalb)",
+         lambda im, d: old_figure_regions(d["small"], d["fs"].index, d["fs"].shape, params),
+         lambda im, d: L.figure_regions(d["small"], d["fs"].index, d["fs"].shape, params),
+         _regions_diff),
         ("class maps to photo labels",
          lambda im, d: old_photo_labels(d["small"], d["maps"], im, d["figure"], params),
          lambda im, d: L.photo_labels(d["small"], d["maps"], im, d["figure"], params),
