@@ -21,7 +21,7 @@ from runwaycut.garment.types import (ACCESSORY, BACKGROUND, FEATURE_NAMES, GARME
 from runwaycut.garment.model import GarmentModel, load_garment_model
 from runwaycut.garment.outputs import garment_cutout, labels_png, labels_rgb
 from runwaycut.garment.guided import guided_labels
-from runwaycut.garment.labelmap import label_garment, label_map, region_mean
+from runwaycut.garment.labelmap import label_garment, label_map, region_mean, region_rows
 from runwaycut.garment.features import pixel_features, to_work, work_scale
 from runwaycut.scoring.labels import (CLASS_NAMES, SEG_RANGES_BGR, classify_seg_colors, load_item,
                                       open_dataset)
@@ -121,6 +121,23 @@ def test_guided_labels_match_the_whole_photo_guided_filter(size):
     labels = guided_labels(small, maps, image, figure, radius=3, eps=1e-3)
     assert np.array_equal(labels, label_map(expected, figure))
     assert not guided_labels(small, maps, image, np.zeros((H, W), bool), 3, 1e-3).any()
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_region_rows_measure_every_region_from_about_half_the_pixels(seed):
+    rng = np.random.default_rng(seed)
+    h, w = 30, 20
+    index = np.flatnonzero(rng.random(h * w) < 0.7)
+    region = rng.integers(0, 40, len(index))
+    rows = region_rows(region, index, w)
+    assert set(region[rows]) == set(region)  # every region measured
+    ys, xs = np.divmod(index, w)
+    assert rows[(ys + xs) % 2 == 0].all()
+    means = region_mean(region, rng.random((int(rows.sum()), 3)), rows)
+    assert means.shape == (len(index), 3)
+    for r in np.unique(region):
+        assert np.allclose(means[region == r], means[region == r][0])
 
 
 def test_region_mean_is_constant_per_region_and_keeps_the_mean():

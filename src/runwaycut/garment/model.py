@@ -104,9 +104,10 @@ class GarmentModel:
     work_side: int = 416
     info: dict = field(default_factory=dict)
 
-    def predict(self, fs: FeatureSet) -> np.ndarray:
-        """Probabilities ``(N, 3)`` of the figure pixels of ``fs``."""
-        return self.net.predict_proba(fs.features)
+    def predict(self, fs: FeatureSet, rows: np.ndarray | None = None) -> np.ndarray:
+        """Probabilities ``(N, 3)`` of the figure pixels of ``fs`` (of those ``rows``
+        selects, a ``(N,)`` bool or index array, when given)."""
+        return self.net.predict_proba(fs.features if rows is None else fs.features[rows])
 
     def to_json(self) -> str:
         """The model as JSON text (no pickle: plain numbers and names)."""
