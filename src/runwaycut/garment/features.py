@@ -91,7 +91,7 @@ def to_work(image: np.ndarray, figure: np.ndarray,
         return image, figure
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-    fig = cv2.resize(figure.astype(np.uint8) * 255, size, interpolation=cv2.INTER_AREA) >= 128
+    fig = cv2.resize(figure.view(np.uint8) * np.uint8(255), size, interpolation=cv2.INTER_AREA) >= 128
     return small, fig
 
 

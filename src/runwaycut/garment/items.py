@@ -193,17 +193,7 @@ def items_from_logits(logits: np.ndarray, affine: np.ndarray, figure: np.ndarray
     figure = figure.copy()
     if taken_in and figure.any():
         wanted = [ITEM_NAMES.index(n) for n in taken_in]
-        top = big[0].copy()
-        for plane in big[1:]:
-            np.maximum(top, plane, out=top)
-        total = np.zeros_like(top)
-        carried_p = np.zeros_like(top)
-        for c, plane in enumerate(big):
-            p = np.exp(plane - top)
-            total += p
-            if c in wanted:
-                carried_p += p
-        likely = (carried_p >= take.min_probability * total).astype(np.uint8)
+        likely = _likely_carried(big, wanted, take.min_probability).astype(np.uint8)
         carried = cv2.warpAffine(likely, to_big, photo_size, flags=flags,
                                  borderMode=cv2.BORDER_CONSTANT, borderValue=0).astype(bool)
         carried &= ~figure
@@ -240,6 +230,36 @@ def items_from_logits(logits: np.ndarray, affine: np.ndarray, figure: np.ndarray
         stray = np.isin(labels, minor)
         labels[stray] = refill[stray]
     return labels, figure
+
+
+def _likely_carried(big: np.ndarray, wanted: list[int], min_probability: float) -> np.ndarray:
+    """Where the softmax of the ``wanted`` planes of ``big`` (``(k, rows, cols)`` logits)
+    adds up to at least ``min_probability``: ``(rows, cols) bool``.
+
+    The softmax's denominator is at least 1 after the largest logit is subtracted, so
+    the wanted planes' exponentials alone bound their share from above: the whole
+    softmax is computed only where that bound reaches ``min_probability`` (the same
+    float32 sums as over every pixel, at a few of them).
+    """
+    top = big[0].copy()
+    for plane in big[1:]:
+        np.maximum(top, plane, out=top)
+    bound = np.zeros_like(top)
+    for c in wanted:
+        bound += np.exp(big[c] - top)
+    likely = bound >= min_probability
+    where = np.flatnonzero(likely)
+    if len(where):
+        flat, top = big.reshape(len(big), -1)[:, where], top.ravel()[where]
+        total = np.zeros_like(top)
+        carried = np.zeros_like(top)
+        for c, plane in enumerate(flat):
+            p = np.exp(plane - top)
+            total += p
+            if c in wanted:
+                carried += p
+        likely.ravel()[where] = carried >= min_probability * total
+    return likely
 
 
 def _argmax_planes(planes: np.ndarray, which) -> np.ndarray:
