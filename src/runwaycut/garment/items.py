@@ -238,8 +238,8 @@ def _likely_carried(big: np.ndarray, wanted: list[int], min_probability: float) 
 
     The softmax's denominator is at least 1 after the largest logit is subtracted, so
     the wanted planes' exponentials alone bound their share from above: the whole
-    softmax is computed only where that bound reaches ``min_probability`` (the same
-    float32 sums as over every pixel, at a few of them).
+    softmax is computed only at the few pixels where that bound reaches
+    ``min_probability``.
     """
     top = big[0].copy()
     for plane in big[1:]:
@@ -258,7 +258,7 @@ def _likely_carried(big: np.ndarray, wanted: list[int], min_probability: float) 
             total += p
             if c in wanted:
                 carried += p
-        likely.ravel()[where] = carried >= min_probability * total
+        likely.reshape(-1)[where] = carried >= min_probability * total  # (a view)
     return likely
 
 
