@@ -72,9 +72,8 @@ class TakeIn:
     min_area: float = 0.01
 
 
-#: Colours of each item: fewer than the garment's (14 items a photo); ``sample``: the most
-#: figure pixels counted (a 550x832 photo's figure holds about 100 000: all of them).
-ITEM_COLORS = ColorParams(max_colors=3, min_share=0.1, sample=250_000)
+#: Colours of each item: fewer clusters and pixels than the garment's (14 items a photo).
+ITEM_COLORS = ColorParams(max_colors=3, min_share=0.1, sample=2000)
 
 #: Figure pixels clustered into the palette the items' colours are taken from.
 PALETTE_SAMPLE = 8000
@@ -397,13 +396,13 @@ def item_colors(image: np.ndarray, result: ItemsResult,
     """``result`` with the dominant colours of each item present (skin and hair too).
 
     The figure's colours are clustered once (:func:`garment_colors` over the whole
-    figure: ``2 * params.max_colors`` colours, :data:`PALETTE_SAMPLE` pixels), then every
-    figure pixel (a seeded draw of ``params.sample`` of them on a larger figure) goes to
-    the nearest of them (Lab distance) and each item's colours are the figure's colours
-    its pixels hold, counted in one pass over the figure, with their shares of the item;
-    shares under ``params.min_share`` are dropped and the rest renormalised. One
-    clustering per photo instead of one per item: the same names, at a fraction of the
-    time.
+    figure: ``2 * params.max_colors`` colours, :data:`PALETTE_SAMPLE` pixels), then the
+    pixels of each item (all of a small item's, a seeded draw of about ``params.sample``
+    of a larger one's, all items in one pass over the figure) go to the nearest of them
+    (Lab distance): an item's colours are the figure's colours it holds, with their
+    shares of the item; shares under ``params.min_share`` are dropped and the rest
+    renormalised. One clustering per photo instead of one per item: the same names, at
+    a fraction of the time.
     """
     counts = result.counts
     present = np.flatnonzero(counts[1:]) + 1
@@ -414,16 +413,22 @@ def item_colors(image: np.ndarray, result: ItemsResult,
     palette = garment_colors(image, result.figure, figure_params)
     centres = np.array([c.lab for c in palette], np.float32)
     index = np.flatnonzero(result.labels)  # (labels are 0 exactly outside the figure)
-    if len(index) > params.sample:
-        index = np.sort(np.random.default_rng(params.seed).choice(len(index), params.sample,
-                                                                  replace=False))
-    item = result.labels.ravel()[index].astype(np.intp)
+    item = result.labels.ravel()[index]
+    # Each pixel kept with probability sample / (its item's pixels), at most 1: every
+    # pixel of an item of at most ``sample`` pixels, about ``sample`` of a larger one.
+    rate = np.minimum(1.0, params.sample / np.maximum(counts, 1))
+    if (rate[present] < 1).any():
+        keep = np.random.default_rng(params.seed).random(len(index)) < rate[item]
+        index, item = index[keep], item[keep]
     lab = rgb_to_lab(image.reshape(-1, 3)[index])
     nearest = nearest_centre(lab, centres)
-    held = np.bincount(item * len(palette) + nearest,
+    held = np.bincount(item.astype(np.intp) * len(palette) + nearest,
                        minlength=len(ITEM_NAMES) * len(palette)).reshape(len(ITEM_NAMES), -1)
     found = {}
     for i in present:
+        if not held[i].any():  # (none drawn: only with a tiny ``sample``)
+            found[ITEM_NAMES[i]] = []
+            continue
         share = held[i] / held[i].sum()
         keep = share >= params.min_share
         if not keep.any():
