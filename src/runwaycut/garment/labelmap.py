@@ -97,9 +97,10 @@ def figure_regions(image: np.ndarray, index: np.ndarray, shape: tuple[int, int],
     rh, rw = max(1, round(h / f)), max(1, round(w / f))
     if (rh, rw) != (h, w):
         box = cv2.resize(box, (rw, rh), interpolation=cv2.INTER_AREA)
-    # Four times fewer pixels at f = 2: the segmentation (a sort of every edge) is most
-    # of the garment step's time. Measured on 90 CCP photos never trained on, garment
-    # F1 0.9305 -> 0.9316 (auto figure), on 60 training photos 0.9410 -> 0.9439.
+    # Four times fewer pixels at f = 2: the segmentation (a sort of every edge) was the
+    # garment step's largest cost. Garment F1 (auto figure) 0.9305 -> 0.9316 on the 90
+    # photos benchmarks/bench_items.py scores (0.9171 -> 0.9188 on the 30 held out),
+    # 0.9410 -> 0.9439 on 60 other dev photos.
     seg = felzenszwalb(box, scale=params.regions / f ** 2, sigma=params.region_sigma / f,
                        min_size=max(1, round(params.region_min_size / f ** 2)))
     ry = np.minimum(np.floor((ys - y0) * (rh / h)).astype(np.intp), rh - 1)
