@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from runwaycut.garment.colors import (COLOR_NAMES, ColorParams, colors_json, garment_colors,
-                                      lab_to_rgb, name_color, rgb_to_lab)
+from runwaycut.garment.colors import (COLOR_NAMES, ColorParams, colors_json, distinct_colours,
+                                      garment_colors, lab_to_rgb, name_color, nearest_centre,
+                                      rgb_to_lab)
 from runwaycut.errors import InvalidImageError
 
 
@@ -168,3 +169,21 @@ def test_shares_add_up_and_are_bounded(seed, k, fill):
     assert all(0 < c.share <= 1 for c in colours)
     assert [c.share for c in colours] == sorted((c.share for c in colours), reverse=True)
     assert len({c.name for c in colours}) == len(colours)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 300), st.integers(1, 12), st.integers(1, 8))
+def test_distinct_colours_counts_like_unique_up_to_the_limit(seed, n, levels, limit):
+    rng = np.random.default_rng(seed)
+    pixels = (rng.integers(0, levels, (n, 3)) * 23).astype(np.uint8)
+    assert distinct_colours(pixels, limit) == min(limit, len(np.unique(pixels, axis=0)))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 200), st.integers(1, 7))
+def test_nearest_centre_is_the_argmin_of_the_distances(seed, n, k):
+    rng = np.random.default_rng(seed)
+    lab = rng.integers(-5, 5, (n, 3)).astype(np.float64)  # (integers: ties happen)
+    centres = rng.integers(-5, 5, (k, 3)).astype(np.float64)
+    expected = np.argmin(((lab[:, None, :] - centres[None]) ** 2).sum(axis=2), axis=1)
+    assert np.array_equal(nearest_centre(lab, centres), expected)

@@ -7,6 +7,7 @@ import io
 import json
 import shutil
 
+import cv2
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -19,7 +20,8 @@ from runwaycut.garment.types import (ACCESSORY, BACKGROUND, FEATURE_NAMES, GARME
                                      SKIN_HAIR, GarmentParams)
 from runwaycut.garment.model import GarmentModel, load_garment_model
 from runwaycut.garment.outputs import garment_cutout, labels_png, labels_rgb
-from runwaycut.garment.labelmap import label_garment, label_map, region_mean
+from runwaycut.garment.guided import guided_labels
+from runwaycut.garment.labelmap import label_garment, label_map, region_mean, region_rows
 from runwaycut.garment.features import pixel_features, to_work, work_scale
 from runwaycut.scoring.labels import (CLASS_NAMES, SEG_RANGES_BGR, classify_seg_colors, load_item,
                                       open_dataset)
@@ -95,6 +97,47 @@ def test_label_map_background_exactly_outside_figure(seed, h, w):
     assert np.array_equal(labels == BACKGROUND, ~figure)
     expected = np.array([GARMENT, SKIN_HAIR, ACCESSORY])[maps.argmax(axis=2)]
     assert np.array_equal(labels[figure], expected[figure])
+
+
+@pytest.mark.parametrize("size", [(83, 61), (80, 60)])  # a non-integer and a 2x scale
+def test_guided_labels_match_the_whole_photo_guided_filter(size):
+    """Inside the figure's box only, with the guide's statistics shared by the classes,
+    and still the labels of a guided filter of each class map over the whole photo."""
+    from runwaycut.person.matting import guided_upsample
+
+    rng = np.random.default_rng(5)
+    H, W = size
+    image = cv2.GaussianBlur(rng.integers(0, 256, (H, W, 3), dtype=np.uint8), (0, 0), 1.5)
+    small = cv2.resize(image, (30, 40), interpolation=cv2.INTER_AREA)
+    raw = cv2.GaussianBlur(rng.random((40, 30, 3)).astype(np.float32), (0, 0), 2)
+    maps = raw / raw.sum(axis=2, keepdims=True)
+    figure = np.zeros((H, W), bool)
+    figure[20:70, 15:45] = rng.random((50, 30)) < 0.8
+    expected = np.empty((H, W, 3), np.float32)
+    for c in range(2):
+        expected[..., c] = guided_upsample(small, np.ascontiguousarray(maps[..., c]), image,
+                                           radius=3, eps=1e-3)
+    expected[..., 2] = 1 - expected[..., 0] - expected[..., 1]
+    labels = guided_labels(small, maps, image, figure, radius=3, eps=1e-3)
+    assert np.array_equal(labels, label_map(expected, figure))
+    assert not guided_labels(small, maps, image, np.zeros((H, W), bool), 3, 1e-3).any()
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_region_rows_measure_every_region_from_about_half_the_pixels(seed):
+    rng = np.random.default_rng(seed)
+    h, w = 30, 20
+    index = np.flatnonzero(rng.random(h * w) < 0.7)
+    region = rng.integers(0, 40, len(index))
+    rows = region_rows(region, index, w)
+    assert set(region[rows]) == set(region)  # every region measured
+    ys, xs = np.divmod(index, w)
+    assert rows[(ys + xs) % 2 == 0].all()
+    means = region_mean(region, rng.random((int(rows.sum()), 3)), rows)
+    assert means.shape == (len(index), 3)
+    for r in np.unique(region):
+        assert np.allclose(means[region == r], means[region == r][0])
 
 
 def test_region_mean_is_constant_per_region_and_keeps_the_mean():

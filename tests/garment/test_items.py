@@ -412,3 +412,16 @@ def test_explain_target_items(tmp_path):
     assert result.exit_code == 0, result.output
     with Image.open(out) as pil:
         assert pil.size[0] > 1000
+
+
+def test_likely_carried_is_the_softmax_share_of_the_carried_items():
+    from runwaycut.garment.items import _likely_carried
+
+    rng = np.random.default_rng(4)
+    big = rng.normal(0, 3, (14, 40, 30)).astype(np.float32)
+    big[11, 10:20, 5:15] += 8  # a bag, sure here
+    for wanted in ([11], [11, 12]):
+        z = np.exp(big - big.max(axis=0))
+        share = z[wanted].sum(axis=0) / z.sum(axis=0)
+        for p in (0.3, 0.7):
+            assert np.array_equal(_likely_carried(big, wanted, p), share >= p)

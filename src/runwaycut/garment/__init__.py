@@ -35,7 +35,7 @@ Scored by ``benchmarks/bench_garment.py`` (5-fold cross-validation by photo on t
 CCP training photos, the dev photos less the 30 held out; garment positive): mean garment
 F1 0.923 on the hand-labelled figure (whole figure called garment: 0.808), 0.912 on the
 auto backend's figure made by the fusion fold model that did not see the photo (0.799).
-On 24 held-out photos (``benchmarks/heldout_quality.py``): mean 0.927, median 0.951
+On 24 held-out photos (``benchmarks/heldout_quality.py``): mean 0.930, median 0.952
 (whole figure 0.836 / 0.861).
 
 Outputs
@@ -56,6 +56,7 @@ Modules
     features     per-pixel features (colour, texture, skin distance, geometry)
     model        the pixel MLP (JSON weights, ``data/garment_model.json``)
     labelmap     photo + figure mask -> label map (:func:`label_garment`)
+    guided       class maps to the photo's size along its edges (guided filter, figure box only)
     outputs      label PNG, garment cutout, :class:`GarmentMethod`, :func:`garment_blobs`
     colors       the garment's dominant colours, named
     training     fitting the MLP (training only: not imported at inference)

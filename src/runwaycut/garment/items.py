@@ -23,14 +23,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from typing import Any
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import cv2
 import numpy as np
 
 from ..errors import InvalidImageError
 from ..scoring.items import ITEM_NAMES, ITEM_TO_CLASS
-from .colors import ColorParams, GarmentColor, garment_colors, rgb_to_lab
+from .colors import ColorParams, GarmentColor, garment_colors, nearest_centre, rgb_to_lab
 from .items_inputs import crop_transform, figure_box, item_inputs
 from .items_model import ItemNet, load_item_net
 from .items_fusion import FUSION_WEIGHT, fused_classes, garment_prior, regroup
@@ -74,6 +74,9 @@ class TakeIn:
 #: Colours of each item: fewer clusters and pixels than the garment's (14 items a photo).
 ITEM_COLORS = ColorParams(max_colors=3, min_share=0.1, sample=2000)
 
+#: Figure pixels clustered into the palette the items' colours are taken from.
+PALETTE_SAMPLE = 8000
+
 
 @dataclass(frozen=True)
 class ItemsResult:
@@ -111,9 +114,9 @@ class ItemsResult:
     warnings: tuple[str, ...] = ()
     garment: GarmentResult | None = None
 
-    @property
+    @cached_property
     def counts(self) -> np.ndarray:
-        """Pixels of each item, ``(14,) int64``."""
+        """Pixels of each item, ``(14,) int64`` (counted once: the map does not change)."""
         return np.bincount(self.labels.ravel(), minlength=len(ITEM_NAMES))[:len(ITEM_NAMES)]
 
     @property
@@ -176,24 +179,25 @@ def items_from_logits(logits: np.ndarray, affine: np.ndarray, figure: np.ndarray
     take = TakeIn() if take is None else take
     H, W = figure.shape
     k, rows, cols = logits.shape
-    big = cv2.resize(np.ascontiguousarray(logits.transpose(1, 2, 0)), (cols * upscale, rows * upscale),
-                     interpolation=cv2.INTER_LINEAR).reshape(rows * upscale, cols * upscale, k)
-    item = (np.argmax(big[..., 1:], axis=2) + 1).astype(np.uint8)
+    size = (cols * upscale, rows * upscale)
+    # One plane per item (contiguous): the reductions over items below are k passes of
+    # whole-plane operations rather than a strided reduction over the last axis.
+    big = np.stack([cv2.resize(np.ascontiguousarray(plane), size, interpolation=cv2.INTER_LINEAR)
+                    for plane in np.asarray(logits, np.float32)])
+    item = _argmax_planes(big, range(1, k))
     # Photo pixel -> enlarged window pixel (centres to centres), nearest.
     to_big = np.asarray(affine, np.float64) * upscale
     to_big[:, 2] += (upscale - 1) / 2
-    size = (W, H)
+    photo_size = (W, H)
     flags = cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP
-    item_full = cv2.warpAffine(item, to_big, size, flags=flags, borderMode=cv2.BORDER_REPLICATE)
+    item_full = cv2.warpAffine(item, to_big, photo_size, flags=flags,
+                               borderMode=cv2.BORDER_REPLICATE)
     labels = np.where(figure, item_full, np.uint8(0))
     figure = figure.copy()
     if taken_in and figure.any():
         wanted = [ITEM_NAMES.index(n) for n in taken_in]
-        z = big - big.max(axis=2, keepdims=True)
-        p = np.exp(z)
-        share = p[..., wanted].sum(axis=2) / p.sum(axis=2)
-        likely = (share >= take.min_probability).astype(np.uint8)
-        carried = cv2.warpAffine(likely, to_big, size, flags=flags,
+        likely = _likely_carried(big, wanted, take.min_probability).astype(np.uint8)
+        carried = cv2.warpAffine(likely, to_big, photo_size, flags=flags,
                                  borderMode=cv2.BORDER_CONSTANT, borderValue=0).astype(bool)
         carried &= ~figure
         r = round(take.opening * H)
@@ -213,9 +217,8 @@ def items_from_logits(logits: np.ndarray, affine: np.ndarray, figure: np.ndarray
             keep[0] = False
             add = keep[comp]
             if add.any():
-                best = np.argmax(big[..., wanted], axis=2).astype(np.uint8)
-                best = np.asarray(wanted, np.uint8)[best]
-                best_full = cv2.warpAffine(best, to_big, size, flags=flags,
+                best = _argmax_planes(big, wanted)
+                best_full = cv2.warpAffine(best, to_big, photo_size, flags=flags,
                                            borderMode=cv2.BORDER_REPLICATE)
                 labels[add] = best_full[add]
                 figure |= add
@@ -223,15 +226,55 @@ def items_from_logits(logits: np.ndarray, affine: np.ndarray, figure: np.ndarray
     minor = np.flatnonzero((counts > 0) & (counts < min_share * max(counts.sum(), 1)))
     minor = minor[minor > 0]
     if minor.size and minor.size < np.count_nonzero(counts[1:]):  # some item must remain
-        kept = big.copy()
-        kept[..., 0] = -np.inf
-        kept[..., minor] = -np.inf
-        kept[..., np.flatnonzero(counts == 0)] = -np.inf  # (nor may an absent one appear)
-        refill = cv2.warpAffine(np.argmax(kept, axis=2).astype(np.uint8), to_big, size,
-                                flags=flags, borderMode=cv2.BORDER_REPLICATE)
+        # Neither background, nor a minor item, nor an absent one may take their pixels.
+        kept = [c for c in range(1, k) if counts[c] > 0 and c not in minor]
+        refill = cv2.warpAffine(_argmax_planes(big, kept), to_big,
+                                photo_size, flags=flags, borderMode=cv2.BORDER_REPLICATE)
         stray = np.isin(labels, minor)
         labels[stray] = refill[stray]
     return labels, figure
+
+
+def _likely_carried(big: np.ndarray, wanted: list[int], min_probability: float) -> np.ndarray:
+    """Where the softmax of the ``wanted`` planes of ``big`` (``(k, rows, cols)`` logits)
+    adds up to at least ``min_probability``: ``(rows, cols) bool``.
+
+    The softmax's denominator is at least 1 after the largest logit is subtracted, so
+    the wanted planes' exponentials alone bound their share from above: the whole
+    softmax is computed only at the few pixels where that bound reaches
+    ``min_probability``.
+    """
+    top = big[0].copy()
+    for plane in big[1:]:
+        np.maximum(top, plane, out=top)
+    bound = np.zeros_like(top)
+    for c in wanted:
+        bound += np.exp(big[c] - top)
+    likely = bound >= min_probability
+    where = np.flatnonzero(likely)
+    if len(where):
+        flat, top = big.reshape(len(big), -1)[:, where], top.ravel()[where]
+        total = np.zeros_like(top)
+        carried = np.zeros_like(top)
+        for c, plane in enumerate(flat):
+            p = np.exp(plane - top)
+            total += p
+            if c in wanted:
+                carried += p
+        likely.reshape(-1)[where] = carried >= min_probability * total  # (a view)
+    return likely
+
+
+def _argmax_planes(planes: np.ndarray, which) -> np.ndarray:
+    """Per pixel, the index (into ``planes``) of the largest of the planes ``which``
+    (ties to the first listed, as ``argmax``): ``(rows, cols) uint8``."""
+    which = list(which)
+    best = planes[which[0]].copy()
+    index = np.full(best.shape, which[0], np.uint8)
+    for c in which[1:]:
+        np.copyto(index, np.uint8(c), where=planes[c] > best)
+        np.maximum(best, planes[c], out=best)
+    return index
 
 
 @lru_cache(maxsize=1)
@@ -386,33 +429,44 @@ def item_colors(image: np.ndarray, result: ItemsResult,
     """``result`` with the dominant colours of each item present (skin and hair too).
 
     The figure's colours are clustered once (:func:`garment_colors` over the whole
-    figure, ``2 * params.max_colors`` colours), then each item's pixels (a seeded sample
-    of at most ``params.sample``) go to the nearest of them (Lab distance): an item's
-    colours are the figure's colours it holds, with their shares of the item; shares
-    under ``params.min_share`` are dropped and the rest renormalised. One clustering per
-    photo instead of one per item: the same names, at a fraction of the time.
+    figure: ``2 * params.max_colors`` colours, :data:`PALETTE_SAMPLE` pixels), then the
+    pixels of each item (all of a small item's, a seeded draw of about ``params.sample``
+    of a larger one's, all items in one pass over the figure) go to the nearest of them
+    (Lab distance): an item's colours are the figure's colours it holds, with their
+    shares of the item; shares under ``params.min_share`` are dropped and the rest
+    renormalised. One clustering per photo instead of one per item: the same names, at
+    a fraction of the time.
     """
-    masks = result.masks
-    if not masks:
+    counts = result.counts
+    present = np.flatnonzero(counts[1:]) + 1
+    if not len(present):
         return replace(result, colors={})
     figure_params = replace(params, max_colors=2 * params.max_colors, min_share=0.02,
-                            sample=max(params.sample, 8000))
+                            sample=PALETTE_SAMPLE)
     palette = garment_colors(image, result.figure, figure_params)
-    centres = np.array([c.lab for c in palette], np.float64)
-    rng = np.random.default_rng(params.seed)
+    centres = np.array([c.lab for c in palette], np.float32)
+    index = np.flatnonzero(result.labels)  # (labels are 0 exactly outside the figure)
+    item = result.labels.ravel()[index]
+    # Each pixel kept with probability sample / (its item's pixels), at most 1: every
+    # pixel of an item of at most ``sample`` pixels, about ``sample`` of a larger one.
+    rate = np.minimum(1.0, params.sample / np.maximum(counts, 1))
+    if (rate[present] < 1).any():
+        keep = np.random.default_rng(params.seed).random(len(index)) < rate[item]
+        index, item = index[keep], item[keep]
+    lab = rgb_to_lab(image.reshape(-1, 3)[index])
+    nearest = nearest_centre(lab, centres)
+    held = np.bincount(item.astype(np.intp) * len(palette) + nearest,
+                       minlength=len(ITEM_NAMES) * len(palette)).reshape(len(ITEM_NAMES), -1)
     found = {}
-    for name, mask in masks.items():
-        ys, xs = np.nonzero(mask)
-        if len(ys) > params.sample:
-            pick = rng.choice(len(ys), params.sample, replace=False)
-            ys, xs = ys[pick], xs[pick]
-        lab = rgb_to_lab(image[ys, xs]).astype(np.float64)
-        nearest = np.argmin(((lab[:, None, :] - centres[None]) ** 2).sum(axis=2), axis=1)
-        share = np.bincount(nearest, minlength=len(palette)) / len(nearest)
+    for i in present:
+        if not held[i].any():  # (none drawn: only with a tiny ``sample``)
+            found[ITEM_NAMES[i]] = []
+            continue
+        share = held[i] / held[i].sum()
         keep = share >= params.min_share
         if not keep.any():
             keep = share == share.max()
         share = np.where(keep, share, 0) / share[keep].sum()
-        colours = [replace(palette[i], share=float(share[i])) for i in np.flatnonzero(keep)]
-        found[name] = sorted(colours, key=lambda c: (-c.share, c.name))
+        colours = [replace(palette[j], share=float(share[j])) for j in np.flatnonzero(keep)]
+        found[ITEM_NAMES[i]] = sorted(colours, key=lambda c: (-c.share, c.name))
     return replace(result, colors=found)

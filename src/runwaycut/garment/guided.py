@@ -1,0 +1,205 @@
+"""Class probabilities brought from the working size to the photo's pixels along the
+photo's own edges, inside the figure only.
+
+:func:`guided_labels` is the last step of the four-class map: a fast guided filter (He
+and Sun) steered by the photo carries each class's probability map to the photo's size,
+and each figure pixel takes the likeliest class. Two things make it cheap:
+
+* the guide's statistics (window means and the inverse of each window's colour
+  covariance) are computed once and serve every class map; only the covariance of the
+  guide with each map is per class;
+* only the figure's bounding box is computed at the photo's size (outside the figure
+  the label is background whatever the maps say), and at working size only the pixels
+  that box reads (with the two box filters' margins), so the values inside the box are
+  those of the whole-photo filter.
+
+References
+----------
+K. He, J. Sun, X. Tang, "Guided Image Filtering", IEEE TPAMI 35(6), 2013.
+K. He, J. Sun, "Fast Guided Filter", arXiv:1505.00996, 2015.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from .types import BACKGROUND, FIGURE_CLASSES
+
+
+def _box(x: np.ndarray, radius: int) -> np.ndarray:
+    k = 2 * radius + 1
+    return cv2.boxFilter(x, -1, (k, k), borderType=cv2.BORDER_REFLECT)
+
+
+def guided_coefficients(guide: np.ndarray, maps: np.ndarray, radius: int,
+                        eps: float) -> np.ndarray:
+    """The guided filter's window-averaged linear coefficients of several maps that
+    share one colour guide.
+
+    Parameters
+    ----------
+    guide : (h, w, 3) float32 array
+        Colour guide, values in [0, 1].
+    maps : (C, h, w) float32 array
+        The maps to filter.
+    radius : int
+        Window radius.
+    eps : float
+        Regularisation.
+
+    Returns
+    -------
+    coef : (C, h, w, 4) float32 array
+        Per map, the box-averaged ``a`` (one channel per guide channel) and ``b``: the
+        filtered map is ``coef[c, ..., 0] * r + coef[c, ..., 1] * g + coef[c, ..., 2] * b
+        + coef[c, ..., 3]`` at the guide's pixels, and the same with the coefficients
+        resized at a larger guide's pixels (the fast guided filter).
+
+    Notes
+    -----
+    The same arithmetic as :func:`runwaycut.person.matting.guided_filter` per map; the
+    3x3 covariance of the guide in each window is inverted (by cofactors) once for all
+    maps.
+    """
+    r, g, bl = (np.ascontiguousarray(guide[..., i]) for i in range(3))
+    mr, mg, mb = _box(r, radius), _box(g, radius), _box(bl, radius)
+    e = np.float32(eps)
+    vrr = _box(r * r, radius) - mr * mr + e
+    vrg = _box(r * g, radius) - mr * mg
+    vrb = _box(r * bl, radius) - mr * mb
+    vgg = _box(g * g, radius) - mg * mg + e
+    vgb = _box(g * bl, radius) - mg * mb
+    vbb = _box(bl * bl, radius) - mb * mb + e
+    # Inverse of the symmetric 3x3 matrix [[vrr vrg vrb] [vrg vgg vgb] [vrb vgb vbb]],
+    # divided by its determinant once here rather than once per map.
+    irr = vgg * vbb - vgb * vgb
+    irg = vgb * vrb - vrg * vbb
+    irb = vrg * vgb - vgg * vrb
+    igg = vrr * vbb - vrb * vrb
+    igb = vrb * vrg - vrr * vgb
+    ibb = vrr * vgg - vrg * vrg
+    inv_det = np.float32(1) / (vrr * irr + vrg * irg + vrb * irb)
+    irr, irg, irb, igg, igb, ibb = (x * inv_det for x in (irr, irg, irb, igg, igb, ibb))
+    coef = np.empty((len(maps),) + r.shape + (4,), np.float32)
+    for c, p in enumerate(np.asarray(maps, np.float32)):
+        mp = _box(p, radius)
+        cr = _box(r * p, radius) - mr * mp
+        cg = _box(g * p, radius) - mg * mp
+        cb = _box(bl * p, radius) - mb * mp
+        ar = irr * cr + irg * cg + irb * cb
+        ag = irg * cr + igg * cg + igb * cb
+        ab = irb * cr + igb * cg + ibb * cb
+        coef[c] = _box(cv2.merge([ar, ag, ab, mp - ar * mr - ag * mg - ab * mb]), radius)
+    return coef
+
+
+def linear_taps(src_size: int, dst_size: int, start: int,
+                stop: int) -> tuple[np.ndarray, np.ndarray]:
+    """OpenCV's bilinear resize along one axis, for output positions ``start:stop``.
+
+    Parameters
+    ----------
+    src_size, dst_size : int
+        Length of the axis before and after resizing.
+    start, stop : int
+        Output positions wanted.
+
+    Returns
+    -------
+    first : (stop - start,) intp array
+        The source position before each output position (clamped to the axis).
+    weight : (stop - start,) float32 array
+        The weight of the source position after it (0 where clamped).
+    """
+    pos = (np.arange(start, stop) + 0.5) * (src_size / dst_size) - 0.5
+    first = np.floor(pos).astype(np.intp)
+    weight = (pos - first).astype(np.float32)
+    weight[first < 0] = 0
+    first[first < 0] = 0
+    last = first >= src_size - 1
+    weight[last] = 0
+    first[last] = src_size - 1
+    return first, weight
+
+
+def _span(mask_axis: np.ndarray) -> tuple[int, int]:
+    where = np.flatnonzero(mask_axis)
+    return int(where[0]), int(where[-1]) + 1
+
+
+def guided_labels(small: np.ndarray, maps: np.ndarray, image: np.ndarray,
+                  figure: np.ndarray, radius: int, eps: float) -> np.ndarray:
+    """Four-class labels of the photo's figure pixels from working-size class maps,
+    brought to the photo's size by a fast guided filter steered by the photo.
+
+    Parameters
+    ----------
+    small : (h, w, 3) uint8 array
+        The working-size photo.
+    maps : (h, w, 3) float32 array
+        Garment, skin+hair and accessory probabilities, adding up to 1 at each pixel.
+    image : (H, W, 3) uint8 array
+        The photo.
+    figure : (H, W) bool array
+    radius : int
+        Window radius of the filter, in working pixels (> 0).
+    eps : float
+        Its regularisation.
+
+    Returns
+    -------
+    labels : (H, W) uint8 array
+        :data:`BACKGROUND` outside ``figure``, the likeliest class inside it (ties to
+        the earlier class).
+
+    Notes
+    -----
+    The filter is linear and keeps constants, so maps that add up to 1 still do after
+    it: the last class's probability is what the others leave, and only the others are
+    filtered.
+    """
+    if maps.shape[2] != len(FIGURE_CLASSES):
+        raise ValueError(f"expected the maps of {len(FIGURE_CLASSES)} classes, got "
+                         f"{maps.shape[2]}")
+    H, W = image.shape[:2]
+    h, w = small.shape[:2]
+    labels = np.zeros((H, W), np.uint8)
+    if not figure.any():
+        return labels
+    y0, y1 = _span(figure.any(axis=1))
+    x0, x1 = _span(figure.any(axis=0))
+    # Working pixels the window reads, and those their coefficients read (two box
+    # filters of ``radius``): the coefficients there are the whole photo's.
+    sy, _ = linear_taps(h, H, y0, y1)
+    sx, _ = linear_taps(w, W, x0, x1)
+    margin = 2 * radius
+    r0, r1 = max(0, int(sy[0]) - margin), min(h, int(sy[-1]) + 2 + margin)
+    c0, c1 = max(0, int(sx[0]) - margin), min(w, int(sx[-1]) + 2 + margin)
+    guide = small[r0:r1, c0:c1].astype(np.float32) * np.float32(1 / 255)
+    planes = np.ascontiguousarray(maps[r0:r1, c0:c1, :-1].transpose(2, 0, 1))
+    coef = guided_coefficients(guide, planes, radius, eps)
+    crop = image[y0:y1, x0:x1].astype(np.float32) * np.float32(1 / 255)
+    cr, cg, cb = (np.ascontiguousarray(crop[..., i]) for i in range(3))
+    whole = np.zeros((h, w, 4), np.float32)
+    probs = []
+    for c in coef:
+        # OpenCV's resize of the whole working-size map (the window reads only the
+        # crop's pixels, the rest is never used): four channels at once are cheap.
+        whole[r0:r1, c0:c1] = c
+        big = cv2.resize(whole, (W, H), interpolation=cv2.INTER_LINEAR)[y0:y1, x0:x1]
+        probs.append((big[..., 0] * cr + big[..., 1] * cg + big[..., 2] * cb) + big[..., 3])
+    last = np.float32(1) - probs[0]
+    for p in probs[1:]:
+        last = last - p
+    probs.append(last)
+    first, second, third = probs
+    # argmax over the three maps, ties to the first (as label_map).
+    choice = np.where(first >= np.maximum(second, third), np.uint8(FIGURE_CLASSES[0]),
+                      np.where(second >= third, np.uint8(FIGURE_CLASSES[1]),
+                               np.uint8(FIGURE_CLASSES[2])))
+    labels[y0:y1, x0:x1] = np.where(figure[y0:y1, x0:x1], choice, np.uint8(BACKGROUND))
+    return labels
+
+
+__all__ = ["guided_coefficients", "guided_labels", "linear_taps"]
