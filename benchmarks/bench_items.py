@@ -7,9 +7,12 @@ pose once; then, pooled over the photos:
 
 * item map (:func:`runwaycut.parse_items`): IoU of each of the 14 items, their mean,
   pixel accuracy inside the hand-labelled figure; on the auto figure (as
-  ``--target items`` runs) and on the hand-labelled figure (the item problem alone);
-* the four-class map made from the items against today's garment MLP (same figure):
-  class IoU, mean garment F1 over photos (the garment cutout's);
+  ``--target items`` runs), the network alone on it (``fuse=False``: without the garment
+  classifier, :mod:`runwaycut.garment.items_fusion`), and on the hand-labelled figure
+  (the item problem alone);
+* the four-class map: fused (what ``--target items`` and ``--target garment`` write), of
+  the network alone, of the garment classifier (MLP) alone, and the MLP on the figure with
+  what the items take in: class IoU, mean garment F1 over photos (the garment cutout's);
 * the figure mask with and without what the items take in (a carried bag): mean F1;
 * milliseconds per photo of the item step (pose and figure given), with and without
   the colours, against the garment MLP step in the same run; one thread.
@@ -113,9 +116,9 @@ def main(argv=None) -> int:
     chosen = {"all": val + held, "heldout": held, "validation": val}[args.only][:args.limit]
     auto = AutoMethod(soft=False)
     k = len(ITEM_NAMES)
-    cm = {"auto": np.zeros((k, k), np.int64), "hand": np.zeros((k, k), np.int64)}
-    four = {k: np.zeros((4, 4), np.int64) for k in ("items", "mlp", "mlp+taken")}
-    f1 = {"items": [], "mlp": [], "mlp+taken": [], "figure": [], "figure+taken": []}
+    cm = {name: np.zeros((k, k), np.int64) for name in ("auto", "alone", "hand")}
+    four = {k: np.zeros((4, 4), np.int64) for k in ("fused", "net", "mlp", "mlp+taken")}
+    f1 = {k: [] for k in ("fused", "net", "mlp", "mlp+taken", "figure", "figure+taken")}
     ms = {"items": [], "items+colours": [], "mlp": []}
     taken = 0
     for i, name in enumerate(chosen):
@@ -139,15 +142,16 @@ def main(argv=None) -> int:
                      else mlp)
         hand = parse_items(image, truth > 0, landmarks=lm, probability=None, colors=None,
                            taken_in=())
+        alone = parse_items(image, fig.mask, landmarks=lm, probability=prob, colors=None,
+                            fuse=False)
         cm["auto"] += item_confusion(truth, items.labels)
+        cm["alone"] += item_confusion(truth, alone.labels)
         cm["hand"] += item_confusion(truth, hand.labels)
-        ours4 = items.four_class
-        four["items"] += item_confusion(truth4, ours4, 4)
-        four["mlp"] += item_confusion(truth4, mlp, 4)
-        four["mlp+taken"] += item_confusion(truth4, mlp_taken, 4)
-        f1["items"].append(mask_scores(ours4 == 1, truth4 == 1)["f1"])
-        f1["mlp"].append(mask_scores(mlp == 1, truth4 == 1)["f1"])
-        f1["mlp+taken"].append(mask_scores(mlp_taken == 1, truth4 == 1)["f1"])
+        maps = {"fused": items.four_class, "net": alone.four_class, "mlp": mlp,
+                "mlp+taken": mlp_taken}
+        for key, labels4 in maps.items():
+            four[key] += item_confusion(truth4, labels4, 4)
+            f1[key].append(mask_scores(labels4 == 1, truth4 == 1)["f1"])
         f1["figure"].append(mask_scores(fig.mask, truth > 0)["f1"])
         f1["figure+taken"].append(mask_scores(items.figure, truth > 0)["f1"])
         taken += items.taken_in > 0
@@ -156,16 +160,17 @@ def main(argv=None) -> int:
 
     print(f"# item map on {len(chosen)} photos never trained on ({args.only}; "
           f"{len(val)} validation + {len(held)} held-out in all)")
-    print(f"{'item':<12} {'IoU auto fig':>12} {'IoU hand fig':>12}")
-    sa, sh = confusion_scores(cm["auto"]), confusion_scores(cm["hand"])
+    cols = ("auto", "alone", "hand")
+    print(f"{'item':<12} {'IoU auto fig':>12} {'net alone':>12} {'IoU hand fig':>12}")
+    sc = {c: confusion_scores(cm[c]) for c in cols}
     for n in ITEM_NAMES:
-        a, h = sa["iou"][n], sh["iou"][n]
-        print(f"{n:<12} {a if a is not None else float('nan'):>12.3f} "
-              f"{h if h is not None else float('nan'):>12.3f}")
-    print(f"{'mean IoU':<12} {sa['mean_iou']:>12.3f} {sh['mean_iou']:>12.3f}")
-    print(f"{'acc. in fig':<12} {sa['accuracy_in_figure']:>12.3f} {sh['accuracy_in_figure']:>12.3f}")
-    print("\n# four-class map, auto figure: from the items; the garment MLP; the MLP on the "
-          "figure with what the items take in")
+        print(f"{n:<12} " + " ".join(f"{sc[c]['iou'][n] if sc[c]['iou'][n] is not None else float('nan'):>12.3f}"
+                                     for c in cols))
+    print(f"{'mean IoU':<12} " + " ".join(f"{sc[c]['mean_iou']:>12.3f}" for c in cols))
+    print(f"{'acc. in fig':<12} " + " ".join(f"{sc[c]['accuracy_in_figure']:>12.3f}" for c in cols))
+    print("\n# four-class map, auto figure: fused (what --target items and garment write); "
+          "the network alone; the garment MLP alone; the MLP on the figure with what the "
+          "items take in")
     sc = {k: confusion_scores(v, CLASS_NAMES) for k, v in four.items()}
     for n in CLASS_NAMES:
         print(f"{n:<12} " + "  ".join(f"{k} {sc[k]['iou'][n]:.3f}" for k in four))
@@ -173,7 +178,7 @@ def main(argv=None) -> int:
           + "  (mean over photos)")
     print(f"\n# figure F1 (mean): auto {np.mean(f1['figure']):.4f}, with what the items take in "
           f"{np.mean(f1['figure+taken']):.4f} ({taken} photos took something in)")
-    print(f"\n# ms per photo, one thread, figure and pose given: item map "
+    print(f"\n# ms per photo, one thread, figure and pose given: item map (with the garment classifier) "
           f"{np.median(ms['items']):.0f}, with colours {np.median(ms['items+colours']):.0f}; "
           f"garment MLP {np.median(ms['mlp']):.0f} (medians; ratio item/MLP "
           f"{np.median(ms['items']) / np.median(ms['mlp']):.2f})")
