@@ -132,19 +132,24 @@ def regroup(items: np.ndarray, classes: np.ndarray, logits: np.ndarray, affine: 
     if not wrong.any():
         return items
     items = items.copy()
-    H, W = items.shape
+    # Only the box of the disagreeing pixels is warped back (usually a small part).
+    ys, xs = np.nonzero(wrong)
+    y0, x0 = ys.min(), xs.min()
+    box = (xs.max() + 1 - x0, ys.max() + 1 - y0)
+    wrong = wrong[y0:y0 + box[1], x0:x0 + box[0]]
+    classes = classes[y0:y0 + box[1], x0:x0 + box[0]]
     k, rows, cols = logits.shape
     big = cv2.resize(np.ascontiguousarray(logits.transpose(1, 2, 0)), (cols * upscale, rows * upscale),
                      interpolation=cv2.INTER_LINEAR).reshape(rows * upscale, cols * upscale, k)
     to_big = np.asarray(affine, np.float64) * upscale
-    to_big[:, 2] += (upscale - 1) / 2
+    to_big[:, 2] += (upscale - 1) / 2 + to_big[:, 0] * x0 + to_big[:, 1] * y0
     for group in np.unique(classes[wrong]):
         members = np.flatnonzero(ITEM_TO_CLASS == group)
         best = members[np.argmax(big[..., members], axis=2)].astype(np.uint8)
-        best = cv2.warpAffine(best, to_big, (W, H), flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP,
+        best = cv2.warpAffine(best, to_big, box, flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP,
                               borderMode=cv2.BORDER_REPLICATE)
         here = wrong & (classes == group)
-        items[here] = best[here]
+        items[y0:y0 + box[1], x0:x0 + box[0]][here] = best[here]
     return items
 
 
