@@ -111,4 +111,38 @@ def bounding_box(mask: np.ndarray, pad: int = 0):
             slice(max(0, cols[0] - pad), min(w, cols[-1] + 1 + pad)))
 
 
-__all__ = ["BandParams", "band_mask", "band_near_figure", "bounding_box"]
+def widen_to_multiple(box, shape: tuple[int, int], multiple: int):
+    """``box`` (a pair of slices) widened so that each side is a multiple of ``multiple``
+    pixels, at its far end where the image allows, else at its near end.
+
+    Why: ``cv2.resize`` with ``INTER_AREA`` takes a fast path (plain block means) only
+    when the size divides exactly; a crop shrunk by 2 or 4 costs 10x more when it does
+    not. A side that cannot be widened (the image is too small) is left as it is.
+
+    Parameters
+    ----------
+    box : (slice, slice)
+        Rows and columns, with ``start`` and ``stop`` set.
+    shape : (H, W)
+        The image's size.
+    multiple : int
+
+    Returns
+    -------
+    box : (slice, slice)
+
+    Examples
+    --------
+    >>> widen_to_multiple((slice(3, 8), slice(5, 10)), (9, 10), 4)
+    (slice(1, 9, None), slice(2, 10, None))
+    """
+    out = []
+    for side, n in zip(box, shape):
+        start, stop = side.start, side.stop
+        extra = -(stop - start) % multiple
+        at_end = min(extra, n - stop)
+        out.append(slice(max(0, start - (extra - at_end)), stop + at_end))
+    return tuple(out)
+
+
+__all__ = ["BandParams", "band_mask", "band_near_figure", "bounding_box", "widen_to_multiple"]

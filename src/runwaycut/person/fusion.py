@@ -33,7 +33,7 @@ import numpy as np
 
 from ..note.colormask import distance_map
 from ..errors import ModelError
-from .band import BandParams, band_near_figure, bounding_box, band_mask
+from .band import BandParams, band_near_figure, bounding_box, band_mask, widen_to_multiple
 
 #: Names of the band features, in column order.
 FEATURE_NAMES = (
@@ -90,7 +90,8 @@ def band_features(image: np.ndarray, prob: np.ndarray, pose: np.ndarray, selfie:
         return band, np.zeros((0, len(FEATURE_NAMES)), np.float32)
     # Work on the band's bounding box, widened by the largest window.
     margin = int(np.ceil(max(params.large, params.guided_radius * 2) * scale)) + 2
-    win = bounding_box(band, margin)
+    # Even sides: the half-size window means below take OpenCV's fast 2x2 path.
+    win = widen_to_multiple(bounding_box(band, margin), (h, w), 2)
     y0, x0 = win[0].start, win[1].start
     inner = band[win]
     img = np.ascontiguousarray(image[win])
@@ -128,7 +129,7 @@ def band_features(image: np.ndarray, prob: np.ndarray, pose: np.ndarray, selfie:
         x[:, col[f"near_fg_{name}"]] = near_fg / 100
         x[:, col[f"near_bg_{name}"]] = near_bg / 100
         x[:, col[f"fg_share_{name}"]] = near_bg / (near_fg + near_bg + 1.0)
-    x[:, col["hist_ratio"]] = _histogram_ratio(img, fg > 0, bg > 0, inner)
+    x[:, col["hist_ratio"]] = _histogram_ratio(img, fg > 0, bg > 0, (iy, ix))
     x[:, col["palette_distance"]] = distance_map(
         img[inner][:, None], palette_colors, "absolute", "any")[:, 0].astype(np.float32) / 255
     gx = cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3)[inner]
@@ -137,7 +138,7 @@ def band_features(image: np.ndarray, prob: np.ndarray, pose: np.ndarray, selfie:
     x[:, col["height"]] = (iy + y0).astype(np.float32) / max(h - 1, 1)
     unit = person_height or max(h, w)
     hands = None if landmarks is None else np.asarray(landmarks)[list(HAND_LANDMARKS), :2]
-    x[:, col["hand_distance"]] = _hand_distance(inner, (y0, x0), hands, unit)
+    x[:, col["hand_distance"]] = _hand_distance((iy + y0, ix + x0), hands, unit)
     # Chroma alone (Cr, Cb): shading and shadows change luminance, not chroma.
     small = sums[radii[0]]
     near_fg = _mean_distance(pixels[1:], small[1:3], small[3])
@@ -145,7 +146,8 @@ def band_features(image: np.ndarray, prob: np.ndarray, pose: np.ndarray, selfie:
     x[:, col["near_fg_chroma"]] = near_fg / 100
     x[:, col["near_bg_chroma"]] = near_bg / 100
     x[:, col["fg_share_chroma"]] = near_bg / (near_fg + near_bg + 1.0)
-    x[:, col["skeleton_distance"]] = _skeleton_distance(inner, (y0, x0), landmarks, unit)
+    x[:, col["skeleton_distance"]] = _skeleton_distance((iy, ix), inner.shape, (y0, x0),
+                                                        landmarks, unit)
     return band, x
 
 
@@ -274,22 +276,23 @@ SKELETON = ((11, 12), (11, 13), (13, 15), (12, 14), (14, 16), (11, 23), (12, 24)
             (23, 25), (25, 27), (24, 26), (26, 28), (27, 31), (28, 32), (0, 11), (0, 12))
 
 
-def _skeleton_distance(where: np.ndarray, origin: tuple[int, int], landmarks,
+def _skeleton_distance(at, shape: tuple[int, int], origin: tuple[int, int], landmarks,
                        unit: float) -> np.ndarray:
-    """Distance of the ``where`` pixels to the nearest bone, in ``unit``s (capped at 1).
+    """Distance of the ``at`` pixels (rows, cols of a window of ``shape`` whose corner is
+    ``origin``) to the nearest bone, in ``unit``s (capped at 1).
 
     The bones are drawn as one-pixel lines and measured by a distance transform.
     """
-    n = int(np.count_nonzero(where))
+    n = len(at[0])
     if landmarks is None:
         return np.ones(n, np.float32)
     pts = np.asarray(landmarks, np.float64)[:, :2] - (origin[1], origin[0])
-    canvas = np.ones(where.shape, np.uint8)
+    canvas = np.ones(shape, np.uint8)
     for i, j in SKELETON:
         cv2.line(canvas, _px(pts[i]), _px(pts[j]), 0, 1)
     if canvas.all():  # the whole skeleton lies outside this window
         return np.ones(n, np.float32)
-    dist = cv2.distanceTransform(canvas, cv2.DIST_L2, 3)[where]
+    dist = cv2.distanceTransform(canvas, cv2.DIST_L2, 3)[at]
     return np.minimum(dist / np.float32(unit), 1.0).astype(np.float32)
 
 
@@ -299,38 +302,51 @@ def _px(point) -> tuple[int, int]:
     return int(x), int(y)
 
 
-def _hand_distance(where: np.ndarray, origin: tuple[int, int], hands, unit: float) -> np.ndarray:
-    """Distance of the ``where`` pixels to the nearest hand point, in ``unit``s (capped at 1)."""
-    n = int(np.count_nonzero(where))
+def _hand_distance(at, hands, unit: float) -> np.ndarray:
+    """Distance of the ``at`` pixels ((rows, cols) in the photo) to the nearest hand
+    point, in ``unit``s (capped at 1)."""
+    n = len(at[0])
     if hands is None or len(hands) == 0:
         return np.ones(n, np.float32)
-    ys, xs = np.nonzero(where)
-    ys = ys.astype(np.float32) + origin[0]
-    xs = xs.astype(np.float32) + origin[1]
+    ys = at[0].astype(np.float32)
+    xs = at[1].astype(np.float32)
     best = np.full(n, np.inf, np.float32)
+    dy = np.empty(n, np.float32)
+    dx = np.empty(n, np.float32)
     for hx, hy in np.asarray(hands, np.float32)[:, :2]:
-        np.minimum(best, (xs - hx) ** 2 + (ys - hy) ** 2, out=best)
+        np.subtract(xs, hx, out=dx)
+        np.subtract(ys, hy, out=dy)
+        dx *= dx
+        dy *= dy
+        dx += dy
+        np.minimum(best, dx, out=best)
     return np.minimum(np.sqrt(best) / np.float32(unit), 1.0).astype(np.float32)
 
 
-def _histogram_ratio(image: np.ndarray, fg: np.ndarray, bg: np.ndarray, where: np.ndarray,
+def _histogram_ratio(image: np.ndarray, fg: np.ndarray, bg: np.ndarray, at,
                      bits: int = 4) -> np.ndarray:
-    """Log ratio of figure to background colour frequency at the ``where`` pixels
-    (colours quantised to ``2**bits`` levels a channel), scaled to [-1, 1]."""
+    """Log ratio of figure to background colour frequency at the ``at`` pixels ((rows,
+    cols) index arrays; colours quantised to ``2**bits`` levels a channel), scaled to
+    [-1, 1]. ``fg`` and ``bg`` (bool masks) must not overlap."""
     shift = 8 - bits
     q = image >> shift
     code = ((q[..., 0].astype(np.uint16) << (2 * bits)) | (q[..., 1].astype(np.uint16) << bits)
             | q[..., 2])
     n = 1 << (3 * bits)
-    # One count for both histograms: figure codes, then background codes, then neither.
-    group = np.where(fg, np.uint16(0), np.where(bg, np.uint16(1), np.uint16(2)))
-    counts = np.bincount((code | (group << (3 * bits))).ravel(), minlength=3 * n)
+    # One count for both histograms: figure codes, then background codes, then neither
+    # (group 0, 1, 2 = 2 - 2 fg - bg, in uint8 arithmetic).
+    group = np.full(fg.shape, 2, np.uint8)
+    group -= fg.view(np.uint8) << 1
+    group -= bg.view(np.uint8)
+    code_all = group.astype(np.uint16) << (3 * bits)
+    code_all |= code
+    counts = np.bincount(code_all.ravel(), minlength=3 * n)
     hf = counts[:n].astype(np.float32)
     hb = counts[n:2 * n].astype(np.float32)
     hf = (hf + 1) / (hf.sum() + n)
     hb = (hb + 1) / (hb.sum() + n)
     table = np.log(hf / hb).astype(np.float32)
-    return np.clip(table[code[where]], -8, 8) / 8
+    return np.clip(table[code[at]], -8, 8) / 8
 
 
 @dataclass(frozen=True)
