@@ -33,7 +33,8 @@ import numpy as np
 
 from ..note.colormask import distance_map
 from ..errors import ModelError
-from .band import BandParams, band_near_figure, bounding_box, band_mask, widen_to_multiple
+from .band import (BandParams, band_mask, band_near_figure, bounding_box, filter_near,
+                   widen_to_multiple)
 
 #: Names of the band features, in column order.
 FEATURE_NAMES = (
@@ -108,8 +109,9 @@ def band_features(image: np.ndarray, prob: np.ndarray, pose: np.ndarray, selfie:
     fg = (p >= 1 - params.confident).astype(np.float32)
     bg = (p <= params.confident).astype(np.float32)
     grey = ycc[..., 0] * np.float32(1 / 255)
-    x[:, col["guided"]] = guided_filter_grey(grey, p, max(1, round(params.guided_radius * scale)),
-                                             1e-3)[inner]
+    r_guided = max(1, round(params.guided_radius * scale))
+    x[:, col["guided"]] = filter_near(  # computed around the band only (two boxes: 2 r)
+        inner, 2 * r_guided, lambda g, q: guided_filter_grey(g, q, r_guided, 1e-3), grey, p)[inner]
     pixels = [ycc[..., c][inner] for c in range(3)]  # Y, Cr, Cb of the band pixels
     # Window means at half resolution (4x cheaper; the windows are 12 px and more).
     half = (max(1, (win[1].stop - x0) // 2), max(1, (win[0].stop - y0) // 2))
@@ -230,14 +232,15 @@ def fused_probability(image: np.ndarray, estimate, palette_colors: np.ndarray,
     fused[band] = model.predict_proba(x)
     r = round(smooth_radius * max(prob.shape) / params.reference_side)
     if r > 0:
-        ys, xs = np.nonzero(band.any(axis=1))[0], np.nonzero(band.any(axis=0))[0]
-        h, w = prob.shape
-        y0, y1 = max(0, ys[0] - r - 1), min(h, ys[-1] + r + 2)
-        x0, x1 = max(0, xs[0] - r - 1), min(w, xs[-1] + r + 2)
-        guide = cv2.cvtColor(image[y0:y1, x0:x1], cv2.COLOR_RGB2GRAY).astype(np.float32)
-        smooth = guided_filter_grey(guide * np.float32(1 / 255), fused[y0:y1, x0:x1], r, 1e-3)
-        inner = band[y0:y1, x0:x1]
-        fused[y0:y1, x0:x1][inner] = np.clip(smooth[inner], 0, 1)
+        box = bounding_box(band, 2 * r)  # the filter reads 2 r around a band pixel
+
+        def smooth(colours, values):
+            guide = cv2.cvtColor(colours, cv2.COLOR_RGB2GRAY).astype(np.float32)
+            return guided_filter_grey(guide * np.float32(1 / 255), values, r, 1e-3)
+
+        inner = band[box]
+        smoothed = filter_near(inner, 2 * r, smooth, image[box], fused[box])
+        fused[box][inner] = np.clip(smoothed[inner], 0, 1)
     return fused
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .band import bounding_box, widen_to_multiple
+from .band import bounding_box, tiles_near, widen_to_multiple
 
 
 @dataclass(frozen=True)
@@ -283,17 +283,29 @@ def estimate_foreground(image: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     blurred_fg = cv2.blur(img_s * a_s, k) / (blurred_a + 1e-5)
     blurred_bg = cv2.blur(img_s * (1 - a_s), k) / ((1 - blurred_a) + 1e-5)
     # The second pass reads only within its 7 px window of the fractional pixels: the
-    # box of those, widened by 3 px, in strips of rows each with its 3 px margin.
+    # box of those, widened by 3 px, in strips of rows each with its 3 px margin; in a
+    # strip, only the crops around its fractional pixels (:func:`tiles_near`), since
+    # they lie in a thin band along the outline.
     by0, by1 = max(0, sy0 - 3), min(h, sy1 + 3)
     bx0, bx1 = max(0, sx0 - 3), min(w, sx1 + 3)
     out = image.copy()
     for s0, s1 in row_strips(sy1 - sy0, bx1 - bx0):
         r0, r1 = max(by0, sy0 + s0 - 3), min(by1, sy0 + s1 + 3)  # with margins
         cols = slice(bx0 - x0, bx1 - x0)
-        _second_pass(image[r0:r1, bx0:bx1], alpha[r0:r1, bx0:bx1],
-                     resize_rows(blurred_fg, (cw, ch), r0 - y0, r1 - y0)[:, cols],
-                     resize_rows(blurred_bg, (cw, ch), r0 - y0, r1 - y0)[:, cols],
-                     (sy0 + s0 - r0, sy0 + s1 - r0), out[r0:r1, bx0:bx1])
+        strip = (slice(r0, r1), slice(bx0, bx1))
+        a = alpha[strip]
+        wanted = np.zeros(a.shape, bool)  # the fractional pixels of the strip's own rows
+        own = slice(sy0 + s0 - r0, sy0 + s1 - r0)
+        wanted[own] = (a[own] > 0) & (a[own] < 1)
+        first_fg = resize_rows(blurred_fg, (cw, ch), r0 - y0, r1 - y0)[:, cols]
+        first_bg = resize_rows(blurred_bg, (cw, ch), r0 - y0, r1 - y0)[:, cols]
+        image_strip, out_strip = image[strip], out[strip]
+        for core, crop in tiles_near(wanted, 3):
+            here = np.zeros(a[crop].shape, bool)  # the crop's own wanted pixels: its core's
+            here[core[0].start - crop[0].start:core[0].stop - crop[0].start,
+                 core[1].start - crop[1].start:core[1].stop - crop[1].start] = wanted[core]
+            _second_pass(image_strip[crop], a[crop], first_fg[crop], first_bg[crop],
+                         here, out_strip[crop])
     return out
 
 
@@ -315,15 +327,16 @@ def _soft_box(alpha: np.ndarray):
 
 
 def _second_pass(image: np.ndarray, alpha: np.ndarray, first_fg: np.ndarray,
-                 first_bg: np.ndarray, rows: tuple[int, int], out: np.ndarray) -> None:
-    """Forte and Pitie's two passes at the fractional pixels of ``rows`` of a strip.
+                 first_bg: np.ndarray, wanted: np.ndarray, out: np.ndarray) -> None:
+    """Forte and Pitie's two passes at the ``wanted`` pixels of a crop.
 
     ``image`` (uint8), ``alpha`` and ``first_fg``, ``first_bg`` (the first pass's
-    blurred foreground and background colours) cover the strip with 3 px margins; the
-    result goes into ``out`` (the strip of the output photo)."""
+    blurred foreground and background colours) cover the wanted pixels with 3 px
+    margins (the second pass's window); the result goes into ``out`` (the crop of the
+    output photo) at the wanted pixels."""
     a = np.ascontiguousarray(alpha)
-    # Fractional pixels of the whole strip, margins included: the first pass changes
-    # them all, and the second pass at the rows' pixels reads them.
+    # Fractional pixels of the whole crop, margins included: the first pass changes
+    # them all, and the second pass at the wanted pixels reads them.
     iy, ix = np.nonzero((a > 0) & (a < 1))
     if iy.size == 0:
         return
@@ -336,8 +349,8 @@ def _second_pass(image: np.ndarray, alpha: np.ndarray, first_fg: np.ndarray,
     fg_a = cv2.multiply(img, cv2.cvtColor(a, cv2.COLOR_GRAY2RGB))
     fg_a[iy, ix] = fg_i * ai
     bg_a = cv2.multiply(np.ascontiguousarray(first_bg), cv2.cvtColor(1 - a, cv2.COLOR_GRAY2RGB))
-    # Second pass (7 px box), evaluated at the fractional pixels of the rows only.
-    keep = (iy >= rows[0]) & (iy < rows[1])
+    # Second pass (7 px box), evaluated at the wanted pixels only.
+    keep = wanted[iy, ix]
     iy, ix, ai, img_i = iy[keep], ix[keep], ai[keep], img_i[keep]
     k = (7, 7)
     blurred_a = cv2.blur(a, k)[iy, ix][:, None]
