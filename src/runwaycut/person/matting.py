@@ -153,6 +153,11 @@ def alpha_from_mask(image: np.ndarray, mask: np.ndarray,
     guide_half = cv2.resize(crop, half, interpolation=cv2.INTER_AREA)
     src_half = cv2.resize(alpha[y0:y1, x0:x1], half, interpolation=cv2.INTER_AREA)
     r = max(1, params.radius // 2)
+    # The half-size pixels that the band's bilinear reads touch: the band pooled to
+    # half size, widened by 2 (the 2 x 2 neighbours, with room for rounding). The
+    # coefficients are computed around those only (:func:`tiles_near`), zero elsewhere.
+    needed = cv2.dilate(cv2.resize(inner.view(np.uint8), half, interpolation=cv2.INTER_AREA),
+                        np.ones((5, 5), np.uint8)) > 0
     out = alpha[y0:y1, x0:x1]
     for s0, s1 in row_strips(ch, cw):
         rows = inner[s0:s1]
@@ -160,14 +165,30 @@ def alpha_from_mask(image: np.ndarray, mask: np.ndarray,
             continue
         lo, hi = source_rows(half[1], ch, s0, s1)
         m0, m1 = max(0, lo - 2 * r), min(half[1], hi + 2 * r)
-        a, b = _guided_coefficients(guide_half[m0:m1].astype(np.float32) / 255,
-                                    src_half[m0:m1], r, params.eps)
-        box = _box(r)
-        coef = np.concatenate([box(a), box(b)[..., None]], axis=2)[lo - m0:hi - m0]
-        c = resize_rows(coef, (cw, ch), s0, s1, first_row=lo, src_height=half[1])[rows]
+        wanted = np.zeros((m1 - m0, half[0]), bool)
+        wanted[lo - m0:hi - m0] = needed[lo:hi]
+        coef = np.zeros((m1 - m0, half[0], 4), np.float32)
+        for core, tile in tiles_near(wanted, 2 * r):  # two box filters of radius r
+            coef[core] = _box_coefficients(guide_half[m0:m1][tile], src_half[m0:m1][tile], r,
+                                           params.eps)[_within(core, tile)]
+        c = resize_rows(coef[lo - m0:hi - m0], (cw, ch), s0, s1, first_row=lo,
+                        src_height=half[1])[rows]
         soft = (c[:, :3] * (crop[s0:s1][rows].astype(np.float32) / 255)).sum(axis=1) + c[:, 3]
         out[s0:s1][rows] = np.clip(soft, 0, 1)
     return alpha
+
+
+def _box_coefficients(guide: np.ndarray, src: np.ndarray, radius: int, eps: float) -> np.ndarray:
+    """The guided filter's coefficients averaged over each window, ``(h, w, 4)`` float32:
+    ``box(a)`` (3 colour planes) and ``box(b)``; ``guide`` is uint8."""
+    a, b = _guided_coefficients(guide.astype(np.float32) / 255, src, radius, eps)
+    box = _box(radius)
+    return np.concatenate([box(a), box(b)[..., None]], axis=2)
+
+
+def _within(core, crop):
+    """``core`` (slices in image coordinates) as slices of ``crop``."""
+    return tuple(slice(c.start - t.start, c.stop - t.start) for c, t in zip(core, crop))
 
 
 #: Pixels per strip when full-size work goes by strips of rows (a few MB of temporaries).
