@@ -2,6 +2,9 @@
 
 :func:`band_mask` finds it over a whole photo; the fusion features
 (:mod:`runwaycut.person.fusion`) find the same band on the figure's box only.
+:func:`tiles_near` and :func:`filter_near` run a local filter on crops around a thin
+band only (the band's guided filters, the matte's colour pass), and
+:func:`widen_to_multiple` sizes crops for OpenCV's fast half- and quarter-size resize.
 """
 
 from __future__ import annotations
