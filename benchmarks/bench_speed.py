@@ -2,6 +2,10 @@
 
 1. compute: ``predict`` of ``palette``, ``person`` and ``auto`` on the same photos, one
    thread, models loaded once; median of interleaved repeats. Target: auto <= 1.5x person.
+   Measured as a batch process runs it: one thread and the freed memory kept between
+   photos (:func:`runwaycut.batch.workers.keep_freed_memory`), which ``remove`` and
+   its workers do; ``--default-heap`` leaves glibc's malloc settings as they are (the
+   page faults that costs ``auto`` about 15 ms a photo).
 2. ``remove -j 1`` end to end (the command in a subprocess: start-up, decoding, the
    method, encoding, writing, manifest) per photo, minus the method's compute per photo.
    Target: <= 15 ms added.
@@ -39,11 +43,15 @@ def load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def compute_times(photos: list[Path], repeat: int) -> dict[str, tuple[float, float]]:
+def compute_times(photos: list[Path], repeat: int,
+                  keep_heap: bool = True) -> dict[str, tuple[float, float]]:
     """Median (wall ms, CPU ms) of ``predict`` per method, one thread, interleaved."""
-    from runwaycut.batch.workers import one_thread
+    from runwaycut.batch.workers import keep_freed_memory, one_thread
     from runwaycut.io import read_image
     from runwaycut.methods import get_method
+
+    if keep_heap:
+        keep_freed_memory()  # as remove -j 1 and batch workers do
 
     images = [read_image(p) for p in photos]
     methods = {name: get_method(name) for name in ("palette", "person", "auto")}
@@ -114,6 +122,8 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=40, help="photos for (1), (2) and (5)")
     parser.add_argument("--batch", type=int, default=80, help="photos for (3)")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--default-heap", action="store_true",
+                        help="measure (1) with glibc's malloc settings as they are")
     args = parser.parse_args()
     from runwaycut.batch.inputs import collect_photos
 
@@ -124,8 +134,9 @@ def main() -> None:
     print(f"{len(photos)} photos ({len(batch)} for -j 2) from {args.photos.resolve()}; "
           f"{os.cpu_count()} cores; load average at start {load()}")
 
-    comp = compute_times(photos, args.repeat)
-    print("\n1. compute, predict() alone, one thread (median ms: wall / CPU)")
+    comp = compute_times(photos, args.repeat, keep_heap=not args.default_heap)
+    heap = "glibc's default heap" if args.default_heap else "freed memory kept, as in batches"
+    print(f"\n1. compute, predict() alone, one thread, {heap} (median ms: wall / CPU)")
     for name, (wall, cpu) in comp.items():
         print(f"   {name:8s} {wall:7.1f} / {cpu:7.1f}")
     ratio_wall = comp["auto"][0] / comp["person"][0]

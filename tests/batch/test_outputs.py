@@ -17,7 +17,8 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from runwaycut.batch.outputs import cutout_pixels, encode_cutout, encode_mask, encode_rgb
-from runwaycut.batch.run import run_collection
+from runwaycut.batch.photo import PhotoRecord
+from runwaycut.batch.run import photo_began, run_collection
 from runwaycut.batch.inputs import collect_photos
 from runwaycut.batch.workers import _chunks, choose_workers
 from runwaycut.cli import app
@@ -98,6 +99,18 @@ def test_chunks_cover_the_items_in_order_and_shrink(n, workers):
     assert all(1 <= s <= 8 for s in sizes) and sizes == sorted(sizes, reverse=True)
     if n:
         assert sizes[-1] == 1  # the last tasks are single photos: no long tail
+
+
+def test_a_photo_began_at_its_own_stamp_when_reported_late():
+    """A worker reports a task of several photos at once: the first photo's start is
+    its own stamp, not its arrival less its time (which would count the task's other
+    photos as start-up)."""
+    record = PhotoRecord(path="a.jpg", status="ok", ms=500.0)
+    record.started = 10.2
+    assert photo_began(record, run_start=10.0, now=12.0) == 10.2
+    record.started = 3.0  # another machine's clock: arrival less its time
+    assert photo_began(record, run_start=10.0, now=12.0) == pytest.approx(11.5)
+    assert photo_began(PhotoRecord(path="a.jpg", status="skipped"), 10.0, 12.0) is None
 
 
 def test_default_workers_for_three_photos_work_in_process(tmp_path):

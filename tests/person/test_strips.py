@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from runwaycut.io import read_image
 from runwaycut.person import fusion, matting
+from runwaycut.person.band import widen_to_multiple
 from runwaycut.person.matting import (alpha_from_mask, estimate_foreground, guided_upsample,
                                       resize_rows, row_strips)
 
@@ -110,6 +111,10 @@ def test_band_features_equal_the_whole_image_reference(auto_module):
     ys, xs = np.nonzero(band.any(axis=1))[0], np.nonzero(band.any(axis=0))[0]
     y0, y1 = max(0, ys[0] - margin), min(h, ys[-1] + 1 + margin)
     x0, x1 = max(0, xs[0] - margin), min(w, xs[-1] + 1 + margin)
+    # Widened to even sides, as band_features does (OpenCV's fast half-size resize).
+    rows, cols = widen_to_multiple((slice(y0, y1), slice(x0, x1)), (h, w), 2)
+    y0, y1, x0, x1 = rows.start, rows.stop, cols.start, cols.stop
+    assert (y1 - y0) % 2 == 0 and (x1 - x0) % 2 == 0
     inner = band[y0:y1, x0:x1]
     p = est.probability[y0:y1, x0:x1]
     ycc = cv2.cvtColor(np.ascontiguousarray(work[y0:y1, x0:x1]),

@@ -144,6 +144,10 @@ def process_photo(path: Path, rel_stem: Path, out_dir: Path, method: FigureMetho
     start = time.perf_counter()
     record = PhotoRecord(path=str(path), status="failed", method=method.name,
                          output=Path(rel_stem).as_posix())
+    # When the photo began, on the system-wide clock: the run's start-up ends at its
+    # first photo's start, also for a worker that reports a task of several photos at
+    # once. Not a field, so not in the manifest; it travels with the record's pickle.
+    record.started = time.monotonic()
     try:
         paths = output_paths(out_dir, rel_stem, overlay_too, image_format)
         photo = os.path.realpath(path)  # (Path.resolve raises on a symlink loop)

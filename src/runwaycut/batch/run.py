@@ -174,6 +174,7 @@ def run_collection(photos: list[tuple[Path, Path]], out_dir: str | os.PathLike,
         settings = BatchSettings(out_dir, method, overlay, max_pixels, image_format)
         tally = _Tally()
         start = time.perf_counter()
+        clock_start = time.monotonic()
         interrupted = False
         stop: BaseException | None = None
         with Manifest(manifest_path, append=resume) as log:
@@ -195,8 +196,9 @@ def run_collection(photos: list[tuple[Path, Path]], out_dir: str | os.PathLike,
 
             def done(index: int, record: PhotoRecord) -> None:
                 nonlocal first_start
-                if first_start is None and record.ms is not None:
-                    first_start = time.perf_counter() - record.ms / 1000
+                began = photo_began(record, clock_start, time.monotonic())
+                if began is not None:
+                    first_start = began if first_start is None else min(first_start, began)
                 record.path = str(photos[plan.positions[index]][0])
                 if on_record is not None:
                     on_record(record)
@@ -227,7 +229,7 @@ def run_collection(photos: list[tuple[Path, Path]], out_dir: str | os.PathLike,
                 except DiskFullError as exc:
                     stop = stop or exc
                 seconds = time.perf_counter() - start
-                startup = None if first_start is None else max(0.0, first_start - start)
+                startup = None if first_start is None else max(0.0, first_start - clock_start)
                 summary = BatchSummary(**tally.counts(seconds), seconds=round(seconds, 3),
                                        manifest=str(manifest_path), interrupted=interrupted,
                                        workers=used,
@@ -240,6 +242,22 @@ def run_collection(photos: list[tuple[Path, Path]], out_dir: str | os.PathLike,
     if stop is not None:
         raise stop
     return summary
+
+
+def photo_began(record: PhotoRecord, run_start: float, now: float) -> float | None:
+    """When the photo of ``record`` began, on ``time.monotonic()``'s clock.
+
+    Its own stamp (``record.started``, set by :func:`process_photo`) where it lies within
+    the run (a worker on this machine); else, for a photo done elsewhere (another
+    machine's clock) or a record without one, its arrival ``now`` less its ``ms``
+    (exact for a photo reported as soon as it is done). None for a skipped photo.
+    """
+    started = getattr(record, "started", None)
+    if started is not None and run_start <= started <= now:
+        return started
+    if record.ms is None:
+        return None
+    return now - record.ms / 1000
 
 
 def _make_out_dir(out_dir: Path) -> None:

@@ -168,6 +168,7 @@ def iter_local(items: list[Item], settings: BatchSettings,
     the BLAS pools limited to 1 meanwhile), as each worker process does.
     """
     if workers <= 1:
+        keep_freed_memory()
         with one_thread():
             if items:
                 load_models(settings.method)
@@ -393,13 +394,49 @@ def _work(chunk: list[Item]) -> list[tuple[int, PhotoRecord]]:
 
 def single_threaded() -> None:
     """One thread per worker: the workers are the parallelism, so OpenCV's and the
-    BLAS/OpenMP thread pools would only oversubscribe the cores."""
+    BLAS/OpenMP thread pools would only oversubscribe the cores. Also keeps the
+    memory freed between photos (:func:`keep_freed_memory`): a worker's photos are
+    alike."""
+    keep_freed_memory()
     cv2.setNumThreads(1)
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover - comes with scikit-learn
         return
     threadpool_limits(1)
+
+
+#: glibc's ``mallopt`` parameters: blocks below the first come from the heap, and free
+#: heap up to the second is kept (glibc's defaults: 128 KiB, adapting up to 32 MiB).
+HEAP_SETTINGS = {-3: 16 << 20, -1: 32 << 20}  # M_MMAP_THRESHOLD, M_TRIM_THRESHOLD
+
+
+def keep_freed_memory() -> bool:
+    """Let this process keep the memory it frees, for the next photo (glibc only).
+
+    A photo allocates and frees the same temporaries as the one before it: arrays of
+    one to a few MB, which glibc's malloc maps and unmaps one by one, so that the next
+    photo takes them back from the kernel page by page (about 8,000 page faults a 550 x
+    832 photo of ``auto``, some 15 ms of system time, a tenth of the photo's CPU time).
+    With blocks up to 16 MiB served from the heap and up to 32 MiB of free heap kept,
+    a batch of 20 photos takes 32,000 page faults instead of 129,000. Larger blocks
+    (very large photos) are still given back at once. A process-wide setting, for
+    processes that work through photos (batch workers, ``remove -j 1``); elsewhere
+    (not glibc) nothing changes.
+
+    Returns
+    -------
+    applied : bool
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):  # pragma: no cover - not glibc (musl...)
+        return False
+    return all(mallopt(param, value) == 1 for param, value in HEAP_SETTINGS.items())
 
 
 @contextlib.contextmanager

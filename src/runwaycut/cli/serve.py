@@ -10,7 +10,6 @@ import typer
 from ..batch.manifest import MANIFEST_FILE
 from ..batch.workers import default_workers
 from ..io import MAX_PIXELS
-from ..serve import ServeSettings, run_server
 from ._app import Command, app
 from ._common import console, fail, reports_errors
 
@@ -53,6 +52,10 @@ def serve(
         if not (results / MANIFEST_FILE).is_file():
             raise fail(f"{results}: no {MANIFEST_FILE} in it (is it a runwaycut remove --out "
                        "folder?)")
+    # Imported here: the service pulls in FastAPI and the garment stage (scikit-learn),
+    # a second of start-up that every other subcommand (remove...) would pay for nothing.
+    from ..serve import ServeSettings, run_server
+
     settings = ServeSettings(host=host, port=port, workers=workers or default_workers(),
                              queue=queue, max_upload_mb=max_upload_mb, results=results,
                              token=token, max_pixels=max_pixels)

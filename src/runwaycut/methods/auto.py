@@ -129,6 +129,8 @@ def fill_small_holes(mask: np.ndarray, max_hole: float) -> np.ndarray:
     enclosed = (x > 0) & (y > 0) & (x + bw < w) & (y + bh < h)
     fill = enclosed & (area < limit)
     fill[0] = False
+    if not fill.any():  # no small hole: the mask as it is (no full-size pass)
+        return mask
     out = mask.copy()
     out[box] |= fill[labels]
     return out

@@ -102,6 +102,8 @@ def keep_regions(mask: np.ndarray, min_region: float) -> np.ndarray:
     area = stats[1:, cv2.CC_STAT_AREA]
     keep = np.zeros(n, bool)
     keep[1:] = area >= min_region * area.max()
+    if keep[1:].all():  # every region stays: the mask as it is
+        return mask
     out = np.zeros_like(mask)
     out[box] = keep[labels]
     return out

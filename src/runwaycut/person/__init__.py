@@ -1,7 +1,8 @@
 """The person in a photo, by the shipped neural models, and what is built on it.
 
     segmenter    MediaPipe's selfie segmenter and BlazePose (LiteRT): probability, box, pose
-    band         the uncertain band around the person's boundary
+    band         the uncertain band around the person's boundary; crops around it for
+                 local filters
     fusion       the person mask weighed against colours and edges by a small MLP
     matting      guided filter, soft alpha, foreground colours, guided upsampling
                  (full-size work by strips of rows)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .band import bounding_box
+from .band import bounding_box, tiles_near, widen_to_multiple
 
 
 @dataclass(frozen=True)
@@ -137,10 +137,14 @@ def alpha_from_mask(image: np.ndarray, mask: np.ndarray,
     band = cv2.dilate(m8, kernel) != cv2.erode(m8, kernel)
     # Filter only the band's bounding box, with room for the window.
     inside = bounding_box(band, pad)
-    y0, y1 = box[0].start + inside[0].start, box[0].start + inside[0].stop
-    x0, x1 = box[1].start + inside[1].start, box[1].start + inside[1].stop
+    by0, by1 = box[0].start + inside[0].start, box[0].start + inside[0].stop
+    bx0, bx1 = box[1].start + inside[1].start, box[1].start + inside[1].stop
+    # Even sides: the half-size guide below takes OpenCV's fast 2x2 path.
+    crop_rows, crop_cols = widen_to_multiple((slice(by0, by1), slice(bx0, bx1)), mask.shape, 2)
+    y0, y1, x0, x1 = crop_rows.start, crop_rows.stop, crop_cols.start, crop_cols.stop
     crop = image[y0:y1, x0:x1]
-    inner = band[inside]
+    inner = np.zeros((y1 - y0, x1 - x0), bool)
+    inner[by0 - y0:by1 - y0, bx0 - x0:bx1 - x0] = band[inside]
     # Fast guided filter: the linear coefficients at half size, applied at full size.
     # By strips of rows: each strip computes the coefficients of the half-size rows it
     # reads (with the two box filters' margins) and applies them at its band pixels.
@@ -149,6 +153,11 @@ def alpha_from_mask(image: np.ndarray, mask: np.ndarray,
     guide_half = cv2.resize(crop, half, interpolation=cv2.INTER_AREA)
     src_half = cv2.resize(alpha[y0:y1, x0:x1], half, interpolation=cv2.INTER_AREA)
     r = max(1, params.radius // 2)
+    # The half-size pixels that the band's bilinear reads touch: the band pooled to
+    # half size, widened by 2 (the 2 x 2 neighbours, with room for rounding). The
+    # coefficients are computed around those only (:func:`tiles_near`), zero elsewhere.
+    needed = cv2.dilate(cv2.resize(inner.view(np.uint8), half, interpolation=cv2.INTER_AREA),
+                        np.ones((5, 5), np.uint8)) > 0
     out = alpha[y0:y1, x0:x1]
     for s0, s1 in row_strips(ch, cw):
         rows = inner[s0:s1]
@@ -156,14 +165,30 @@ def alpha_from_mask(image: np.ndarray, mask: np.ndarray,
             continue
         lo, hi = source_rows(half[1], ch, s0, s1)
         m0, m1 = max(0, lo - 2 * r), min(half[1], hi + 2 * r)
-        a, b = _guided_coefficients(guide_half[m0:m1].astype(np.float32) / 255,
-                                    src_half[m0:m1], r, params.eps)
-        box = _box(r)
-        coef = np.concatenate([box(a), box(b)[..., None]], axis=2)[lo - m0:hi - m0]
-        c = resize_rows(coef, (cw, ch), s0, s1, first_row=lo, src_height=half[1])[rows]
+        wanted = np.zeros((m1 - m0, half[0]), bool)
+        wanted[lo - m0:hi - m0] = needed[lo:hi]
+        coef = np.zeros((m1 - m0, half[0], 4), np.float32)
+        for core, tile in tiles_near(wanted, 2 * r):  # two box filters of radius r
+            coef[core] = _box_coefficients(guide_half[m0:m1][tile], src_half[m0:m1][tile], r,
+                                           params.eps)[_within(core, tile)]
+        c = resize_rows(coef[lo - m0:hi - m0], (cw, ch), s0, s1, first_row=lo,
+                        src_height=half[1])[rows]
         soft = (c[:, :3] * (crop[s0:s1][rows].astype(np.float32) / 255)).sum(axis=1) + c[:, 3]
         out[s0:s1][rows] = np.clip(soft, 0, 1)
     return alpha
+
+
+def _box_coefficients(guide: np.ndarray, src: np.ndarray, radius: int, eps: float) -> np.ndarray:
+    """The guided filter's coefficients averaged over each window, ``(h, w, 4)`` float32:
+    ``box(a)`` (3 colour planes) and ``box(b)``; ``guide`` is uint8."""
+    a, b = _guided_coefficients(guide.astype(np.float32) / 255, src, radius, eps)
+    box = _box(radius)
+    return np.concatenate([box(a), box(b)[..., None]], axis=2)
+
+
+def _within(core, crop):
+    """``core`` (slices in image coordinates) as slices of ``crop``."""
+    return tuple(slice(c.start - t.start, c.stop - t.start) for c, t in zip(core, crop))
 
 
 #: Pixels per strip when full-size work goes by strips of rows (a few MB of temporaries).
@@ -261,8 +286,11 @@ def estimate_foreground(image: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     h, w = alpha.shape
     (sy0, sy1), (sx0, sx1) = box
     pad = 48  # the large pass's half window, in full-size pixels
-    y0, y1 = max(0, sy0 - pad), min(h, sy1 + pad)
-    x0, x1 = max(0, sx0 - pad), min(w, sx1 + pad)
+    # Sides in multiples of 4: the quarter-size photo below takes OpenCV's fast path.
+    crop_rows, crop_cols = widen_to_multiple((slice(max(0, sy0 - pad), min(h, sy1 + pad)),
+                                              slice(max(0, sx0 - pad), min(w, sx1 + pad))),
+                                             (h, w), 4)
+    y0, y1, x0, x1 = crop_rows.start, crop_rows.stop, crop_cols.start, crop_cols.stop
     # First pass (91 px box): the blurred colours are smooth, so compute them at a
     # quarter of the size (the photo shrunk as uint8: within half a level) and bring
     # them back; second pass (7 px box) at full size.
@@ -276,17 +304,29 @@ def estimate_foreground(image: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     blurred_fg = cv2.blur(img_s * a_s, k) / (blurred_a + 1e-5)
     blurred_bg = cv2.blur(img_s * (1 - a_s), k) / ((1 - blurred_a) + 1e-5)
     # The second pass reads only within its 7 px window of the fractional pixels: the
-    # box of those, widened by 3 px, in strips of rows each with its 3 px margin.
+    # box of those, widened by 3 px, in strips of rows each with its 3 px margin; in a
+    # strip, only the crops around its fractional pixels (:func:`tiles_near`), since
+    # they lie in a thin band along the outline.
     by0, by1 = max(0, sy0 - 3), min(h, sy1 + 3)
     bx0, bx1 = max(0, sx0 - 3), min(w, sx1 + 3)
     out = image.copy()
     for s0, s1 in row_strips(sy1 - sy0, bx1 - bx0):
         r0, r1 = max(by0, sy0 + s0 - 3), min(by1, sy0 + s1 + 3)  # with margins
         cols = slice(bx0 - x0, bx1 - x0)
-        _second_pass(image[r0:r1, bx0:bx1], alpha[r0:r1, bx0:bx1],
-                     resize_rows(blurred_fg, (cw, ch), r0 - y0, r1 - y0)[:, cols],
-                     resize_rows(blurred_bg, (cw, ch), r0 - y0, r1 - y0)[:, cols],
-                     (sy0 + s0 - r0, sy0 + s1 - r0), out[r0:r1, bx0:bx1])
+        strip = (slice(r0, r1), slice(bx0, bx1))
+        a = alpha[strip]
+        wanted = np.zeros(a.shape, bool)  # the fractional pixels of the strip's own rows
+        own = slice(sy0 + s0 - r0, sy0 + s1 - r0)
+        wanted[own] = (a[own] > 0) & (a[own] < 1)
+        first_fg = resize_rows(blurred_fg, (cw, ch), r0 - y0, r1 - y0)[:, cols]
+        first_bg = resize_rows(blurred_bg, (cw, ch), r0 - y0, r1 - y0)[:, cols]
+        image_strip, out_strip = image[strip], out[strip]
+        for core, crop in tiles_near(wanted, 3):
+            here = np.zeros(a[crop].shape, bool)  # the crop's own wanted pixels: its core's
+            here[core[0].start - crop[0].start:core[0].stop - crop[0].start,
+                 core[1].start - crop[1].start:core[1].stop - crop[1].start] = wanted[core]
+            _second_pass(image_strip[crop], a[crop], first_fg[crop], first_bg[crop],
+                         here, out_strip[crop])
     return out
 
 
@@ -308,15 +348,16 @@ def _soft_box(alpha: np.ndarray):
 
 
 def _second_pass(image: np.ndarray, alpha: np.ndarray, first_fg: np.ndarray,
-                 first_bg: np.ndarray, rows: tuple[int, int], out: np.ndarray) -> None:
-    """Forte and Pitie's two passes at the fractional pixels of ``rows`` of a strip.
+                 first_bg: np.ndarray, wanted: np.ndarray, out: np.ndarray) -> None:
+    """Forte and Pitie's two passes at the ``wanted`` pixels of a crop.
 
     ``image`` (uint8), ``alpha`` and ``first_fg``, ``first_bg`` (the first pass's
-    blurred foreground and background colours) cover the strip with 3 px margins; the
-    result goes into ``out`` (the strip of the output photo)."""
+    blurred foreground and background colours) cover the wanted pixels with 3 px
+    margins (the second pass's window); the result goes into ``out`` (the crop of the
+    output photo) at the wanted pixels."""
     a = np.ascontiguousarray(alpha)
-    # Fractional pixels of the whole strip, margins included: the first pass changes
-    # them all, and the second pass at the rows' pixels reads them.
+    # Fractional pixels of the whole crop, margins included: the first pass changes
+    # them all, and the second pass at the wanted pixels reads them.
     iy, ix = np.nonzero((a > 0) & (a < 1))
     if iy.size == 0:
         return
@@ -329,8 +370,8 @@ def _second_pass(image: np.ndarray, alpha: np.ndarray, first_fg: np.ndarray,
     fg_a = cv2.multiply(img, cv2.cvtColor(a, cv2.COLOR_GRAY2RGB))
     fg_a[iy, ix] = fg_i * ai
     bg_a = cv2.multiply(np.ascontiguousarray(first_bg), cv2.cvtColor(1 - a, cv2.COLOR_GRAY2RGB))
-    # Second pass (7 px box), evaluated at the fractional pixels of the rows only.
-    keep = (iy >= rows[0]) & (iy < rows[1])
+    # Second pass (7 px box), evaluated at the wanted pixels only.
+    keep = wanted[iy, ix]
     iy, ix, ai, img_i = iy[keep], ix[keep], ai[keep], img_i[keep]
     k = (7, 7)
     blurred_a = cv2.blur(a, k)[iy, ix][:, None]
