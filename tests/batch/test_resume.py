@@ -23,6 +23,16 @@ from test_batch import make_photos, synthetic_photo
 
 import runwaycut
 
+
+@pytest.fixture
+def ctrl_c():
+    """Python's own SIGINT handler (KeyboardInterrupt), whatever the test runner was
+    started with: a shell's background job starts with SIGINT ignored."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 REPO = Path(__file__).resolve().parents[2]
 #: The source tree this test process imports runwaycut from; the commands it runs too.
 SOURCE = Path(runwaycut.__file__).resolve().parents[1]
@@ -201,7 +211,7 @@ def test_summary_mean_ms_is_the_mean_of_successful_photos(tmp_path):
     assert saved["mean_ms"] == summary.mean_ms
 
 
-def test_signal_during_a_photos_writes_keeps_its_row(tmp_path, monkeypatch):
+def test_signal_during_a_photos_writes_keeps_its_row(tmp_path, monkeypatch, ctrl_c):
     import runwaycut.batch.photo as photo_module
 
     make_photos(tmp_path / "in", 4)
@@ -301,7 +311,8 @@ def test_a_symlink_loop_fails_its_photo_with_a_reason(tmp_path):
     assert "symbolic link" in failed["error"] and "internal error" not in failed["error"]
 
 
-def test_a_signal_while_the_run_winds_up_still_leaves_its_summary(tmp_path, monkeypatch):
+def test_a_signal_while_the_run_winds_up_still_leaves_its_summary(tmp_path, monkeypatch,
+                                                                  ctrl_c):
     """The race behind the flaky Ctrl-C test (issue 15 point 6): a signal that comes as
     the run writes its last rows and summary is acted on once they are written."""
     import runwaycut.batch.run as run_module
