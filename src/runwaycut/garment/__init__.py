@@ -67,6 +67,7 @@ shorts, legwear, shoes, bag, headwear, accessory; ``--target items``):
     items_inputs    the item network's input window (photo, figure, body-part maps)
     items_model     the item network (ONNX, ``models/items.onnx``, run by OpenCV dnn)
     items           :func:`parse_items`: photo (+ figure, pose) -> item map, masks, colours
+    items_fusion    the item network and the pixel classifier together (one item map, one four-class map)
     items_outputs   ``<stem>.items.png``, ``.items.json``, per-item cutouts; :class:`ItemsMethod`
     items_training  training the network (PyTorch; training only)
 """

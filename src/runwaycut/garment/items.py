@@ -13,10 +13,11 @@ From a photo (and, if known, its figure mask and pose):
    takes its likeliest item (background excluded: the figure mask decides what is
    figure);
 5. what the person mask missed but the network finds carried (:data:`TAKEN_IN`: a bag)
-   joins the figure where it touches it.
-
-The four-class map (background, garment, skin+hair, accessory) follows from the items
-(:data:`ITEM_TO_CLASS`).
+   joins the figure where it touches it;
+6. the garment's pixel classifier (:func:`~runwaycut.garment.labelmap.label_garment`) runs
+   on that figure and the two are put together (:mod:`runwaycut.garment.items_fusion`):
+   one item map, and a four-class map (background, garment, skin+hair, accessory) that
+   agrees with it (:data:`ITEM_TO_CLASS`).
 """
 
 from __future__ import annotations
