@@ -132,24 +132,22 @@ def regroup(items: np.ndarray, classes: np.ndarray, logits: np.ndarray, affine: 
     if not wrong.any():
         return items
     items = items.copy()
-    # Only the box of the disagreeing pixels is warped back (usually a small part).
-    ys, xs = np.nonzero(wrong)
-    y0, x0 = ys.min(), xs.min()
-    box = (xs.max() + 1 - x0, ys.max() + 1 - y0)
-    wrong = wrong[y0:y0 + box[1], x0:x0 + box[0]]
-    classes = classes[y0:y0 + box[1], x0:x0 + box[0]]
     k, rows, cols = logits.shape
     big = cv2.resize(np.ascontiguousarray(logits.transpose(1, 2, 0)), (cols * upscale, rows * upscale),
                      interpolation=cv2.INTER_LINEAR).reshape(rows * upscale, cols * upscale, k)
     to_big = np.asarray(affine, np.float64) * upscale
-    to_big[:, 2] += (upscale - 1) / 2 + to_big[:, 0] * x0 + to_big[:, 1] * y0
-    for group in np.unique(classes[wrong]):
+    to_big[:, 2] += (upscale - 1) / 2
+    # Only the disagreeing pixels (a few thousand) read their enlarged window pixel
+    # (nearest, the border repeated): no map of the whole photo is warped.
+    ys, xs = np.nonzero(wrong)
+    bx = np.rint(to_big[0, 0] * xs + to_big[0, 1] * ys + to_big[0, 2]).astype(np.intp)
+    by = np.rint(to_big[1, 0] * xs + to_big[1, 1] * ys + to_big[1, 2]).astype(np.intp)
+    scores = big[np.clip(by, 0, big.shape[0] - 1), np.clip(bx, 0, big.shape[1] - 1)]
+    wanted = classes[ys, xs]
+    for group in np.unique(wanted):
         members = np.flatnonzero(ITEM_TO_CLASS == group)
-        best = members[np.argmax(big[..., members], axis=2)].astype(np.uint8)
-        best = cv2.warpAffine(best, to_big, box, flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP,
-                              borderMode=cv2.BORDER_REPLICATE)
-        here = wrong & (classes == group)
-        items[y0:y0 + box[1], x0:x0 + box[0]][here] = best[here]
+        here = wanted == group
+        items[ys[here], xs[here]] = members[np.argmax(scores[here][:, members], axis=1)]
     return items
 
 
