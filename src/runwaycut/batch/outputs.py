@@ -8,9 +8,12 @@ same time).
 PNG settings, measured on CCP photos with ``auto`` masks and soft cutouts (one core,
 ``benchmarks/bench_outputs.py``): zlib level 6 with the run-length strategy and the
 "up" row filter encodes as fast as OpenCV's defaults (level 1, run-length, "sub") and
-makes the RGBA cutout about 12% smaller, the mask about a third smaller. No setting is
-much faster: libpng's own work dominates (an uncompressed PNG takes as long), and the
-run-length strategy makes the zlib level nearly free. What did save time is building
+makes the RGBA cutout about 12% smaller, the mask about a third smaller. No compressing
+setting is much faster (issue 14, second round, 4 photos: run-length at level 1 10.5 ms
+and the same bytes, Huffman-only about 20 ms and 1.7x the size, the default strategy
+12-35 ms): zlib's own pass dominates, and the run-length strategy makes the level nearly
+free. Only a stored PNG (level 0) is faster, 2.4 ms, at 6.5x the size (1.8 MB a
+cutout): not worth 8 ms a photo. What did save time is building
 the cutout once, in the encoder's channel order (:func:`cutout_pixels`: 23 -> 13 ms a
 photo for the cutout built and encoded).
 """
