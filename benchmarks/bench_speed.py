@@ -44,8 +44,11 @@ def load() -> str:
 
 
 def compute_times(photos: list[Path], repeat: int,
-                  keep_heap: bool = True) -> dict[str, tuple[float, float]]:
-    """Median (wall ms, CPU ms) of ``predict`` per method, one thread, interleaved."""
+                  keep_heap: bool = True) -> dict[str, tuple[float, float, float]]:
+    """(median wall ms, median CPU ms, mean CPU ms) of ``predict`` per method, one
+    thread, interleaved. The mean is what a run over the same photos spends a photo
+    (each photo once), so (2) subtracts it; the skew of the times puts it 3-5 ms above
+    the median for ``auto``."""
     from runwaycut.batch.workers import keep_freed_memory, one_thread
     from runwaycut.io import read_image
     from runwaycut.methods import get_method
@@ -66,19 +69,23 @@ def compute_times(photos: list[Path], repeat: int,
                     method.predict(image)
                     times[name].append(((time.perf_counter() - wall) * 1000,
                                         (time.process_time() - cpu) * 1000))
-    return {name: (statistics.median(t[0] for t in ts), statistics.median(t[1] for t in ts))
+    return {name: (statistics.median(t[0] for t in ts), statistics.median(t[1] for t in ts),
+                   statistics.fmean(t[1] for t in ts))
             for name, ts in times.items()}
 
 
-def run_cli(photo_dir: Path, out: Path, *args: str) -> tuple[float, float]:
-    """``runwaycut remove`` in a subprocess: (wall seconds, CPU seconds of it and its workers)."""
+def run_cli(photo_dir: Path, out: Path, *args: str, src: Path | None = None
+            ) -> tuple[float, float]:
+    """``runwaycut remove`` in a subprocess: (wall seconds, CPU seconds of it and its workers).
+    ``src``: run the package found there instead (``--against``)."""
     shutil.rmtree(out, ignore_errors=True)
+    env = None if src is None else dict(os.environ, PYTHONPATH=str(src))
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", "from runwaycut.cli import main; main()",
                            "remove", str(photo_dir),
                            "-o", str(out), "--method", "auto", *args],
-                          capture_output=True, text=True, check=False)
+                          capture_output=True, text=True, check=False, env=env)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
@@ -122,6 +129,9 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=40, help="photos for (1), (2) and (5)")
     parser.add_argument("--batch", type=int, default=80, help="photos for (3)")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--against", type=Path, metavar="SRC",
+                        help="also time (2) with the package in SRC (e.g. an older checkout's "
+                             "src/), interleaved, and print the ratio of what each adds")
     parser.add_argument("--default-heap", action="store_true",
                         help="measure (1) with glibc's malloc settings as they are")
     args = parser.parse_args()
@@ -137,8 +147,8 @@ def main() -> None:
     comp = compute_times(photos, args.repeat, keep_heap=not args.default_heap)
     heap = "glibc's default heap" if args.default_heap else "freed memory kept, as in batches"
     print(f"\n1. compute, predict() alone, one thread, {heap} (median ms: wall / CPU)")
-    for name, (wall, cpu) in comp.items():
-        print(f"   {name:8s} {wall:7.1f} / {cpu:7.1f}")
+    for name, (wall, cpu, cpu_mean) in comp.items():
+        print(f"   {name:8s} {wall:7.1f} / {cpu:7.1f}   (mean CPU {cpu_mean:.1f})")
     ratio_wall = comp["auto"][0] / comp["person"][0]
     ratio_cpu = comp["auto"][1] / comp["person"][1]
     print(f"   auto / person: {ratio_wall:.2f}x wall, {ratio_cpu:.2f}x CPU (target <= 1.5x)")
@@ -153,24 +163,33 @@ def main() -> None:
                 os.symlink(p.resolve(), folder / p.name)
             sets[name] = folder
         runs: dict[str, list] = {"j1": [], "j1_batch": [], "j2_batch": [], "three_j1": [],
-                                 "three_default": []}
+                                 "three_default": [], "j1_against": []}
         for _ in range(args.repeat):  # interleaved, so that the load hits all alike
             runs["j1"].append(run_cli(sets["n"], root / "out", "-j", "1"))
+            if args.against is not None:
+                runs["j1_against"].append(run_cli(sets["n"], root / "out", "-j", "1",
+                                                  src=args.against.resolve()))
             runs["j1_batch"].append(run_cli(sets["batch"], root / "out", "-j", "1"))
             runs["j2_batch"].append(run_cli(sets["batch"], root / "out", "-j", "2"))
             runs["three_j1"].append(run_cli(sets["three"], root / "out", "-j", "1"))
             runs["three_default"].append(run_cli(sets["three"], root / "out"))
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    med = {k: median_runs(v) for k, v in runs.items()}
+    med = {k: median_runs(v) for k, v in runs.items() if v}
 
     n = len(photos)
     per_wall, per_cpu = med["j1"][0] / n * 1000, med["j1"][1] / n * 1000
     print(f"\n2. remove -j 1 --method auto on {n} photos, end to end (median of {args.repeat})")
     print(f"   per photo {per_wall:.1f} ms wall, {per_cpu:.1f} ms CPU; the method's compute "
           f"{comp['auto'][0]:.1f} / {comp['auto'][1]:.1f}")
-    print(f"   added per photo: {per_wall - comp['auto'][0]:.1f} ms wall, "
-          f"{per_cpu - comp['auto'][1]:.1f} ms CPU (target <= 15 ms)")
+    print(f"   added per photo: {per_cpu - comp['auto'][2]:.1f} ms CPU over the mean compute "
+          f"{comp['auto'][2]:.1f} (target <= 15 ms); over the median: "
+          f"{per_wall - comp['auto'][0]:.1f} ms wall, {per_cpu - comp['auto'][1]:.1f} ms CPU")
+    if "j1_against" in med:
+        old_cpu = med["j1_against"][1] / n * 1000
+        print(f"   {args.against}: {old_cpu:.1f} ms CPU per photo, adding "
+              f"{old_cpu - comp['auto'][2]:.1f}; this checkout adds "
+              f"{(per_cpu - comp['auto'][2]) / (old_cpu - comp['auto'][2]):.2f}x as much")
 
     (w1, c1), (w2, c2) = med["j1_batch"], med["j2_batch"]
     print(f"\n3. remove on {len(batch)} photos: -j 1 {w1:.1f} s, -j 2 {w2:.1f} s wall "
