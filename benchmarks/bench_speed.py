@@ -27,6 +27,7 @@ would give (the wall-clock ratio falls short of it when other work takes the cor
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import shutil
@@ -76,21 +77,47 @@ def compute_times(photos: list[Path], repeat: int,
             for name, ts in times.items()}
 
 
-#: ``runwaycut remove`` with the CPU time of ``AutoMethod.predict`` in this process
-#: summed and written to the file ``$BENCH_PREDICT_CPU`` at exit: what the run spends
-#: besides the method, measured in the run itself (same photos, same load).
+#: ``runwaycut remove`` with the CPU time of its parts summed in its own process and
+#: written as JSON to the file ``$BENCH_PARTS`` at exit: ``AutoMethod.predict`` (so that
+#: what the run spends besides the method is measured in the run itself, same photos,
+#: same load), the reading, encoding and writing of each photo, the models' loading, and
+#: the start-up (the CPU time before the first photo began). Names that an older package
+#: (``--against``) lacks are left out.
 TIMED_CLI = """
-import atexit, os, time
-import runwaycut.methods.auto as auto
-spent, predict = [0.0], auto.AutoMethod.predict
-def timed(self, image):
-    start = time.process_time()
+import atexit, importlib, json, os, time
+parts = {}
+def wrap(module, owner, name, label):
     try:
-        return predict(self, image)
-    finally:
-        spent[0] += time.process_time() - start
-auto.AutoMethod.predict = timed
-atexit.register(lambda: open(os.environ["BENCH_PREDICT_CPU"], "w").write(repr(spent[0])))
+        holder = importlib.import_module(module)
+        holder = getattr(holder, owner) if owner else holder
+        original = getattr(holder, name)
+    except (ImportError, AttributeError):
+        return
+    def timed(*args, **kwargs):
+        start = time.process_time()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            cpu, calls = parts.get(label, (0.0, 0))
+            parts[label] = (cpu + time.process_time() - start, calls + 1)
+    setattr(holder, name, timed)
+for module, owner, name, label in [
+        ("runwaycut.methods.auto", "AutoMethod", "predict", "predict"),
+        ("runwaycut.batch.photo", "", "read_image", "read_image"),
+        ("runwaycut.batch.photo", "", "photo_fingerprint", "photo_fingerprint"),
+        ("runwaycut.batch.photo", "", "encode_mask", "encode_mask"),
+        ("runwaycut.batch.photo", "", "encode_cutout", "encode_cutout"),
+        ("runwaycut.batch.photo", "", "write_bytes_atomic", "write_bytes_atomic"),
+        ("runwaycut.batch.workers", "", "load_models", "load_models"),
+        ("runwaycut.batch.workers", "", "process_photo", "process_photo")]:
+    wrap(module, owner, name, label)
+import runwaycut.batch.workers as workers
+process_item = workers.process_item
+def first_item(*args, **kwargs):
+    parts.setdefault("start-up", (time.process_time(), 1))
+    return process_item(*args, **kwargs)
+workers.process_item = first_item
+atexit.register(lambda: open(os.environ["BENCH_PARTS"], "w").write(json.dumps(parts)))
 from runwaycut.cli import main
 main()
 """
@@ -99,11 +126,12 @@ main()
 def run_cli(photo_dir: Path, out: Path, *args: str, src: Path | None = None
             ) -> tuple[float, float, float]:
     """``runwaycut remove`` in a subprocess: (wall seconds, CPU seconds of it and its
-    workers, CPU seconds of ``predict`` in the command's own process).
+    workers, CPU seconds of ``predict`` in the command's own process, and the parts
+    of :data:`TIMED_CLI` as {name: (CPU seconds, calls)}).
     ``src``: run the package found there instead (``--against``)."""
     shutil.rmtree(out, ignore_errors=True)
-    spent_file = out.with_name(out.name + ".predict-cpu")
-    env = dict(os.environ, BENCH_PREDICT_CPU=str(spent_file))
+    parts_file = out.with_name(out.name + ".parts.json")
+    env = dict(os.environ, BENCH_PARTS=str(parts_file))
     if src is not None:
         env["PYTHONPATH"] = str(src)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -117,11 +145,29 @@ def run_cli(photo_dir: Path, out: Path, *args: str, src: Path | None = None
     if done.returncode != 0:
         raise SystemExit(f"runwaycut remove failed:\n{done.stdout}\n{done.stderr}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu, float(spent_file.read_text())
+    parts = json.loads(parts_file.read_text())
+    return wall, cpu, parts.get("predict", (0.0, 0))[0], parts
+
+
+def print_parts(label: str, runs: list[dict], n: int) -> None:
+    """Where the CPU of ``remove -j 1`` goes besides the method: ms per photo of each part
+    (median over the runs); the start-up (before the first photo) spread over the photos."""
+    names = sorted({k for r in runs for k in r},
+                   key=lambda k: -statistics.median(r.get(k, (0, 0))[0] for r in runs))
+    shown = []
+    for name in names:
+        if name in ("predict", "process_photo"):
+            continue
+        ms = statistics.median(r.get(name, (0, 0))[0] for r in runs) / n * 1000
+        shown.append(f"{name} {ms:.1f}")
+    inside = statistics.median((r["process_photo"][0] - r["predict"][0]) for r in runs
+                               if "process_photo" in r) / n * 1000
+    print(f"   {label}, ms CPU per photo: {'; '.join(shown)}; each photo's own work "
+          f"besides predict {inside:.1f}")
 
 
 def median_runs(runs: list[tuple[float, ...]]) -> tuple[float, ...]:
-    return tuple(statistics.median(r[i] for r in runs) for i in range(len(runs[0])))
+    return tuple(statistics.median(r[i] for r in runs) for i in range(3))
 
 
 def single_photo(photos: list[Path], repeat: int) -> tuple[float, float, int]:
@@ -213,15 +259,18 @@ def main() -> None:
           f"{per_wall - comp['auto'][0]:.1f} ms wall, {per_cpu - comp['auto'][1]:.1f} ms CPU")
     # Like for like: the run's CPU less its own predict calls' (the compute measured in
     # (1) ran at another moment, under another load, which moves CPU times too).
-    added = [(cpu - spent) / n * 1000 for _, cpu, spent in runs["j1"]]
+    added = [(cpu - spent) / n * 1000 for _, cpu, spent, _ in runs["j1"]]
     print(f"   added per photo, measured in the run itself (its CPU less its predict calls'): "
           f"{statistics.median(added):.1f} ms CPU (runs: "
           f"{', '.join(f'{a:.1f}' for a in added)}) (target <= 15 ms)")
     if "j1_against" in med:
-        old = [(cpu - spent) / n * 1000 for _, cpu, spent in runs["j1_against"]]
+        old = [(cpu - spent) / n * 1000 for _, cpu, spent, _ in runs["j1_against"]]
         print(f"   {args.against}: adds {statistics.median(old):.1f} ms CPU (runs: "
               f"{', '.join(f'{a:.1f}' for a in old)}); this checkout adds "
               f"{statistics.median(added) / statistics.median(old):.2f}x as much")
+    for label, key in (("this checkout", "j1"), (str(args.against), "j1_against")):
+        if runs[key]:
+            print_parts(label, [r[3] for r in runs[key]], n)
 
     (w1, c1, _), (w2, c2, _) = med["j1_batch"], med["j2_batch"]
     print(f"\n3. remove on {len(batch)} photos: -j 1 {w1:.1f} s, -j 2 {w2:.1f} s wall "
