@@ -50,8 +50,8 @@ def compute_times(photos: list[Path], repeat: int,
                   keep_heap: bool = True) -> dict[str, tuple[float, float, float]]:
     """(median wall ms, median CPU ms, mean CPU ms) of ``predict`` per method, one
     thread, interleaved. The mean is what a run over the same photos spends a photo
-    (each photo once), so (2) subtracts it; the skew of the times puts it 3-5 ms above
-    the median for ``auto``."""
+    (each photo once), so (2) subtracts it; for ``auto`` it lay 1-5 ms from the median,
+    either side, in the runs of issue 14's second round."""
     from runwaycut.batch.workers import keep_freed_memory, one_thread
     from runwaycut.io import read_image
     from runwaycut.methods import get_method
