@@ -4,6 +4,7 @@ is converted by the documented rule (io module docstring)."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -345,3 +346,23 @@ def test_written_files_get_ordinary_permissions(tmp_path):
     path = write_png(tmp_path / "m.png", np.zeros((8, 8), np.uint8))
     assert (path.stat().st_mode & 0o777) == (0o666 & ~_UMASK)
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_plain_jpeg_decoded_as_pillow_decodes_it(tmp_path):
+    # read_image decodes plain JPEGs with OpenCV (faster into NumPy): the same pixels as
+    # Pillow's decode, and a truncated one is still refused, as Pillow refuses it.
+    from PIL import Image, ImageOps
+
+    from runwaycut.io import pil_to_rgb
+
+    photos = sorted((Path(__file__).resolve().parents[1] / "examples" / "photos").glob("*.jpg"))
+    assert photos
+    for photo in photos:
+        with Image.open(photo) as pil:
+            pil.load()
+            expected = pil_to_rgb(ImageOps.exif_transpose(pil))
+        assert np.array_equal(read_image(photo), expected), photo.name
+    cut = tmp_path / "cut.jpg"
+    cut.write_bytes(photos[0].read_bytes()[:-5000])
+    with pytest.raises(ImageReadError):
+        read_image(cut)

@@ -120,3 +120,16 @@ def test_default_workers_for_three_photos_work_in_process(tmp_path):
     assert summary.startup_s is not None and 0 <= summary.startup_s < summary.seconds
     saved = json.loads((tmp_path / "out" / "manifest.summary.json").read_text())
     assert saved["workers"] == 1 and saved["startup_s"] == summary.startup_s
+
+
+def test_cutout_alpha_rounds_as_numpy_at_every_half_level():
+    # 255 alpha lands on a half exactly at k/510: rounded to even, as np.rint does;
+    # out-of-range alpha is clipped.
+    levels = np.arange(-3, 514, dtype=np.float32) / np.float32(510)
+    near = np.concatenate([levels, np.nextafter(levels, 2), np.nextafter(levels, -2)])
+    alpha = near.reshape(1, -1)
+    image = np.full(alpha.shape + (3,), 200, np.uint8)
+    expected = np.clip(np.rint(np.clip(alpha, 0, 1) * np.float32(255)), 0, 255).astype(np.uint8)
+    assert np.array_equal(cutout_pixels(image, alpha, "rgba")[..., 3], expected)
+    assert np.array_equal(cutout_pixels(image, alpha.astype(np.float64), "bgra")[..., 3],
+                          expected)

@@ -106,3 +106,39 @@ def test_smoothing_means_one_thing():
     assert "LEVELS" in option_row(train, "--curve-smoothing")
     result = runner.invoke(app, ["train", "nowhere", "--out", "m.json", "--smoothing", "2"])
     assert result.exit_code == 2
+
+
+def test_written_out_choices_match_the_library():
+    # cli/_options writes these names out so that `remove` need not import the
+    # threshold and scoring packages at start-up; they must stay the tables' own.
+    from runwaycut.cli import _options
+    from runwaycut.scoring.labels import LAYOUTS
+    from runwaycut.threshold.rules import THRESHOLD_RULES
+
+    assert _options.THRESHOLD_RULES == tuple(THRESHOLD_RULES)
+    assert _options.LAYOUTS == tuple(LAYOUTS)
+
+
+def test_remove_starts_without_the_stages_it_does_not_use():
+    code = ("import sys; sys.argv = ['runwaycut', 'remove', '--help']\n"
+            "from runwaycut.cli import main\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "print(' '.join(sorted(m for m in sys.modules if m.startswith('runwaycut.'))))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    loaded = set(proc.stdout.splitlines()[-1].split())
+    assert "runwaycut.cli.remove" in loaded
+    for stage in ("evaluation", "scoring", "threshold", "garment", "explain", "serve"):
+        assert not any(m.startswith(f"runwaycut.{stage}") for m in loaded), stage
+    assert "runwaycut.cli.train" not in loaded
+
+
+def test_every_public_name_and_stage_after_a_bare_import():
+    code = ("import runwaycut\n"
+            "for name in runwaycut.__all__: getattr(runwaycut, name)\n"
+            "for stage in runwaycut._STAGES: getattr(runwaycut, stage)\n"
+            "from runwaycut import evaluate, parse_items, remove, read_image\n"
+            "assert set(runwaycut.__all__) <= set(dir(runwaycut))\n"
+            "print('ok')")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr

@@ -8,9 +8,12 @@ same time).
 PNG settings, measured on CCP photos with ``auto`` masks and soft cutouts (one core,
 ``benchmarks/bench_outputs.py``): zlib level 6 with the run-length strategy and the
 "up" row filter encodes as fast as OpenCV's defaults (level 1, run-length, "sub") and
-makes the RGBA cutout about 12% smaller, the mask about a third smaller. No setting is
-much faster: libpng's own work dominates (an uncompressed PNG takes as long), and the
-run-length strategy makes the zlib level nearly free. What did save time is building
+makes the RGBA cutout about 12% smaller, the mask about a third smaller. No compressing
+setting is much faster (issue 14, second round, 4 photos: run-length at level 1 10.5 ms
+and the same bytes, Huffman-only about 20 ms and 1.7x the size, the default strategy
+12-35 ms): zlib's own pass dominates, and the run-length strategy makes the level nearly
+free. Only a stored PNG (level 0) is faster, 2.4 ms, at 6.5x the size (1.8 MB a
+cutout): not worth 8 ms a photo. What did save time is building
 the cutout once, in the encoder's channel order (:func:`cutout_pixels`: 23 -> 13 ms a
 photo for the cutout built and encoded).
 """
@@ -42,14 +45,16 @@ def cutout_pixels(colours: np.ndarray, alpha: np.ndarray, order: str = "bgra") -
     """The transparent cutout, in the channel order its encoder takes.
 
     Equal, channel for channel, to :func:`runwaycut.compose.cutout` (colour zeroed where
-    alpha is 0), made by OpenCV in two passes instead of NumPy's six.
+    alpha is 0), made by OpenCV in four passes (1.1 ms for a 550x832 photo; NumPy's six
+    took 2.1).
 
     Parameters
     ----------
     colours : (H, W, 3) uint8 array
         RGB photo, or the estimated foreground colours of a soft matte.
     alpha : (H, W) bool or float array
-        Binary mask, or alpha in [0, 1] (rounded to the nearest of 0..255).
+        Binary mask, or alpha in [0, 1] (rounded to the nearest of 0..255, halves to
+        even, as ``np.rint``).
     order : {'bgra', 'rgba'}
         ``bgra`` for OpenCV's encoders, ``rgba`` for Pillow's.
 
@@ -62,10 +67,12 @@ def cutout_pixels(colours: np.ndarray, alpha: np.ndarray, order: str = "bgra") -
     if alpha.dtype == bool:
         a = alpha.view(np.uint8) * np.uint8(255)
     else:
-        a = np.clip(np.rint(np.asarray(alpha, np.float32) * np.float32(255)), 0, 255
-                    ).astype(np.uint8)
-    r, g, b = cv2.split(colours)
-    pixels = cv2.merge([b, g, r, a] if order == "bgra" else [r, g, b, a])
+        # |255 alpha| rounded (halves to even) and saturated in one pass; alpha clipped
+        # to [0, 1] first, so the absolute value changes nothing.
+        a = cv2.convertScaleAbs(np.clip(alpha, 0, 1).astype(np.float32, copy=False), alpha=255.0)
+    pixels = cv2.cvtColor(np.ascontiguousarray(colours),
+                          cv2.COLOR_RGB2BGRA if order == "bgra" else cv2.COLOR_RGB2RGBA)
+    cv2.mixChannels([a], [pixels], [0, 3])  # alpha into the fourth channel, in place
     return cv2.bitwise_and(pixels, pixels, mask=a)  # colour (and alpha) 0 where alpha is 0
 
 

@@ -3,8 +3,11 @@
 Each alias carries its help text and, for a value out of a fixed list, the list as its
 metavar (``absolute|relative``), so ``--help`` shows the choices; a command gives the
 default (the design note's) in its signature, e.g. ``points: Points = 16``. The lists
-come from the library's own tables (methods, targets, threshold rules, layouts), so an
-added method or target shows up here without an edit.
+of methods and targets come from the library's own tables, so an added method or target
+shows up here without an edit. The names of the threshold rules and of the dataset
+layouts are written out instead: their tables live in packages (``threshold``,
+``scoring``) that ``runwaycut remove`` would otherwise import at every start for its
+help text alone; ``tests/cli/test_cli_help.py`` keeps them equal to the tables.
 """
 
 from __future__ import annotations
@@ -16,8 +19,12 @@ import typer
 
 from ..methods import METHODS
 from ..batch.targets import TARGETS
-from ..scoring.labels import LAYOUTS
-from ..threshold.rules import THRESHOLD_RULES
+
+#: The names of :data:`runwaycut.threshold.rules.THRESHOLD_RULES`, in its order.
+THRESHOLD_RULES = ("otsu", "auto", "face-ratio", "person")
+
+#: :data:`runwaycut.scoring.labels.LAYOUTS`, the layouts of a labelled set.
+LAYOUTS = ("ccp", "seg", "masks")
 
 
 def choices(values) -> str:

@@ -23,7 +23,6 @@ from ..io import MAX_PIXELS
 from ..note.colormask import MaskParams, parse_vote
 from ..note.figure import FigureParams
 from ..methods import PaletteMethod, get_method
-from ..threshold.rules import parse_threshold
 from ..note.palette import PaletteParams
 from ._app import Command, app
 from ._options import (Band, Block, FillHoles, GarmentModel, KeepLargest, Method, Points, Sampler,
@@ -37,7 +36,11 @@ def palette_options_to_method(threshold: Optional[str], band: str, vote: str, po
                               model: Optional[Path] = None) -> PaletteMethod:
     """Build the palette backend from command-line values (validating them); ``model``
     is a threshold-model file for ``--threshold auto``."""
-    value, rule = parse_threshold(threshold, model, band)
+    value = rule = None  # no threshold, no model: the band's default (no rule to import)
+    if threshold is not None or model is not None:
+        from ..threshold.rules import parse_threshold
+
+        value, rule = parse_threshold(threshold, model, band)
     return PaletteMethod(
         palette=PaletteParams(points=points, strip=strip, block=block, sampler=sampler, seed=seed),
         mask=MaskParams(threshold=value, band=band, vote=parse_vote(vote)),
