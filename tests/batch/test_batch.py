@@ -481,3 +481,28 @@ def test_a_folder_recorded_before_the_package_moved_keeps_its_results(tmp_path):
     other = PaletteMethod(mask=MaskParams(threshold=45.0))
     with pytest.raises(ParameterMismatchError):
         run_collection(photos, out, other, workers=1)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers fork on Linux only")
+def test_remove_forks_its_workers(tmp_path):
+    # Workers fork (milliseconds) only while the parent runs no thread pool; an import on
+    # remove's path that starts one (scipy's, scikit-learn's: the service's imports once
+    # did) silently turns every worker into a fresh interpreter, about 1 s of CPU each.
+    spy = (
+        "import sys\n"
+        "import runwaycut.batch.workers as workers\n"
+        "real = workers._mp_context\n"
+        "def spy():\n"
+        "    ctx = real()\n"
+        "    print('start method:', ctx.get_start_method(), file=sys.stderr)\n"
+        "    return ctx\n"
+        "workers._mp_context = spy\n"
+        "from runwaycut.cli import main\n"
+        "sys.argv = ['runwaycut'] + sys.argv[1:]\n"
+        "main()\n")
+    examples = Path(__file__).resolve().parents[2] / "examples" / "photos"
+    done = subprocess.run([sys.executable, "-c", spy, "remove", str(examples), "-o",
+                           str(tmp_path / "out"), "-j", "2"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "start method: fork" in done.stderr, done.stderr
