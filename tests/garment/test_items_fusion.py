@@ -8,7 +8,7 @@ from conftest import CCP_DIR
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from runwaycut.garment.items import UPSCALE, parse_items
+from runwaycut.garment.items import MIN_ITEM_SHARE, UPSCALE, parse_items
 from runwaycut.garment.items_fusion import fused_classes, garment_prior, regroup
 from runwaycut.garment.items_inputs import INPUT_SHAPE, crop_transform
 from runwaycut.garment.labelmap import label_garment
@@ -30,10 +30,38 @@ def test_regroup_makes_the_item_map_agree_with_the_classes(seed):
     classes[:5] = 0
     logits = rng.normal(size=(K, *INPUT_SHAPE)).astype(np.float32)
     affine = crop_transform((5, 5, W - 5, H - 5), (H, W))
-    out = regroup(items, classes, logits, affine, UPSCALE)
-    assert np.array_equal(ITEM_TO_CLASS[out], classes)
+    out, out_classes = regroup(items, classes, logits, affine, UPSCALE)
+    assert np.array_equal(ITEM_TO_CLASS[out], classes) and np.array_equal(out_classes, classes)
     agree = ITEM_TO_CLASS[items] == classes
     assert np.array_equal(out[agree], items[agree])  # only the disagreeing pixels change
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.floats(0.01, 0.2))
+def test_regroup_makes_no_item_too_small_to_count(seed, min_share):
+    # A few items hold most of the figure, others a few pixels: regrouping must not give
+    # pixels to an item under the share, nor leave one there while its class has another.
+    rng = np.random.default_rng(seed)
+    H, W = 60, 40
+    common = rng.choice(np.arange(1, K), 4, replace=False)
+    items = common[rng.integers(0, 4, (H, W))].astype(np.uint8)
+    stray = rng.random((H, W)) < 0.02
+    items[stray] = rng.integers(1, K, np.count_nonzero(stray))
+    classes = np.where(rng.random((H, W)) < 0.3, rng.integers(1, 4, (H, W)),
+                       ITEM_TO_CLASS[items]).astype(np.uint8)
+    logits = rng.normal(size=(K, *INPUT_SHAPE)).astype(np.float32)
+    affine = crop_transform((0, 0, W, H), (H, W))
+    out, out_classes = regroup(items, classes, logits, affine, UPSCALE, min_share)
+    assert np.array_equal(ITEM_TO_CLASS[out], out_classes)
+    least = min_share * out.size
+    after = np.bincount(out.ravel(), minlength=K)
+    for item in np.flatnonzero((after > 0) & (after < least)):
+        assert (items[out == item] == item).all()  # no pixel given to a stray item
+        same_class = ITEM_TO_CLASS == ITEM_TO_CLASS[item]
+        same_class[item] = False
+        assert not (after[same_class] >= least).any()  # nor one left beside a real one
+    taken_back = out_classes != classes  # the map took the items' class back
+    assert np.array_equal(ITEM_TO_CLASS[out[taken_back]], ITEM_TO_CLASS[items[taken_back]])
 
 
 def test_fused_classes_take_skin_from_the_classifier_and_the_rest_from_the_items():
@@ -112,3 +140,5 @@ def test_fusion_gains_over_the_network_and_the_classifier_on_heldout_photos(fuse
     for _, _, f, _ in fused_heldout:  # one story told twice: items and classes agree
         assert np.array_equal(ITEM_TO_CLASS[f.labels], f.garment.labels)
         assert np.array_equal(f.four_class, f.garment.labels)
+        share = f.counts / np.count_nonzero(f.figure)
+        assert (share[1:][f.counts[1:] > 0] >= MIN_ITEM_SHARE).all(), share  # no stray item

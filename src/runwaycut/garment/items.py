@@ -389,7 +389,8 @@ def _fused(image, labels, full, figure, logits, affine, landmarks, model):
     taken = full & ~figure
     fused[taken] = labels[taken]
     classes = fused_classes(fused, garment.labels)
-    fused = regroup(fused, classes, logits + np.float32(FUSION_WEIGHT) * prior, affine, UPSCALE)
+    fused, classes = regroup(fused, classes, logits + np.float32(FUSION_WEIGHT) * prior, affine,
+                             UPSCALE, MIN_ITEM_SHARE)
     return fused, replace(garment, labels=classes)
 
 

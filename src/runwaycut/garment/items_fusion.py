@@ -108,10 +108,15 @@ def fused_classes(items: np.ndarray, classes: np.ndarray) -> np.ndarray:
 
 
 def regroup(items: np.ndarray, classes: np.ndarray, logits: np.ndarray, affine: np.ndarray,
-            upscale: int) -> np.ndarray:
+            upscale: int, min_share: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """The item map made to agree with a four-class map: where an item's class is not
     the map's, the likeliest item of the map's class (logits enlarged ``upscale`` times,
     as :func:`runwaycut.garment.items.items_from_logits` reads them).
+
+    No stray item is made: an item left holding less than ``min_share`` of the figure
+    gives its pixels to the likeliest item of its class that holds more; where its class
+    has none, the pixels it was given go back to their own items and the map takes those
+    items' class.
 
     Parameters
     ----------
@@ -122,33 +127,62 @@ def regroup(items: np.ndarray, classes: np.ndarray, logits: np.ndarray, affine: 
     affine : (2, 3) array
         Photo pixels to window pixels.
     upscale : int
+    min_share : float
 
     Returns
     -------
-    items : (H, W) uint8 array
+    items, classes : (H, W) uint8 arrays
         ``ITEM_TO_CLASS[items] == classes`` everywhere.
     """
     wrong = ITEM_TO_CLASS[items] != classes
     if not wrong.any():
-        return items
-    items = items.copy()
-    k, rows, cols = logits.shape
-    big = cv2.resize(np.ascontiguousarray(logits.transpose(1, 2, 0)), (cols * upscale, rows * upscale),
-                     interpolation=cv2.INTER_LINEAR).reshape(rows * upscale, cols * upscale, k)
-    to_big = np.asarray(affine, np.float64) * upscale
-    to_big[:, 2] += (upscale - 1) / 2
-    # Only the disagreeing pixels (a few thousand) read their enlarged window pixel
-    # (nearest, the border repeated): no map of the whole photo is warped.
+        return items, classes
+    before = items
+    items, classes = items.copy(), classes.copy()
+    scores_at = _enlarged_scores(logits, affine, upscale)
     ys, xs = np.nonzero(wrong)
-    bx = np.rint(to_big[0, 0] * xs + to_big[0, 1] * ys + to_big[0, 2]).astype(np.intp)
-    by = np.rint(to_big[1, 0] * xs + to_big[1, 1] * ys + to_big[1, 2]).astype(np.intp)
-    scores = big[np.clip(by, 0, big.shape[0] - 1), np.clip(bx, 0, big.shape[1] - 1)]
+    scores = scores_at(ys, xs)
     wanted = classes[ys, xs]
     for group in np.unique(wanted):
         members = np.flatnonzero(ITEM_TO_CLASS == group)
         here = wanted == group
         items[ys[here], xs[here]] = members[np.argmax(scores[here][:, members], axis=1)]
-    return items
+    figure = items > 0
+    least = min_share * np.count_nonzero(figure)
+
+    def too_small():
+        counts = np.bincount(items[figure], minlength=len(ITEM_NAMES))
+        for item in np.flatnonzero((counts > 0) & (counts < least)):  # (0 is not in the figure)
+            yield item, np.flatnonzero((ITEM_TO_CLASS == ITEM_TO_CLASS[item]) & (counts >= least))
+
+    for item, others in list(too_small()):  # alone in its class: what it was given goes back
+        if not others.size:
+            given = (items == item) & (before != item)
+            items[given] = before[given]
+            classes[given] = ITEM_TO_CLASS[before[given]]
+    for item, others in list(too_small()):  # beside an item of its class that counts: to it
+        if others.size:
+            py, px = np.nonzero(items == item)
+            items[py, px] = others[np.argmax(scores_at(py, px)[:, others], axis=1)]
+    return items, classes
+
+
+def _enlarged_scores(logits: np.ndarray, affine: np.ndarray, upscale: int):
+    """``scores_at(ys, xs) -> (n, 14)``: the logits of the enlarged window pixel each photo
+    pixel falls on (nearest, the border repeated). Only the pixels asked for are read:
+    no map of the whole photo is warped."""
+    k, rows, cols = logits.shape
+    big = cv2.resize(np.ascontiguousarray(logits.transpose(1, 2, 0)), (cols * upscale, rows * upscale),
+                     interpolation=cv2.INTER_LINEAR).reshape(rows * upscale, cols * upscale, k)
+    to_big = np.asarray(affine, np.float64) * upscale
+    to_big[:, 2] += (upscale - 1) / 2
+
+    def scores_at(ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+        bx = np.rint(to_big[0, 0] * xs + to_big[0, 1] * ys + to_big[0, 2]).astype(np.intp)
+        by = np.rint(to_big[1, 0] * xs + to_big[1, 1] * ys + to_big[1, 2]).astype(np.intp)
+        return big[np.clip(by, 0, big.shape[0] - 1), np.clip(bx, 0, big.shape[1] - 1)]
+
+    return scores_at
 
 
 __all__ = ["FUSION_WEIGHT", "fused_classes", "garment_prior", "regroup"]
