@@ -24,6 +24,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from ..person.matting import linear_taps
+
 from .types import BACKGROUND, FIGURE_CLASSES
 
 
@@ -92,35 +94,6 @@ def guided_coefficients(guide: np.ndarray, maps: np.ndarray, radius: int,
         ab = irb * cr + igb * cg + ibb * cb
         coef[c] = _box(cv2.merge([ar, ag, ab, mp - ar * mr - ag * mg - ab * mb]), radius)
     return coef
-
-
-def linear_taps(src_size: int, dst_size: int, start: int,
-                stop: int) -> tuple[np.ndarray, np.ndarray]:
-    """OpenCV's bilinear resize along one axis, for output positions ``start:stop``.
-
-    Parameters
-    ----------
-    src_size, dst_size : int
-        Length of the axis before and after resizing.
-    start, stop : int
-        Output positions wanted.
-
-    Returns
-    -------
-    first : (stop - start,) intp array
-        The source position before each output position (clamped to the axis).
-    weight : (stop - start,) float32 array
-        The weight of the source position after it (0 where clamped).
-    """
-    pos = (np.arange(start, stop) + 0.5) * (src_size / dst_size) - 0.5
-    first = np.floor(pos).astype(np.intp)
-    weight = (pos - first).astype(np.float32)
-    weight[first < 0] = 0
-    first[first < 0] = 0
-    last = first >= src_size - 1
-    weight[last] = 0
-    first[last] = src_size - 1
-    return first, weight
 
 
 def _span(mask_axis: np.ndarray) -> tuple[int, int]:
@@ -202,4 +175,4 @@ def guided_labels(small: np.ndarray, maps: np.ndarray, image: np.ndarray,
     return labels
 
 
-__all__ = ["guided_coefficients", "guided_labels", "linear_taps"]
+__all__ = ["guided_coefficients", "guided_labels"]

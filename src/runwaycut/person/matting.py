@@ -202,24 +202,38 @@ def row_strips(height: int, width: int, pixels: int | None = None):
     return [(y, min(height, y + step)) for y in range(0, height, step)]
 
 
-def _row_weights(src_height: int, height: int, y0: int, y1: int):
-    """OpenCV's bilinear resize along rows: for output rows ``y0:y1`` of ``height``, the
-    upper source row of each and the weight of the row below it."""
-    h = src_height
-    fy = (np.arange(y0, y1) + 0.5) * (1.0 / (height / h)) - 0.5
-    sy = np.floor(fy).astype(np.intp)
-    f = (fy - sy).astype(np.float32)
-    f[sy < 0] = 0
-    sy[sy < 0] = 0
-    last = sy >= h - 1
-    f[last] = 0
-    sy[last] = h - 1
-    return sy, f
+def linear_taps(src_size: int, dst_size: int, start: int,
+                stop: int) -> tuple[np.ndarray, np.ndarray]:
+    """OpenCV's bilinear resize along one axis, for output positions ``start:stop``.
+
+    Parameters
+    ----------
+    src_size, dst_size : int
+        Length of the axis before and after resizing.
+    start, stop : int
+        Output positions wanted.
+
+    Returns
+    -------
+    first : (stop - start,) intp array
+        The source position before each output position (clamped to the axis).
+    weight : (stop - start,) float32 array
+        The weight of the source position after it (0 where clamped).
+    """
+    pos = (np.arange(start, stop) + 0.5) * (1.0 / (dst_size / src_size)) - 0.5
+    first = np.floor(pos).astype(np.intp)
+    weight = (pos - first).astype(np.float32)
+    weight[first < 0] = 0
+    first[first < 0] = 0
+    last = first >= src_size - 1
+    weight[last] = 0
+    first[last] = src_size - 1
+    return first, weight
 
 
 def source_rows(src_height: int, height: int, y0: int, y1: int) -> tuple[int, int]:
     """The source rows ``lo:hi`` that rows ``y0:y1`` of a bilinear resize to ``height`` read."""
-    sy, _ = _row_weights(src_height, height, y0, y1)
+    sy, _ = linear_taps(src_height, height, y0, y1)
     return int(sy[0]), int(min(src_height - 1, sy[-1] + 1)) + 1
 
 
@@ -252,7 +266,7 @@ def resize_rows(src: np.ndarray, size: tuple[int, int], y0: int, y1: int, *,
     if 2 * (y1 - y0) >= height and first_row == 0 and src.shape[0] == h:
         # Most rows wanted (a small photo): OpenCV's whole resize is faster, and small.
         return cv2.resize(src, size, interpolation=cv2.INTER_LINEAR)[y0:y1]
-    sy, f = _row_weights(h, height, y0, y1)
+    sy, f = linear_taps(h, height, y0, y1)
     lo, hi = source_rows(h, height, y0, y1)
     across = cv2.resize(np.ascontiguousarray(src[lo - first_row:hi - first_row]),
                         (width, hi - lo), interpolation=cv2.INTER_LINEAR)
@@ -419,5 +433,5 @@ def guided_upsample(small_guide: np.ndarray, small_src: np.ndarray, guide: np.nd
     return out
 
 
-__all__ = ["MattingParams", "STRIP_PIXELS", "alpha_from_mask", "estimate_foreground",
+__all__ = ["MattingParams", "STRIP_PIXELS", "alpha_from_mask", "estimate_foreground", "linear_taps",
            "guided_filter", "guided_upsample", "resize_rows", "row_strips", "source_rows"]
