@@ -107,9 +107,7 @@ def run(args) -> None:
     bag_labels = _bag_labels(root)
     names = args.methods.split(",")
     folds = {} if args.shipped else load_fold_models(FOLDS_DIR)
-    palette = PaletteMethod()
-    methods = {"palette": palette, "person": PersonMethod(palette=palette),
-               "auto": AutoMethod(palette=palette)}
+    methods = {"palette": PaletteMethod(), "person": PersonMethod(), "auto": AutoMethod()}
 
     def backend(name: str, stem: str):
         """The backend for one photo; auto gets the fold model that did not see it."""

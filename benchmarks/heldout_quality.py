@@ -11,8 +11,9 @@ default), with the shipped models:
   fixed default (t = 20);
 
 and, with ``--ablations``, the same with one learned input knocked out (the fusion's
-palette-distance feature set to 0, the garment classifier's skin-distance feature set to
-0, the threshold rule replaced by its photo-only fallback), to show what each one earns.
+colour-histogram feature ``hist_ratio`` set to 0, its neutral value, the garment
+classifier's skin-distance feature set to 0, the threshold rule replaced by its
+photo-only fallback), to show what each one earns.
 
     python benchmarks/heldout_quality.py
     python benchmarks/heldout_quality.py --photos 30 --ablations
@@ -32,7 +33,7 @@ import numpy as np
 from runwaycut.batch.workers import one_thread
 from runwaycut.garment.labelmap import label_garment
 from runwaycut.garment.types import BACKGROUND, GARMENT
-from runwaycut.methods import METHODS, PaletteMethod
+from runwaycut.methods import METHODS
 from runwaycut.note.colormask import distance_map
 from runwaycut.note.figure import select_figure
 from runwaycut.note.palette import sample_palette
@@ -74,13 +75,13 @@ def ablated(photos, auto, person) -> dict[str, np.ndarray]:
     from runwaycut.threshold.model import default_model
 
     band_features, pixel_features = fusion.band_features, labelmap.pixel_features
-    palette_col = fusion.FEATURE_NAMES.index("palette_distance")
+    hist_col = fusion.FEATURE_NAMES.index("hist_ratio")
     skin_col = GARMENT_FEATURES.index("skin_distance")
 
-    def no_palette(*args, **kwargs):
+    def no_hist(*args, **kwargs):
         band, x = band_features(*args, **kwargs)
         x = x.copy()
-        x[:, palette_col] = 0
+        x[:, hist_col] = 0  # figure and background colours equally frequent
         return band, x
 
     def no_skin(*args, **kwargs):
@@ -88,12 +89,12 @@ def ablated(photos, auto, person) -> dict[str, np.ndarray]:
         fs.features[:, skin_col] = 0
         return fs
 
-    out = {"auto, palette feature 0": [], "garment, skin feature 0": [],
+    out = {"auto, hist_ratio feature 0": [], "garment, skin feature 0": [],
            "threshold photo-only model": []}
     photo_model = default_model()
     photo_model = photo_model.fallback if photo_model.needs_person else photo_model
     try:
-        fusion.band_features, labelmap.pixel_features = no_palette, no_skin
+        fusion.band_features, labelmap.pixel_features = no_hist, no_skin
         for image, classes in photos:
             figure = classes != BACKGROUND
             a = auto.predict(image)
@@ -101,7 +102,7 @@ def ablated(photos, auto, person) -> dict[str, np.ndarray]:
             palette = sample_palette(image)
             d = distance_map(image, palette.colors, "absolute")
             t = photo_model.predict_image(image, palette, d)
-            out["auto, palette feature 0"].append(f1(a.mask, figure))
+            out["auto, hist_ratio feature 0"].append(f1(a.mask, figure))
             out["garment, skin feature 0"].append(f1(labels == GARMENT, classes == GARMENT))
             out["threshold photo-only model"].append(f1(select_figure(d > t), figure))
     finally:
@@ -122,8 +123,8 @@ def main() -> None:
     for name in names:
         image, labels = load_item(items[name])
         photos.append((image, labels.classes))
-    auto = METHODS["auto"](palette=PaletteMethod())
-    person = METHODS["person"](palette=PaletteMethod())
+    auto = METHODS["auto"]()
+    person = METHODS["person"]()
     scores = measure(photos, auto, person)
     if args.ablations:
         scores.update(ablated(photos, auto, person))
@@ -134,7 +135,7 @@ def main() -> None:
               f"min {values.min():.4f}")
     pairs = [("auto", "person"), ("garment", "whole figure"), ("threshold auto", "threshold 20")]
     if args.ablations:
-        pairs += [("auto", "auto, palette feature 0"), ("garment", "garment, skin feature 0"),
+        pairs += [("auto", "auto, hist_ratio feature 0"), ("garment", "garment, skin feature 0"),
                   ("threshold auto", "threshold photo-only model")]
     for a, b in pairs:
         gain = scores[a] - scores[b]

@@ -49,16 +49,21 @@ MUTANTS: list[Mutant] = [
     # --- issue 15: learned parts that the suite must guard --------------------------
     Mutant("auto: fusion bypassed (the person model's mask, with a soft edge)",
            "src/runwaycut/methods/auto.py",
-           "prob = fused_probability(work, est, palette.colors, model, self.band)",
+           "prob = fused_probability(work, est, model, self.band)",
            "prob = est.probability  # MUTANT",
            ("tests/methods/test_auto.py",)),
-    Mutant("auto: the fusion's palette-distance feature zeroed",
+    Mutant("auto: the fusion's colour-histogram feature zeroed",
            "src/runwaycut/person/fusion.py",
-           '    x[:, col["palette_distance"]] = distance_map(\n'
-           '        img[inner][:, None], palette_colors, "absolute", "any")[:, 0]'
-           '.astype(np.float32) / 255',
-           '    x[:, col["palette_distance"]] = 0.0  # MUTANT',
-           ("tests/methods/test_auto.py",)),
+           '    x[:, col["hist_ratio"]] = _histogram_ratio(img, fg > 0, bg > 0, at_win)',
+           '    x[:, col["hist_ratio"]] = 0.0  # MUTANT',
+           ("tests/methods/test_auto.py::"
+            "test_histogram_feature_is_the_log_ratio_of_figure_to_background_colour_frequency",)),
+    Mutant("auto: the fusion's histograms count figure and background swapped",
+           "src/runwaycut/person/fusion.py",
+           "    group -= fg.view(np.uint8) << 1\n    group -= bg.view(np.uint8)",
+           "    group -= bg.view(np.uint8) << 1\n    group -= fg.view(np.uint8)  # MUTANT",
+           ("tests/methods/test_auto.py::"
+            "test_histogram_feature_is_the_log_ratio_of_figure_to_background_colour_frequency",)),
     Mutant("garment: the skin-distance feature zeroed",
            "src/runwaycut/garment/features.py",
            "np.minimum(_mahalanobis(pix, skin), 30), pix[:, 0] - skin.mean[0],",

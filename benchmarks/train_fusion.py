@@ -42,7 +42,6 @@ from runwaycut.io import read_image, write_bytes_atomic
 from runwaycut.models import refresh_if_shipped
 from runwaycut.methods.auto import AutoMethod
 from runwaycut.methods.person import PersonMethod
-from runwaycut.note.palette import PaletteParams, sample_palette
 from runwaycut.scoring.heldout import is_heldout
 
 REPO = Path(__file__).resolve().parents[1]
@@ -73,12 +72,11 @@ def photo_samples(image: np.ndarray, person: PersonMethod, truth: np.ndarray,
     if not est.found or work.shape != image.shape:
         return None
     pose = est.pose
-    colors = sample_palette(work, PaletteParams()).colors
     landmarks = pose.landmarks if pose is not None else None
     height = est.box[3] - est.box[1] + 1
     band, x = band_features(work, est.probability,
                             est.probability if pose is None else pose.probability,
-                            est.selfie, colors, landmarks, height, BandParams())
+                            est.selfie, landmarks, height, BandParams())
     y = truth[band]
     pick = rng.choice(len(x), size=min(per_photo, len(x)), replace=False)
     return x[pick], y[pick]

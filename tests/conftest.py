@@ -62,17 +62,17 @@ def f1(pred: np.ndarray, truth: np.ndarray) -> float:
 @pytest.fixture(scope="session")
 def auto():
     """The ``auto`` figure backend, models loaded once for the whole session."""
-    from runwaycut.methods import METHODS, PaletteMethod
+    from runwaycut.methods import METHODS
 
-    return METHODS["auto"](palette=PaletteMethod())
+    return METHODS["auto"]()
 
 
 @pytest.fixture(scope="session")
 def person():
     """The ``person`` figure backend, models loaded once for the whole session."""
-    from runwaycut.methods import METHODS, PaletteMethod
+    from runwaycut.methods import METHODS
 
-    return METHODS["person"](palette=PaletteMethod())
+    return METHODS["person"]()
 
 
 def png_files(folder: Path) -> dict[str, bytes]:

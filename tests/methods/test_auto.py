@@ -43,10 +43,12 @@ def test_auto_mask_is_a_plausible_figure_no_worse_than_person(auto, person, name
 
 #: Measured with the shipped models on the held-out photos of ``heldout_photos``
 #: (``python benchmarks/heldout_quality.py``): mean figure F1 of ``auto`` and its mean
-#: gain over ``person`` alone. The bounds sit a little under them: with the fusion
-#: bypassed (the person model's mask with a soft edge) the gain is 0 and the test fails.
-AUTO_HELDOUT_F1 = 0.9779
-AUTO_HELDOUT_GAIN = 0.0030
+#: gain over ``person`` alone (the model retrained on 15 features, issue 14: 0.9778 and
+#: 0.0029; the 20-feature model before it: 0.9778 and 0.0030). The bounds sit a little
+#: under them: with the fusion bypassed (the person model's mask with a soft edge) the
+#: gain is 0 and the test fails.
+AUTO_HELDOUT_F1 = 0.9778
+AUTO_HELDOUT_GAIN = 0.0029
 
 
 @needs_ccp
@@ -62,24 +64,35 @@ def test_fusion_gains_over_the_person_model_on_heldout_photos(heldout_photos,
     assert np.count_nonzero(auto_f1 < person_f1 - 0.003) <= len(figures) // 8
 
 
-def test_palette_feature_is_each_band_pixels_distance_to_the_palette():
-    # The fusion's colour feature, computed here: the largest channel difference to the
-    # nearest palette colour, over 255, for each band pixel in row-major order.
+def test_histogram_feature_is_the_log_ratio_of_figure_to_background_colour_frequency():
+    # The fusion's overall-colour feature, computed here: each band pixel's colour
+    # (4 bits a channel) counted among the confident figure pixels and among the
+    # confident background pixels (add-one smoothing), log ratio clipped to +-8, over 8.
+    # The figure fills the photo but for a frame of a few pixels, so the band's window
+    # (its bounding box widened by the filters' reach) is the whole photo.
     rng = np.random.default_rng(5)
-    image = np.full((120, 90, 3), (200, 198, 190), np.uint8)
-    image[20:110, 30:60] = (90, 20, 40)
-    image = np.clip(image + rng.normal(0, 6, image.shape), 0, 255).astype(np.uint8)
-    prob = np.zeros((120, 90), np.float32)
-    prob[22:108, 32:62] = 1
+    image = np.full((200, 150, 3), 200, np.uint8)
+    image[3:197, 3:147] = (88, 24, 40)
+    image = np.clip(image + rng.normal(0, 3, image.shape), 0, 255).astype(np.uint8)
+    prob = np.zeros((200, 150), np.float32)
+    prob[5:195, 1:149] = 1  # the person's outline off the colours' by 2 px (left, right: out)
     prob = cv2.GaussianBlur(prob, (0, 0), 2)
-    palette = np.array([[200, 198, 190], [180, 175, 170]], np.uint8)
-    band, x = band_features(image, prob, prob, prob, palette)
+    band, x = band_features(image, prob, prob, prob)
     assert band.any() and x.shape == (band.sum(), len(FEATURE_NAMES))
-    diff = np.abs(image[band][:, None].astype(int) - palette[None].astype(int))
-    expected = diff.max(axis=2).min(axis=1) / 255
-    column = x[:, FEATURE_NAMES.index("palette_distance")]
-    assert np.allclose(column, expected, atol=1e-6)
-    assert column.max() > 0.3  # the band holds figure pixels far from the backdrop
+    q = (image >> 4).astype(int)
+    code = q[..., 0] * 256 + q[..., 1] * 16 + q[..., 2]
+    figure = np.bincount(code[prob >= 0.9], minlength=4096) + 1.0
+    backdrop = np.bincount(code[prob <= 0.1], minlength=4096) + 1.0
+    table = np.log(figure / figure.sum()) - np.log(backdrop / backdrop.sum())
+    expected = np.clip(table[code[band]], -8, 8) / 8
+    column = x[:, FEATURE_NAMES.index("hist_ratio")]
+    assert np.allclose(column, expected, atol=1e-5)
+    # It tells the band's figure-coloured pixels from its backdrop-coloured ones, on
+    # whichever side of the person's outline they lie.
+    red = image[band][:, 1] < 100
+    assert red.sum() > 1000 and (~red).sum() > 40
+    assert column[red].min() > 0.3 and np.median(column[red]) == 1
+    assert column[~red].max() == -1
 
 
 def with_bystander(a_name: str, b_name: str):

@@ -93,11 +93,8 @@ def test_band_features_equal_the_whole_image_reference(auto_module):
     band found on the figure's box equal the per-feature whole-window computation."""
     image = read_image(EXAMPLE)
     work, est = auto_module._person.estimate(image)
-    from runwaycut.note.palette import PaletteParams, sample_palette
-
-    palette = sample_palette(work, PaletteParams()).colors
     band, x = fusion.band_features(work, est.probability, est.pose.probability, est.selfie,
-                                   palette, est.pose.landmarks, est.box[3] - est.box[1] + 1)
+                                   est.pose.landmarks, est.box[3] - est.box[1] + 1)
     ref_band, signed = fusion.band_mask(est.probability, est.selfie)
     np.testing.assert_array_equal(band, ref_band)
     col = {name: i for i, name in enumerate(fusion.FEATURE_NAMES)}
@@ -107,7 +104,7 @@ def test_band_features_equal_the_whole_image_reference(auto_module):
     # Window means, as the features' first version computed them on the band's box.
     h, w = band.shape
     scale = max(h, w) / params.reference_side
-    margin = int(np.ceil(max(params.large, params.guided_radius * 2) * scale)) + 2
+    margin = int(np.ceil(max(params.small, params.guided_radius * 2) * scale)) + 2
     ys, xs = np.nonzero(band.any(axis=1))[0], np.nonzero(band.any(axis=0))[0]
     y0, y1 = max(0, ys[0] - margin), min(h, ys[-1] + 1 + margin)
     x0, x1 = max(0, xs[0] - margin), min(w, xs[-1] + 1 + margin)
@@ -128,13 +125,13 @@ def test_band_features_equal_the_whole_image_reference(auto_module):
     iy, ix = np.nonzero(inner)
     at = (np.minimum(iy // 2, half[1] - 1), np.minimum(ix // 2, half[0] - 1))
     pixels = ycc[inner]
-    for name, radius in (("small", params.small), ("large", params.large)):
-        r = max(1, round(radius * scale / 2))
-        near_fg = _local_distance_reference(ycc_half, pixels, at, fg, r)
-        near_bg = _local_distance_reference(ycc_half, pixels, at, bg, r)
-        np.testing.assert_allclose(x[:, col[f"near_fg_{name}"]], near_fg / 100, atol=1e-5)
-        np.testing.assert_allclose(x[:, col[f"near_bg_{name}"]], near_bg / 100, atol=1e-5)
     r = max(1, round(params.small * scale / 2))
+    near_fg = _local_distance_reference(ycc_half, pixels, at, fg, r)
+    near_bg = _local_distance_reference(ycc_half, pixels, at, bg, r)
+    np.testing.assert_allclose(x[:, col["near_fg_small"]], near_fg / 100, atol=1e-5)
+    np.testing.assert_allclose(x[:, col["near_bg_small"]], near_bg / 100, atol=1e-5)
+    near_fg = _local_distance_reference(ycc_half[..., 1:], pixels[:, 1:], at, fg, r)
+    np.testing.assert_allclose(x[:, col["near_fg_chroma"]], near_fg / 100, atol=1e-5)
     near_bg = _local_distance_reference(ycc_half[..., 1:], pixels[:, 1:], at, bg, r)
     np.testing.assert_allclose(x[:, col["near_bg_chroma"]], near_bg / 100, atol=1e-5)
 

@@ -97,14 +97,10 @@ def cli_options(tree: dict) -> tuple[dict[str, Any], set[str]]:
     options: dict[str, Any] = {"--target": target, "--method": _method_name(figure)}
     covered = {"type", f"{prefix}type", f"{prefix}name"}
     fields = flat(figure)
-    palette_root = "palette_params." if "palette_params.points" in fields else ""
     for path, option in _PALETTE_OPTIONS:
-        where = path if not palette_root else path.replace("palette.", palette_root)
-        if where in fields:
-            options[option] = fields[where]
-            covered.add(prefix + where)
-    if palette_root:
-        covered.add(prefix + palette_root + "type")
+        if path in fields:
+            options[option] = fields[path]
+            covered.add(prefix + path)
     for path, on, off in _SWITCHES:
         if path in fields:
             options[on] = on if fields[path] else off

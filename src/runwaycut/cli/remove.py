@@ -57,10 +57,11 @@ def default_method(method: Optional[str], threshold: Optional[str]) -> str:
 
 
 def build_method(name: str, palette: PaletteMethod):
-    """The backend called ``name``; every backend factory takes the palette settings."""
+    """The backend called ``name``: ``palette`` as the palette options built it; the
+    person-based backends use none of those options."""
     if name == "palette":
         return palette
-    return get_method(name, palette=palette)
+    return get_method(name)
 
 
 #: Help of ``--item-cutouts``.

@@ -32,7 +32,8 @@ from matplotlib.patches import Patch, Rectangle
 from ..compose import NEON_GREEN_RGB
 from ..io import as_rgb_image
 from ..methods import AutoMethod, FigureResult, PersonMethod
-from ..person.fusion import SKELETON, band_mask
+from ..person.band import band_mask
+from ..person.segmenter import SKELETON
 from .drawing import MASK_COLOURS, _checker_composite, _image_axes
 
 
@@ -242,7 +243,7 @@ class BandPanel:
                          linewidth=0.5, label=v) for k, v in labels.items()]
         ax.legend(handles=handles, fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.01),
                   ncol=3, frameon=False, handlelength=1, columnspacing=0.8)
-        ax.set_title("classifier: colours, edges, palette\ndistance, skeleton", fontsize=6.5)
+        ax.set_title("classifier: colours nearby and\noverall, edges, hands", fontsize=6.5)
 
 
 class FusedMaskPanel:

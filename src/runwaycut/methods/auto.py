@@ -3,17 +3,20 @@
 Steps, at a working resolution of at most ``max_side`` pixels on the long side:
 
 1. the person probability, box and pose (:class:`runwaycut.person.segmenter.PersonSegmenter`);
-2. the background palette of the design note (:mod:`runwaycut.note.palette`) and each
-   pixel's colour distance to it (:func:`runwaycut.note.colormask.distance_map`);
-3. in the band where the person boundary is uncertain, a small classifier trained on
-   labelled photos weighs the person probabilities against the photo's local colours,
-   edges and palette distance (:func:`runwaycut.person.fusion.fused_probability`);
-4. the figure: ``fused > 0.5``, keeping the largest region and those not much smaller
+2. in the band where the person boundary is uncertain, a small classifier trained on
+   labelled photos weighs the person probabilities against the photo's colours nearby
+   and overall, its edges and the distance to the hands
+   (:func:`runwaycut.person.fusion.fused_probability`);
+3. the figure: ``fused > 0.5``, keeping the largest region and those not much smaller
    (specks and stray people at the edges go), with small enclosed holes filled;
-5. photos larger than the working size get the fused probability back at full size by
+4. photos larger than the working size get the fused probability back at full size by
    guided upsampling, so the mask's edges land on the photo's edges;
-6. a soft alpha matte along the mask boundary and foreground colours estimated under
+5. a soft alpha matte along the mask boundary and foreground colours estimated under
    it (:mod:`runwaycut.person.matting`), for a cutout without background halo.
+
+The design note's background palette is not used: its colour distance earned the
+classifier nothing that the local colours did not carry (issue 14), so the palette
+options (``--points``, ``--strip``...) do not change ``auto``.
 
 The binary mask stays the reference result (``<stem>.mask.png``); ``alpha`` and
 ``foreground`` only feed the cutout.
@@ -26,14 +29,13 @@ import numpy as np
 from ..person.band import bounding_box
 from ..person.fusion import BandParams, fused_probability, load_fusion_model
 from ..person.matting import MattingParams, alpha_from_mask, estimate_foreground, guided_upsample
-from ..note.palette import PaletteParams, sample_palette
 from ..person.segmenter import PersonParams
 from .base import FigureResult
 from .person import MAX_SIDE, PersonMethod, keep_regions, person_details
 
 
 class AutoMethod:
-    """Person models + palette distances + edges, fused by a learned classifier.
+    """Person models + local colours + edges, fused by a learned classifier.
 
     Parameters
     ----------
@@ -54,9 +56,6 @@ class AutoMethod:
         CPU threads per neural model.
     model : runwaycut.person.fusion.MLP, optional
         The fusion classifier; the shipped ``models/fusion.json`` by default.
-    palette : PaletteMethod, optional
-        Its palette sampling parameters (points, strips, block, sampler, seed) are used
-        for the colour-distance feature; its threshold and vote are not.
     """
 
     name = "auto"
@@ -64,7 +63,7 @@ class AutoMethod:
     def __init__(self, person: PersonParams = PersonParams(), band: BandParams = BandParams(),
                  matting: MattingParams = MattingParams(), min_region: float = 0.05,
                  max_hole: float = 0.0005, soft: bool = True, max_side: int = MAX_SIDE,
-                 num_threads: int = 1, model=None, palette=None):
+                 num_threads: int = 1, model=None):
         self._person = PersonMethod(person, max_side=max_side, num_threads=num_threads)
         self.band = band
         self.matting = matting
@@ -73,7 +72,6 @@ class AutoMethod:
         self.soft = bool(soft)
         self.max_side = int(max_side)
         self.model = model
-        self.palette_params = palette.palette if palette is not None else PaletteParams()
 
     def load(self) -> None:
         """Load the person models and the fusion classifier now (else on first use)."""
@@ -89,14 +87,13 @@ class AutoMethod:
             return FigureResult(mask=empty, method=self.name,
                                 alpha=empty.astype(np.float32) if self.soft else None,
                                 foreground=image.copy() if self.soft else None, details=details)
-        palette = sample_palette(work, self.palette_params)
         model = self.model if self.model is not None else load_fusion_model()
-        prob = fused_probability(work, est, palette.colors, model, self.band)
+        prob = fused_probability(work, est, model, self.band)
         if work.shape != image.shape:
             prob = guided_upsample(work, prob, image)
             np.clip(prob, 0, 1, out=prob)
         mask = fill_small_holes(keep_regions(prob > 0.5, self.min_region), self.max_hole)
-        details.update(probability=prob, palette=palette)
+        details["probability"] = prob
         alpha = foreground = None
         if self.soft:
             alpha = alpha_from_mask(image, mask, self.matting)

@@ -37,15 +37,12 @@ class PersonMethod:
         Working resolution (long side, pixels).
     num_threads : int
         CPU threads per model.
-    palette : PaletteMethod, optional
-        Accepted for the common factory signature; unused.
     """
 
     name = "person"
 
     def __init__(self, person: PersonParams = PersonParams(), threshold: float = 0.6,
-                 min_region: float = 0.05, max_side: int = MAX_SIDE, num_threads: int = 1,
-                 palette=None):
+                 min_region: float = 0.05, max_side: int = MAX_SIDE, num_threads: int = 1):
         if not 0 < threshold < 1:
             raise ValueError(f"threshold must lie in (0, 1), got {threshold}")
         if max_side < 64:

@@ -55,7 +55,7 @@ CHECKSUMS: dict[str, str] = {
     "data/heldout.json": "4e82cd59911673895a7367f930ebd10dfd37d84c9446d63824c8a6d06118d0db",
     "data/items.json": "eaf0ecbe9be7b563ad418ea152cf53736e5a2e3226aa66a9d2a2ea0655bfca4e",
     "data/threshold_model.json": "cdae7fcfabab451591377b26d667c1ab33b8de04f6f47e9ac0f91ca2327ddf84",
-    "models/fusion.json": "e81a3aa0f0e9b33fd35333f925ff71bc65613a3e9a93e840b62364ec95e174c6",
+    "models/fusion.json": "2eb45d788be2ee4dd47b3e487dc1379947b5231106f9546f343bd87575509367",
     "models/items.onnx": "f164b2f776c3e40133a940049a9c8654a657e0b540b34e11945fc9cf58374067",
     "models/pose_landmark_full.tflite": "e9a5c5cb17f736fafd4c2ec1da3b3d331d6edbe8a0d32395855aeb2cdfd64b9f",
     "models/selfie_segmentation.tflite": "9ee168ec7c8f2a16c56fe8e1cfbc514974cbbb7e434051b455635f1bd1462f5c",

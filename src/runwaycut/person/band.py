@@ -31,8 +31,8 @@ class BandParams:
     confident : float
         Probability margin: figure colours come from ``prob >= 1 - confident``,
         background colours from ``prob <= confident``.
-    small, large : float
-        Radii of the two windows of local colour statistics.
+    small : float
+        Radius of the window of local colour statistics.
     guided_radius : float
         Radius of the guided filter.
     outer : float
@@ -49,7 +49,6 @@ class BandParams:
     radius: float = 10.0
     confident: float = 0.1
     small: float = 6.0
-    large: float = 20.0
     guided_radius: float = 4.0
     outer: float = 0.0
     outer_selfie: float = 0.1

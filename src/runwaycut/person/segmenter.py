@@ -13,8 +13,9 @@ The person probability is a weighted mean of the two segmentations, each average
 its own mirror image (test-time flip). Everything returned is in the pixel frame of
 the image passed in; callers that want a working resolution resize first.
 
-The landmark helpers (:data:`LANDMARK_NAMES`, :func:`landmark`, :func:`face_box`) are
-public so that later steps (skin and garment) can reuse the pose.
+The landmark helpers (:data:`LANDMARK_NAMES`, :data:`SKELETON`, :func:`landmark`,
+:func:`face_box`) are public so that later steps (skin and garment, the pictures of the
+steps) can reuse the pose.
 """
 
 from __future__ import annotations
@@ -36,6 +37,10 @@ LANDMARK_NAMES = (
     "right_thumb", "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle",
     "right_ankle", "left_heel", "right_heel", "left_foot_index", "right_foot_index",
 )
+
+#: Bones of the pose skeleton, as pairs of landmark indices (head: nose to shoulders).
+SKELETON = ((11, 12), (11, 13), (13, 15), (12, 14), (14, 16), (11, 23), (12, 24), (23, 24),
+            (23, 25), (25, 27), (24, 26), (26, 28), (27, 31), (28, 32), (0, 11), (0, 12))
 
 #: Input side of both models, in pixels.
 MODEL_SIDE = 256
@@ -375,6 +380,6 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
         return (1.0 / (1.0 + np.exp(-np.asarray(z, np.float32)))).astype(np.float32)
 
 
-__all__ = ["LANDMARK_NAMES", "Pose", "PersonEstimate", "PersonParams", "PersonSegmenter",
-           "face_box", "face_square", "landmark", "person_box", "pose_in_box",
+__all__ = ["LANDMARK_NAMES", "SKELETON", "Pose", "PersonEstimate", "PersonParams",
+           "PersonSegmenter", "face_box", "face_square", "landmark", "person_box", "pose_in_box",
            "selfie_probability"]

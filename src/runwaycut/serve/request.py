@@ -105,5 +105,5 @@ def _build(key: tuple):
         mask=MaskParams(threshold=value, band=o["band"], vote=parse_vote(o["vote"])),
         figure=FigureParams(keep_largest=o["keep_largest"], fill_holes=o["fill_holes"]),
         threshold_rule=rule)
-    backend = palette if o["method"] == "palette" else get_method(o["method"], palette=palette)
+    backend = palette if o["method"] == "palette" else get_method(o["method"])
     return TARGETS[o["target"]].wrap(backend)
