@@ -192,3 +192,19 @@ def test_no_person_found_is_a_warning_not_a_silent_success(tmp_path):
         assert not np.asarray(pil).any()
     row = json.loads((out / "manifest.jsonl").read_text().splitlines()[0])
     assert row["status"] == "ok" and row["figure_fraction"] == 0 and "no person" in row["warning"]
+
+
+def test_palette_only_options_are_named_when_the_method_ignores_them(tmp_path):
+    from runwaycut.cli.remove import ignored_palette_options
+
+    assert ignored_palette_options("palette", points=40, band="relative") == []
+    assert ignored_palette_options("auto") == []
+    assert ignored_palette_options("auto", points=16, strip=1 / 8) == []  # the defaults
+    assert ignored_palette_options("person", points=40, keep_largest=False,
+                                   threshold="30") == ["--threshold", "--points",
+                                                       "--no-keep-largest"]
+    # On the command line: a warning that names them, before any photo is read.
+    result = run("remove", tmp_path / "missing.jpg", "-o", tmp_path / "out",
+                    "--method", "auto", "--points", "40", "--sampler", "kmeans")
+    assert "--points, --sampler apply to --method palette only" in result.output
+    assert "--method auto does not use them" in result.output

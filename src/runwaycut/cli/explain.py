@@ -11,7 +11,8 @@ from ._app import Command, app
 from ._options import (Band, Block, FillHoles, GarmentModel, KeepLargest, Method, Points, Sampler,
                        Seed, Strip, Target, Threshold, ThresholdModel, Vote, choices)
 from ._common import console, fail, reports_errors
-from .remove import apply_target, build_method, default_method, palette_options_to_method
+from .remove import (apply_target, build_method, default_method, palette_options_to_method,
+                     warn_ignored_palette_options)
 
 #: Figure formats by file suffix (what matplotlib's Agg canvas writes).
 FORMATS = {".png": "png", ".pdf": "pdf", ".svg": "svg"}
@@ -63,7 +64,11 @@ def explain(
     from ..explain.figure import render
     from ..explain.methods import explain_method
 
-    backend = build_method(default_method(method, threshold), palette_options_to_method(
+    name = default_method(method, threshold)
+    warn_ignored_palette_options(name, threshold=threshold, model=model, band=band, vote=vote,
+                                 points=points, strip=strip, block=block, sampler=sampler,
+                                 seed=seed, keep_largest=keep_largest, fill_holes=fill_holes)
+    backend = build_method(name, palette_options_to_method(
         threshold, band, vote, points, strip, block, sampler, seed, keep_largest, fill_holes,
         model=model))
     backend = apply_target(backend, target, garment_model)

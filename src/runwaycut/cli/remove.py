@@ -56,6 +56,37 @@ def default_method(method: Optional[str], threshold: Optional[str]) -> str:
     return "palette" if threshold is not None else "auto"
 
 
+#: Options that only the palette method reads, with their defaults.
+PALETTE_ONLY_DEFAULTS = {"--threshold": None, "--model": None, "--band": "absolute",
+                         "--vote": "any", "--points": 16, "--strip": 1 / 8, "--block": 9,
+                         "--sampler": "random", "--seed": 0, "--keep-largest": True,
+                         "--fill-holes": True}
+
+
+def ignored_palette_options(name: str, **given) -> list[str]:
+    """The palette-only options (keyword names as in :data:`PALETTE_ONLY_DEFAULTS`,
+    ``keep_largest`` for ``--keep-largest``) set away from their defaults while the
+    backend ``name`` is not ``palette``: the person-based backends read none of them."""
+    if name == "palette":
+        return []
+    ignored = []
+    for option, default in PALETTE_ONLY_DEFAULTS.items():
+        value = given.get(option[2:].replace("-", "_"), default)
+        if value != default:
+            ignored.append(f"--no-{option[2:]}" if value is False else option)
+    return ignored
+
+
+def warn_ignored_palette_options(name: str, **given) -> None:
+    """Say which options the backend ``name`` will not use (rather than ignore them silently)."""
+    ignored = ignored_palette_options(name, **given)
+    if ignored:
+        console.print(f"[yellow]warning:[/] {', '.join(ignored)} "
+                      f"{'applies' if len(ignored) == 1 else 'apply'} to --method palette "
+                      f"only; --method {name} does not use {'it' if len(ignored) == 1 else 'them'}",
+                      highlight=False, soft_wrap=True)
+
+
 def build_method(name: str, palette: PaletteMethod):
     """The backend called ``name``: ``palette`` as the palette options built it; the
     person-based backends use none of those options."""
@@ -164,7 +195,11 @@ def remove(
     Rerunning the same command resumes. Exit code 0 when every photo succeeded, 2 when
     any failed (the others are still done), 130 when interrupted.
     """
-    backend = build_method(default_method(method, threshold), palette_options_to_method(
+    name = default_method(method, threshold)
+    warn_ignored_palette_options(name, threshold=threshold, model=model, band=band, vote=vote,
+                                 points=points, strip=strip, block=block, sampler=sampler,
+                                 seed=seed, keep_largest=keep_largest, fill_holes=fill_holes)
+    backend = build_method(name, palette_options_to_method(
         threshold, band, vote, points, strip, block, sampler, seed, keep_largest, fill_holes,
         model=model))
     backend = apply_target(backend, target, garment_model, item_cutouts)
