@@ -34,7 +34,8 @@ from ..scoring.items import ITEM_NAMES, ITEM_TO_CLASS
 from .colors import ColorParams, GarmentColor, garment_colors, nearest_centre, rgb_to_lab
 from .items_inputs import crop_transform, figure_box, item_inputs
 from .items_model import ItemNet, load_item_net
-from .items_fusion import FUSION_WEIGHT, fused_classes, garment_prior, regroup
+from .items_fusion import (FUSION_WEIGHT, fused_classes, garment_prior, regroup,
+                           smooth_in_regions)
 from .labelmap import DETECT, detect_pose, label_garment
 from .model import GarmentModel
 from .types import GarmentResult
@@ -146,7 +147,9 @@ class ItemsResult:
 def items_from_logits(logits: np.ndarray, affine: np.ndarray, figure: np.ndarray,
                       taken_in: tuple[str, ...] = TAKEN_IN,
                       take: TakeIn | None = None, upscale: int = UPSCALE,
-                      min_share: float = MIN_ITEM_SHARE) -> tuple[np.ndarray, np.ndarray]:
+                      min_share: float = MIN_ITEM_SHARE,
+                      regions: tuple[np.ndarray, float] | None = None
+                      ) -> tuple[np.ndarray, np.ndarray]:
     """The photo's item map from the network's window logits.
 
     The logits are enlarged ``upscale`` times (bilinear), each enlarged pixel takes its
@@ -168,6 +171,9 @@ def items_from_logits(logits: np.ndarray, affine: np.ndarray, figure: np.ndarray
     min_share : float
         Items holding less than this share of the (final) figure are dropped, their pixels
         given the likeliest remaining item (:data:`MIN_ITEM_SHARE`; 0 keeps every item).
+    regions : (regions, scale), optional
+        :attr:`GarmentResult.regions` and ``scale``: the enlarged logits are first pulled
+        towards their region's mean (:func:`~runwaycut.garment.items_fusion.smooth_in_regions`).
 
     Returns
     -------
@@ -185,10 +191,12 @@ def items_from_logits(logits: np.ndarray, affine: np.ndarray, figure: np.ndarray
     # whole-plane operations rather than a strided reduction over the last axis.
     big = np.stack([cv2.resize(np.ascontiguousarray(plane), size, interpolation=cv2.INTER_LINEAR)
                     for plane in np.asarray(logits, np.float32)])
-    item = _argmax_planes(big, range(1, k))
     # Photo pixel -> enlarged window pixel (centres to centres), nearest.
     to_big = np.asarray(affine, np.float64) * upscale
     to_big[:, 2] += (upscale - 1) / 2
+    if regions is not None:
+        smooth_in_regions(big, to_big, *regions)
+    item = _argmax_planes(big, range(1, k))
     photo_size = (W, H)
     flags = cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP
     item_full = cv2.warpAffine(item, to_big, photo_size, flags=flags,
@@ -385,7 +393,9 @@ def _fused(image, labels, full, figure, logits, affine, landmarks, model):
     if not garment.probabilities.any():  # figure too small for the classifier
         return labels, replace(garment, labels=ITEM_TO_CLASS[labels])
     prior = garment_prior(garment.probabilities, garment.scale, affine, logits.shape[1:])
-    fused, _ = items_from_logits(logits + np.float32(FUSION_WEIGHT) * prior, affine, full, ())
+    regions = None if garment.regions is None else (garment.regions, garment.scale)
+    fused, _ = items_from_logits(logits + np.float32(FUSION_WEIGHT) * prior, affine, full, (),
+                                 regions=regions)
     taken = full & ~figure
     fused[taken] = labels[taken]
     classes = fused_classes(fused, garment.labels)

@@ -317,6 +317,7 @@ def label_garment(image: np.ndarray, figure: np.ndarray, *,
         work_landmarks = landmarks.copy()
         work_landmarks[:, :3] *= scale
     fs = pixel_features(small, fig, work_landmarks, model.priors, params)
+    regions = None
     if not fs.frame.from_pose:
         warnings.append("no pose: body parts placed by the mean pose over the figure's box")
     if fs.skin.source != "face":
@@ -332,12 +333,15 @@ def label_garment(image: np.ndarray, figure: np.ndarray, *,
             region = figure_regions(small, fs.index, fs.shape, params)
             rows = region_rows(region, fs.index, fs.shape[1])
             proba = region_mean(region, model.predict(fs, rows), rows)
+            regions = np.full(fs.shape, -1, np.int32)
+            regions.flat[fs.index] = region
         else:
             proba = model.predict(fs)
         maps = probability_maps(fs, proba, params.smooth)
         labels = photo_labels(small, maps, image, figure, params)
     return GarmentResult(labels=labels, probabilities=maps, frame=fs.frame, skin=fs.skin,
-                         hair=fs.hair, scale=scale, warnings=tuple(dict.fromkeys(warnings)))
+                         hair=fs.hair, scale=scale, warnings=tuple(dict.fromkeys(warnings)),
+                         regions=regions)
 
 
 def label_figure_result(image: np.ndarray, result, *, model: GarmentModel | None = None,

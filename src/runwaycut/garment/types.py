@@ -185,6 +185,10 @@ class GarmentResult:
         Working size / photo size.
     warnings : tuple of str
         Why the result may be degraded, in words (no pose, no face...).
+    regions : (h, w) int32 array or None
+        The regions of like colour the classifier's probabilities were averaged over
+        (:func:`~runwaycut.garment.labelmap.figure_regions`), numbered from 0 at working
+        size, -1 off the figure; ``None`` when none were made.
     """
 
     labels: np.ndarray
@@ -194,6 +198,7 @@ class GarmentResult:
     hair: ColourModel
     scale: float
     warnings: tuple[str, ...] = ()
+    regions: np.ndarray | None = None
 
     @property
     def garment(self) -> np.ndarray:
