@@ -106,6 +106,8 @@ def test_rerun_with_another_target(tmp_path):
                 "--points", "8", "-j", "1")
     assert other.exit_code == 2
     lines = [line for line in other.output.splitlines() if line.strip()]
+    assert lines[0].startswith("warning: --points applies to --method palette only"), lines
+    lines = lines[1:]
     assert len(lines) == 1, other.output
     assert "--method person -> auto" in lines[0]
     assert "--points" not in lines[0]  # a palette option: neither backend uses it
