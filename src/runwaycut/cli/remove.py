@@ -196,12 +196,13 @@ def remove(
     any failed (the others are still done), 130 when interrupted.
     """
     name = default_method(method, threshold)
+    palette = palette_options_to_method(  # (checks every value, used or not)
+        threshold, band, vote, points, strip, block, sampler, seed, keep_largest, fill_holes,
+        model=model)
     warn_ignored_palette_options(name, threshold=threshold, model=model, band=band, vote=vote,
                                  points=points, strip=strip, block=block, sampler=sampler,
                                  seed=seed, keep_largest=keep_largest, fill_holes=fill_holes)
-    backend = build_method(name, palette_options_to_method(
-        threshold, band, vote, points, strip, block, sampler, seed, keep_largest, fill_holes,
-        model=model))
+    backend = build_method(name, palette)
     backend = apply_target(backend, target, garment_model, item_cutouts)
     if image_format not in FORMATS:
         raise fail(f"--format must be one of {', '.join(FORMATS)}, got {image_format!r}")
