@@ -17,7 +17,8 @@ from PIL import Image
 
 from runwaycut.errors import ModelError
 from runwaycut.garment.colors import COLOR_NAMES
-from runwaycut.garment.items import ITEM_TO_CLASS, MIN_ITEM_SHARE, items_from_logits, parse_items
+from runwaycut.garment.items import (ITEM_TO_CLASS, MIN_ITEM_SHARE, item_counts, items_from_logits,
+                                     parse_items)
 from runwaycut.garment.items_inputs import (
     CHANNEL_NAMES,
     INPUT_SHAPE,
@@ -425,3 +426,12 @@ def test_likely_carried_is_the_softmax_share_of_the_carried_items():
         share = z[wanted].sum(axis=0) / z.sum(axis=0)
         for p in (0.3, 0.7):
             assert np.array_equal(_likely_carried(big, wanted, p), share >= p)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 300), st.integers(0, 300))
+def test_item_counts_are_the_pixels_of_each_item(seed, h, w):
+    labels = np.random.default_rng(seed).integers(0, len(ITEM_NAMES), (h, w)).astype(np.uint8)
+    counts = item_counts(labels)
+    assert counts.dtype == np.int64 and counts.shape == (len(ITEM_NAMES),)
+    assert np.array_equal(counts, [np.count_nonzero(labels == i) for i in range(len(ITEM_NAMES))])
