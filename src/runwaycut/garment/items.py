@@ -16,8 +16,10 @@ From a photo (and, if known, its figure mask and pose):
    joins the figure where it touches it;
 6. the garment's pixel classifier (:func:`~runwaycut.garment.labelmap.label_garment`) runs
    on that figure and the two are put together (:mod:`runwaycut.garment.items_fusion`):
-   one item map, and a four-class map (background, garment, skin+hair, accessory) that
-   agrees with it (:data:`ITEM_TO_CLASS`).
+   one item map (each pixel's item logits first pulled towards the mean of the
+   classifier's region of like colour, so that item borders follow the photo's edges),
+   and a four-class map (background, garment, skin+hair, accessory) that agrees with it
+   (:data:`ITEM_TO_CLASS`).
 """
 
 from __future__ import annotations

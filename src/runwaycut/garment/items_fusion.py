@@ -238,4 +238,5 @@ def _enlarged_scores(logits: np.ndarray, affine: np.ndarray, upscale: int):
     return scores_at
 
 
-__all__ = ["FUSION_WEIGHT", "fused_classes", "garment_prior", "regroup"]
+__all__ = ["FUSION_WEIGHT", "REGION_WEIGHT", "fused_classes", "garment_prior", "regroup",
+           "smooth_in_regions"]
