@@ -27,6 +27,11 @@ THRESHOLD_RULES = ("otsu", "auto", "face-ratio", "person")
 LAYOUTS = ("ccp", "seg", "masks")
 
 
+#: The help panel of the options only the palette method reads (``auto`` and ``person``
+#: ignore them; ``remove`` and ``explain`` warn when one is set with those).
+PALETTE_PANEL = "Palette method options"
+
+
 def choices(values) -> str:
     """The metavar of an option taking one of ``values``: ``a|b|c``."""
     return "|".join(values)
@@ -34,21 +39,30 @@ def choices(values) -> str:
 
 Band = Annotated[str, typer.Option(metavar=choices(("absolute", "relative")),
                                    help="absolute: colour ± t per channel (the note); "
-                                        "relative: colour × (1 ± t) (the original code).")]
+                                        "relative: colour × (1 ± t) (the original code).",
+                                   rich_help_panel=PALETTE_PANEL)]
 Vote = Annotated[str, typer.Option(metavar="any|majority|FRACTION",
                                    help="Palette colours needed to call a pixel background: "
-                                        "any (union), majority, or a fraction like 0.25.")]
-Points = Annotated[int, typer.Option(help="Palette colours sampled, half from each edge strip.")]
-Strip = Annotated[float, typer.Option(help="Width of each edge strip, fraction of the width.")]
-Block = Annotated[int, typer.Option(help="Side in pixels of the block averaged at each point.")]
+                                        "any (union), majority, or a fraction like 0.25.",
+                                   rich_help_panel=PALETTE_PANEL)]
+Points = Annotated[int, typer.Option(help="Palette colours sampled, half from each edge strip.",
+                                     rich_help_panel=PALETTE_PANEL)]
+Strip = Annotated[float, typer.Option(help="Width of each edge strip, fraction of the width.",
+                                      rich_help_panel=PALETTE_PANEL)]
+Block = Annotated[int, typer.Option(help="Side in pixels of the block averaged at each point.",
+                                    rich_help_panel=PALETTE_PANEL)]
 Sampler = Annotated[str, typer.Option(metavar=choices(("random", "kmeans")),
                                       help="random (the note's seeded points) or kmeans "
-                                           "(cluster centres of all strip pixels).")]
-Seed = Annotated[int, typer.Option(help="Random seed of the palette sampling.")]
+                                           "(cluster centres of all strip pixels).",
+                                      rich_help_panel=PALETTE_PANEL)]
+Seed = Annotated[int, typer.Option(help="Random seed of the palette sampling.",
+                                   rich_help_panel=PALETTE_PANEL)]
 KeepLargest = Annotated[bool, typer.Option("--keep-largest/--no-keep-largest",
-                                           help="Keep only the largest region (the figure).")]
+                                           help="Keep only the largest region (the figure).",
+                                           rich_help_panel=PALETTE_PANEL)]
 FillHoles = Annotated[bool, typer.Option("--fill-holes/--no-fill-holes",
-                                         help="Fill holes inside the kept figure.")]
+                                         help="Fill holes inside the kept figure.",
+                                         rich_help_panel=PALETTE_PANEL)]
 Layout = Annotated[str, typer.Option(metavar=choices(("auto",) + tuple(LAYOUTS)),
                                      help="Layout of DATASET (auto: detected).")]
 
@@ -73,7 +87,9 @@ THRESHOLD_HELP = ("Colour band half-width: levels for the absolute band (default
                   + ", ".join(THRESHOLD_RULES) + " (auto: the person rule, or the shipped "
                   "photo-only model where no person is found).")
 Threshold = Annotated[Optional[str], typer.Option(metavar=choices(("T",) + tuple(THRESHOLD_RULES)),
-                                                  help=THRESHOLD_HELP)]
+                                                  help=THRESHOLD_HELP,
+                                                  rich_help_panel=PALETTE_PANEL)]
 ThresholdModel = Annotated[Optional[Path], typer.Option(
     "--model", metavar="FILE", help="Threshold model (from runwaycut train) for "
-                                    "--threshold auto, instead of the person rule and the shipped model.")]
+                                    "--threshold auto, instead of the person rule and the shipped model.",
+    rich_help_panel=PALETTE_PANEL)]
