@@ -274,8 +274,10 @@ def test_evaluate_library_thresholds_and_other_methods(masks_set):
 @needs_ccp
 def test_evaluate_defaults_to_the_auto_method(tmp_path):
     out = tmp_path / "auto.csv"
-    r = run("evaluate", CCP_DIR, "--csv", out, "--limit", "2")
+    r = run("evaluate", CCP_DIR, "--csv", out, "--limit", "2", "--vote", "majority")
     assert r.exit_code == 0, r.output
+    # A palette option with the auto method: said, not silently ignored.
+    assert "warning: --vote applies to --method palette only" in r.output
     rows = read_rows(out)
     assert len(rows) == 2 and all(row["status"] == "ok" for row in rows)
     # The fused person mask is far better than the palette method on street photos.

@@ -28,7 +28,7 @@ LAYOUTS = ("ccp", "seg", "masks")
 
 
 #: The help panel of the options only the palette method reads (``auto`` and ``person``
-#: ignore them; ``remove`` and ``explain`` warn when one is set with those).
+#: ignore them; ``remove``, ``explain`` and ``evaluate`` warn when one is set with those).
 PALETTE_PANEL = "Palette method options"
 
 

@@ -20,7 +20,7 @@ from ._options import (GARMENT_MODEL_HELP, Band, Block, FillHoles, KeepLargest, 
                        Points, Sampler, Seed, Strip, Vote, choices)
 from ._common import console, fail, report_scored, reports_errors
 from .remove import (apply_target, build_method, default_method,
-                     palette_options_to_method)
+                     palette_options_to_method, warn_ignored_palette_options)
 
 #: What evaluate scores: the figure, the garment mask, or the 14 items.
 EVALUATE_TARGETS = (*TARGETS, "items")
@@ -90,9 +90,13 @@ def evaluate(
     if best and method != "palette":
         raise fail(f"--threshold best needs --method palette (a colour-band threshold to "
                    f"search); {method!r} has none")
-    backend = build_method(method, palette_options_to_method(
+    palette = palette_options_to_method(  # (checks every value, used or not)
         None if best else threshold, band, vote, points, strip, block, sampler, seed,
-        keep_largest, fill_holes, model=None if best else model))
+        keep_largest, fill_holes, model=None if best else model)
+    warn_ignored_palette_options(method, threshold=threshold, model=model, band=band, vote=vote,
+                                 points=points, strip=strip, block=block, sampler=sampler,
+                                 seed=seed, keep_largest=keep_largest, fill_holes=fill_holes)
+    backend = build_method(method, palette)
     if best and target == "items":
         raise fail("--threshold best scores a figure mask; it does not apply to --target items")
     if not best and target != "items":  # with best, the figure's threshold ceiling is scored
