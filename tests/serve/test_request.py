@@ -61,3 +61,21 @@ def test_upload_stem_keeps_a_plain_name():
     assert upload_stem("look-07.jpg") == "look-07"
     assert upload_stem("C:\\shots\\a b.png") == "ab"
     assert upload_stem("../../etc/passwd") == "passwd"
+
+
+def test_palette_options_with_another_method_are_named_in_the_warnings():
+    import numpy as np
+
+    from runwaycut.methods.base import FigureResult
+    from runwaycut.serve.cut import describe
+
+    assert CutRequest(points=40, method="palette").ignored_options() == []
+    assert CutRequest(points=16).ignored_options() == []  # the defaults
+    request = CutRequest(method="person", points=40, keep_largest=False)
+    assert request.ignored_options() == ["points", "keep_largest"]
+    result = FigureResult(mask=np.zeros((4, 6), bool), method="person", details={})
+    info = describe(np.zeros((4, 6, 3), np.uint8), result, request, {})
+    assert info["warnings"] == ["points, keep_largest set but not used: only method=palette "
+                                "reads them, not person"]
+    plain = describe(np.zeros((4, 6, 3), np.uint8), result, CutRequest(method="person"), {})
+    assert plain["warnings"] == []

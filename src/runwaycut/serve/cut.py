@@ -180,6 +180,11 @@ def describe(image: np.ndarray, result, request: CutRequest, timings: dict) -> d
             "band": request.band,
             "figure_fraction": round(float(np.count_nonzero(result.mask)) / result.mask.size, 6),
             "warnings": list(result.details.get("warnings", [])), "timings": timings}
+    ignored = request.ignored_options()
+    if ignored:
+        info["warnings"].append(f"{', '.join(ignored)} set but not used: only method=palette "
+                                f"reads {'it' if len(ignored) == 1 else 'them'}, not "
+                                f"{request.method_name}")
     if "garment" in result.details:
         garment = result.details["garment"]
         info["colors"] = [c.as_dict() for c in result.details["colors"]]

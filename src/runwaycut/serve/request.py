@@ -37,6 +37,11 @@ def served_targets() -> tuple[str, ...]:
     return tuple(TARGETS)
 
 
+#: The fields only the palette method reads.
+_PALETTE_FIELDS = ("threshold", "band", "vote", "points", "strip", "block", "sampler", "seed",
+                   "keep_largest", "fill_holes")
+
+
 @dataclass(frozen=True)
 class CutRequest:
     """The parameters of one cut, with the command line's defaults.
@@ -64,6 +69,15 @@ class CutRequest:
         if self.method is not None:
             return self.method
         return "palette" if self.threshold is not None else "auto"
+
+    def ignored_options(self) -> list[str]:
+        """The palette-only fields set away from their defaults while the method is not
+        ``palette``: the person-based methods read none of them (said in the answer's
+        warnings rather than ignored silently)."""
+        if self.method_name == "palette":
+            return []
+        default = CutRequest()
+        return [name for name in _PALETTE_FIELDS if getattr(self, name) != getattr(default, name)]
 
     def backend_key(self) -> tuple:
         """Everything but ``output``: requests with the same key share a backend."""
