@@ -101,8 +101,8 @@ MUTANTS: list[Mutant] = [
     # --- issue 15 point 5: checks that no longer compare code with itself -----------
     Mutant("colours: every pixel counted, not only the masked ones",
            "src/runwaycut/garment/colors.py",
-           "    pixels = image[mask]",
-           "    pixels = image.reshape(-1, 3)  # MUTANT",
+           "    index = np.flatnonzero(mask)\n",
+           "    index = np.arange(mask.size)  # MUTANT\n",
            ("tests/garment/test_colors.py",)),
     Mutant("otsu rule: the relative band's bulk cut applied to absolute distances",
            "src/runwaycut/threshold/rules.py",
