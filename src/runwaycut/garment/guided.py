@@ -24,7 +24,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ..person.matting import linear_taps
+from ..person.matting import guide_inverse, linear_taps
 
 from .types import BACKGROUND, FIGURE_CLASSES
 
@@ -66,23 +66,10 @@ def guided_coefficients(guide: np.ndarray, maps: np.ndarray, radius: int,
     """
     r, g, bl = (np.ascontiguousarray(guide[..., i]) for i in range(3))
     mr, mg, mb = _box(r, radius), _box(g, radius), _box(bl, radius)
-    e = np.float32(eps)
-    vrr = _box(r * r, radius) - mr * mr + e
-    vrg = _box(r * g, radius) - mr * mg
-    vrb = _box(r * bl, radius) - mr * mb
-    vgg = _box(g * g, radius) - mg * mg + e
-    vgb = _box(g * bl, radius) - mg * mb
-    vbb = _box(bl * bl, radius) - mb * mb + e
-    # Inverse of the symmetric 3x3 matrix [[vrr vrg vrb] [vrg vgg vgb] [vrb vgb vbb]],
-    # divided by its determinant once here rather than once per map.
-    irr = vgg * vbb - vgb * vgb
-    irg = vgb * vrb - vrg * vbb
-    irb = vrg * vgb - vgg * vrb
-    igg = vrr * vbb - vrb * vrb
-    igb = vrb * vrg - vrr * vgb
-    ibb = vrr * vgg - vrg * vrg
-    inv_det = np.float32(1) / (vrr * irr + vrg * irg + vrb * irb)
-    irr, irg, irb, igg, igb, ibb = (x * inv_det for x in (irr, irg, irb, igg, igb, ibb))
+    cofactors, det = guide_inverse((r, g, bl), (mr, mg, mb), lambda x: _box(x, radius), eps)
+    # Divided by the determinant once here rather than once per map.
+    inv_det = np.float32(1) / det
+    irr, irg, irb, igg, igb, ibb = (x * inv_det for x in cofactors)
     coef = np.empty((len(maps),) + r.shape + (4,), np.float32)
     for c, p in enumerate(np.asarray(maps, np.float32)):
         mp = _box(p, radius)

@@ -77,14 +77,29 @@ def _box(radius: int):
     return lambda x: cv2.boxFilter(x, -1, k, borderType=cv2.BORDER_REFLECT)
 
 
-def _guided_coefficients(guide: np.ndarray, src: np.ndarray, radius: int, eps: float):
-    """Per-window linear coefficients ``a`` ((H, W, 3)) and ``b`` ((H, W)) of the filter."""
-    box = _box(radius)
-    mean_i = box(guide)
-    mean_p = box(src)
-    cov_ip = box(guide * src[..., None]) - mean_i * mean_p[..., None]
-    r, g, bl = (guide[..., i] for i in range(3))
-    mr, mg, mb = (mean_i[..., i] for i in range(3))
+def guide_inverse(channels, means, box, eps: float):
+    """The regularised covariance of a colour guide in each window, inverted in closed
+    form: its cofactors and determinant (the guided filter's shared part).
+
+    Parameters
+    ----------
+    channels : (r, g, b) of (H, W) float32 arrays
+        The guide's channels.
+    means : (r, g, b) of (H, W) float32 arrays
+        Their window means, ``box(channel)``.
+    box : callable
+        The window mean of an (H, W) array.
+    eps : float
+        Added to the diagonal.
+
+    Returns
+    -------
+    cofactors : tuple of 6 (H, W) float32 arrays
+        ``rr, rg, rb, gg, gb, bb`` of the symmetric inverse times the determinant.
+    det : (H, W) float32 array
+    """
+    r, g, bl = channels
+    mr, mg, mb = means
     e = np.float32(eps)
     vrr = box(r * r) - mr * mr + e
     vrg = box(r * g) - mr * mg
@@ -100,6 +115,17 @@ def _guided_coefficients(guide: np.ndarray, src: np.ndarray, radius: int, eps: f
     igb = vrb * vrg - vrr * vgb
     ibb = vrr * vgg - vrg * vrg
     det = vrr * irr + vrg * irg + vrb * irb
+    return (irr, irg, irb, igg, igb, ibb), det
+
+
+def _guided_coefficients(guide: np.ndarray, src: np.ndarray, radius: int, eps: float):
+    """Per-window linear coefficients ``a`` ((H, W, 3)) and ``b`` ((H, W)) of the filter."""
+    box = _box(radius)
+    mean_i = box(guide)
+    mean_p = box(src)
+    cov_ip = box(guide * src[..., None]) - mean_i * mean_p[..., None]
+    (irr, irg, irb, igg, igb, ibb), det = guide_inverse(
+        [guide[..., i] for i in range(3)], [mean_i[..., i] for i in range(3)], box, eps)
     cr, cg, cb = (cov_ip[..., i] for i in range(3))
     a = np.stack([irr * cr + irg * cg + irb * cb,
                   irg * cr + igg * cg + igb * cb,
@@ -433,5 +459,6 @@ def guided_upsample(small_guide: np.ndarray, small_src: np.ndarray, guide: np.nd
     return out
 
 
-__all__ = ["MattingParams", "STRIP_PIXELS", "alpha_from_mask", "estimate_foreground", "linear_taps",
+__all__ = ["MattingParams", "STRIP_PIXELS", "alpha_from_mask", "estimate_foreground", "guide_inverse",
+           "linear_taps",
            "guided_filter", "guided_upsample", "resize_rows", "row_strips", "source_rows"]
