@@ -77,6 +77,9 @@ def main(argv=None) -> int:
     ap.add_argument("--weight-power", type=float, default=0.5,
                     help="cross-entropy class weights: (median freq / freq) ** this")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--widths", default="16,24,32,48,64",
+                    help="channels of the U-Net's five levels, comma-separated (the shipped "
+                         "network's by default; 24,32,48,64,96 is the wider one tried)")
     ap.add_argument("--val", type=int, default=60)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--state", default="", help="also save the weights (torch state dict)")
@@ -105,6 +108,7 @@ def main(argv=None) -> int:
     start = time.perf_counter()
     net = train(x, y, epochs=args.epochs, seed=args.seed, validate=validate,
                 dice=args.dice, weight_power=args.weight_power, threads=args.threads,
+                widths=tuple(int(w) for w in args.widths.split(",")),
                 progress=lambda m: print(m, flush=True))
     if args.state:
         import torch
