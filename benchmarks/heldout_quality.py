@@ -12,7 +12,8 @@ default), with the shipped models:
 
 and, with ``--ablations``, the same with one learned input knocked out (the fusion's
 colour-histogram feature ``hist_ratio`` set to 0, its neutral value, the garment
-classifier's skin-distance feature set to 0, the threshold rule replaced by its
+classifier's skin-distance feature set to 0 (its pooled skin+hair and accessory IoU
+printed too: the feature earns there, not in garment F1), the threshold rule replaced by its
 photo-only fallback), to show what each one earns.
 
     python benchmarks/heldout_quality.py
@@ -32,7 +33,7 @@ import numpy as np
 
 from runwaycut.batch.workers import one_thread
 from runwaycut.garment.labelmap import label_garment
-from runwaycut.garment.types import BACKGROUND, GARMENT
+from runwaycut.garment.types import ACCESSORY, BACKGROUND, GARMENT, SKIN_HAIR
 from runwaycut.methods import METHODS
 from runwaycut.note.colormask import distance_map
 from runwaycut.note.figure import select_figure
@@ -49,6 +50,19 @@ def f1(pred: np.ndarray, truth: np.ndarray) -> float:
     return 2 * tp / max(np.count_nonzero(pred) + np.count_nonzero(truth), 1)
 
 
+def confusion4(truth: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """The four classes' confusion counts of one photo, ``(4, 4)``, truth by row."""
+    return np.bincount(truth.ravel().astype(np.int64) * 4 + labels.ravel(),
+                       minlength=16).reshape(4, 4)
+
+
+def pooled_iou(confusions: np.ndarray) -> np.ndarray:
+    """IoU of each of the four classes over photos' confusion counts ``(N, 4, 4)``."""
+    cm = confusions.sum(axis=0)
+    inter = np.diag(cm)
+    return inter / np.maximum(cm.sum(0) + cm.sum(1) - inter, 1)
+
+
 def measure(photos, auto, person) -> dict[str, np.ndarray]:
     """Per-photo scores (arrays in photo order) with the models as they are now."""
     rows = []
@@ -61,6 +75,7 @@ def measure(photos, auto, person) -> dict[str, np.ndarray]:
         t = THRESHOLD_RULES["auto"](image, palette, d, "absolute")
         rows.append({"auto": f1(a.mask, figure), "person": f1(person.predict(image).mask, figure),
                      "garment": f1(labels == GARMENT, classes == GARMENT),
+                     "garment confusion": confusion4(classes, labels),
                      "whole figure": f1(figure, classes == GARMENT),
                      "threshold auto": f1(select_figure(d > t), figure),
                      "threshold 20": f1(select_figure(d > 20), figure)})
@@ -90,7 +105,7 @@ def ablated(photos, auto, person) -> dict[str, np.ndarray]:
         return fs
 
     out = {"auto, hist_ratio feature 0": [], "garment, skin feature 0": [],
-           "threshold photo-only model": []}
+           "garment, skin feature 0 confusion": [], "threshold photo-only model": []}
     photo_model = default_model()
     photo_model = photo_model.fallback if photo_model.needs_person else photo_model
     try:
@@ -104,6 +119,7 @@ def ablated(photos, auto, person) -> dict[str, np.ndarray]:
             t = photo_model.predict_image(image, palette, d)
             out["auto, hist_ratio feature 0"].append(f1(a.mask, figure))
             out["garment, skin feature 0"].append(f1(labels == GARMENT, classes == GARMENT))
+            out["garment, skin feature 0 confusion"].append(confusion4(classes, labels))
             out["threshold photo-only model"].append(f1(select_figure(d > t), figure))
     finally:
         fusion.band_features, labelmap.pixel_features = band_features, pixel_features
@@ -131,6 +147,11 @@ def main() -> None:
     print(f"{len(photos)} held-out photos ({names[0]} .. {names[-1]}), F1, "
           f"{time.perf_counter() - start:.0f} s")
     for key, values in scores.items():
+        if key.endswith(" confusion"):  # pooled class IoU (the skin feature earns there)
+            iou = pooled_iou(values)
+            print(f"  {key[:-len(' confusion')]:<28} pooled IoU skin+hair {iou[SKIN_HAIR]:.4f}  "
+                  f"accessory {iou[ACCESSORY]:.4f}  (hand-labelled figure)")
+            continue
         print(f"  {key:<28} mean {values.mean():.4f}  median {np.median(values):.4f}  "
               f"min {values.min():.4f}")
     pairs = [("auto", "person"), ("garment", "whole figure"), ("threshold auto", "threshold 20")]
