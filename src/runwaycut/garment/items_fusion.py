@@ -181,7 +181,7 @@ def smooth_in_regions(big: np.ndarray, to_big: np.ndarray, regions: np.ndarray, 
                       weight: float = REGION_WEIGHT) -> None:
     """Pull the enlarged item logits towards their region's mean, in place.
 
-    The network's window is coarse (a photo pixel is a fifth of a window pixel or less),
+    The network's window is coarse (one window pixel spans five photo pixels or more),
     so its item borders are blurred; the garment classifier's regions of like colour
     follow the photo's edges. Each enlarged window pixel that falls on a region gets
     ``(1 - weight) * its logits + weight * the region's mean logits`` (items only: the
