@@ -33,6 +33,14 @@ def test_defaults_are_those_of_runwaycut_remove():
                                               cli["seed"], cli["keep_largest"], cli["fill_holes"])
 
 
+def test_person_based_methods_share_one_backend_whatever_palette_values_came():
+    plain = build_backend(CutRequest(method="auto"))
+    assert build_backend(CutRequest(method="auto", points=40, band="relative")) is plain
+    assert build_backend(CutRequest(method="palette", points=40)).palette.points == 40
+    with pytest.raises(ValueError):  # a bad palette value is still refused, used or not
+        CutRequest(method="auto", points=0).check()
+
+
 def test_method_follows_the_command_line_rule():
     assert CutRequest().method_name == "auto"
     assert CutRequest(threshold="30").method_name == "palette"

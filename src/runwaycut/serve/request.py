@@ -80,11 +80,20 @@ class CutRequest:
         return [name for name in _PALETTE_FIELDS if getattr(self, name) != getattr(default, name)]
 
     def backend_key(self) -> tuple:
-        """Everything but ``output``: requests with the same key share a backend."""
+        """Everything but ``output``: requests with the same key share a backend. The
+        person-based methods read no palette field, so theirs are keyed at the defaults:
+        one backend (and one load of the models) whatever palette values came along."""
         fields = asdict(self)
         fields.pop("output")
         fields["method"] = self.method_name
+        if self.method_name != "palette":
+            default = asdict(CutRequest())
+            fields.update({name: default[name] for name in _PALETTE_FIELDS})
         return tuple(sorted(fields.items()))
+
+    def palette_key(self) -> tuple:
+        """The palette fields, as :func:`palette_method` takes them."""
+        return tuple((name, getattr(self, name)) for name in _PALETTE_FIELDS)
 
     def check(self) -> "CutRequest":
         """Raise ValueError, with a message fit for the caller, for any bad value."""
@@ -99,7 +108,8 @@ class CutRequest:
         if self.output == "labels" and self.target == "figure":
             raise ValueError("output=labels needs target=garment (or another target with a "
                              "label map)")
-        build_backend(self)  # the library's own checks of every palette option
+        palette_method(self.palette_key())  # the library's checks of every palette option,
+        build_backend(self)                 # used or not (as the command line checks them)
         return self
 
 
@@ -110,14 +120,24 @@ def build_backend(request: CutRequest):
 
 
 @lru_cache(maxsize=32)
-def _build(key: tuple):
+def palette_method(key: tuple) -> PaletteMethod:
+    """The palette backend of a request's :meth:`CutRequest.palette_key` (``ValueError``
+    for a bad value)."""
     o = dict(key)
     value, rule = parse_threshold(o["threshold"], None, o["band"])
-    palette = PaletteMethod(
+    return PaletteMethod(
         palette=PaletteParams(points=o["points"], strip=o["strip"], block=o["block"],
                               sampler=o["sampler"], seed=o["seed"]),
         mask=MaskParams(threshold=value, band=o["band"], vote=parse_vote(o["vote"])),
         figure=FigureParams(keep_largest=o["keep_largest"], fill_holes=o["fill_holes"]),
         threshold_rule=rule)
-    backend = palette if o["method"] == "palette" else get_method(o["method"])
+
+
+@lru_cache(maxsize=32)
+def _build(key: tuple):
+    o = dict(key)
+    if o["method"] == "palette":
+        backend = palette_method(tuple((name, o[name]) for name in _PALETTE_FIELDS))
+    else:
+        backend = get_method(o["method"])
     return TARGETS[o["target"]].wrap(backend)
