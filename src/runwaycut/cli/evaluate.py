@@ -19,8 +19,7 @@ from ._app import Command, app
 from ._options import (GARMENT_MODEL_HELP, Band, Block, FillHoles, KeepLargest, Layout, Method,
                        Points, Sampler, Seed, Strip, Vote, choices)
 from ._common import console, fail, report_scored, reports_errors
-from .remove import (apply_target, build_method, default_method,
-                     palette_options_to_method, warn_ignored_palette_options)
+from .remove import apply_target, build_method, checked_palette, default_method
 
 #: What evaluate scores: the figure, the garment mask, or the 14 items.
 EVALUATE_TARGETS = (*TARGETS, "items")
@@ -90,13 +89,10 @@ def evaluate(
     if best and method != "palette":
         raise fail(f"--threshold best needs --method palette (a colour-band threshold to "
                    f"search); {method!r} has none")
-    palette = palette_options_to_method(  # (checks every value, used or not)
-        None if best else threshold, band, vote, points, strip, block, sampler, seed,
-        keep_largest, fill_holes, model=None if best else model)
-    warn_ignored_palette_options(method, threshold=threshold, model=model, band=band, vote=vote,
-                                 points=points, strip=strip, block=block, sampler=sampler,
-                                 seed=seed, keep_largest=keep_largest, fill_holes=fill_holes)
-    backend = build_method(method, palette)
+    backend = build_method(method, checked_palette(  # (with best the method is palette)
+        method, threshold=None if best else threshold, model=None if best else model,
+        band=band, vote=vote, points=points, strip=strip, block=block, sampler=sampler,
+        seed=seed, keep_largest=keep_largest, fill_holes=fill_holes))
     if best and target == "items":
         raise fail("--threshold best scores a figure mask; it does not apply to --target items")
     if not best and target != "items":  # with best, the figure's threshold ceiling is scored

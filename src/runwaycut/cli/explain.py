@@ -11,8 +11,7 @@ from ._app import Command, app
 from ._options import (Band, Block, FillHoles, GarmentModel, KeepLargest, Method, Points, Sampler,
                        Seed, Strip, Target, Threshold, ThresholdModel, Vote, choices)
 from ._common import console, fail, reports_errors
-from .remove import (apply_target, build_method, default_method, palette_options_to_method,
-                     warn_ignored_palette_options)
+from .remove import apply_target, build_method, checked_palette, default_method
 
 #: Figure formats by file suffix (what matplotlib's Agg canvas writes).
 FORMATS = {".png": "png", ".pdf": "pdf", ".svg": "svg"}
@@ -65,13 +64,10 @@ def explain(
     from ..explain.methods import explain_method
 
     name = default_method(method, threshold)
-    palette = palette_options_to_method(  # (checks every value, used or not)
-        threshold, band, vote, points, strip, block, sampler, seed, keep_largest, fill_holes,
-        model=model)
-    warn_ignored_palette_options(name, threshold=threshold, model=model, band=band, vote=vote,
-                                 points=points, strip=strip, block=block, sampler=sampler,
-                                 seed=seed, keep_largest=keep_largest, fill_holes=fill_holes)
-    backend = build_method(name, palette)
+    backend = build_method(name, checked_palette(
+        name, threshold=threshold, model=model, band=band, vote=vote, points=points,
+        strip=strip, block=block, sampler=sampler, seed=seed, keep_largest=keep_largest,
+        fill_holes=fill_holes))
     backend = apply_target(backend, target, garment_model)
     image = read_image(photo)
     try:

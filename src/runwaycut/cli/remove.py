@@ -87,6 +87,15 @@ def warn_ignored_palette_options(name: str, **given) -> None:
                       highlight=False, soft_wrap=True)
 
 
+def checked_palette(name: str, **options) -> PaletteMethod:
+    """The palette backend of the palette options (keyword arguments of
+    :func:`palette_options_to_method`; every value checked, used or not), after a warning
+    naming those set while the backend ``name`` does not read them."""
+    palette = palette_options_to_method(**options)
+    warn_ignored_palette_options(name, **options)
+    return palette
+
+
 def build_method(name: str, palette: PaletteMethod):
     """The backend called ``name``: ``palette`` as the palette options built it; the
     person-based backends use none of those options."""
@@ -196,13 +205,10 @@ def remove(
     any failed (the others are still done), 130 when interrupted.
     """
     name = default_method(method, threshold)
-    palette = palette_options_to_method(  # (checks every value, used or not)
-        threshold, band, vote, points, strip, block, sampler, seed, keep_largest, fill_holes,
-        model=model)
-    warn_ignored_palette_options(name, threshold=threshold, model=model, band=band, vote=vote,
-                                 points=points, strip=strip, block=block, sampler=sampler,
-                                 seed=seed, keep_largest=keep_largest, fill_holes=fill_holes)
-    backend = build_method(name, palette)
+    backend = build_method(name, checked_palette(
+        name, threshold=threshold, model=model, band=band, vote=vote, points=points,
+        strip=strip, block=block, sampler=sampler, seed=seed, keep_largest=keep_largest,
+        fill_holes=fill_holes))
     backend = apply_target(backend, target, garment_model, item_cutouts)
     if image_format not in FORMATS:
         raise fail(f"--format must be one of {', '.join(FORMATS)}, got {image_format!r}")
