@@ -459,6 +459,6 @@ def guided_upsample(small_guide: np.ndarray, small_src: np.ndarray, guide: np.nd
     return out
 
 
-__all__ = ["MattingParams", "STRIP_PIXELS", "alpha_from_mask", "estimate_foreground", "guide_inverse",
-           "linear_taps",
-           "guided_filter", "guided_upsample", "resize_rows", "row_strips", "source_rows"]
+__all__ = ["MattingParams", "STRIP_PIXELS", "alpha_from_mask", "estimate_foreground",
+           "guide_inverse", "guided_filter", "guided_upsample", "linear_taps", "resize_rows",
+           "row_strips", "source_rows"]
