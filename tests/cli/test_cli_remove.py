@@ -208,3 +208,14 @@ def test_palette_only_options_are_named_when_the_method_ignores_them(tmp_path):
                     "--method", "auto", "--points", "40", "--sampler", "kmeans")
     assert "--points, --sampler apply to --method palette only" in result.output
     assert "--method auto does not use them" in result.output
+
+
+def test_palette_only_defaults_are_the_commands_own():
+    import typer
+
+    from runwaycut.cli.remove import PALETTE_ONLY_DEFAULTS
+
+    for command in ("remove", "explain"):
+        params = {p.name: p.default for p in typer.main.get_command(app).commands[command].params}
+        for option, default in PALETTE_ONLY_DEFAULTS.items():
+            assert params[option[2:].replace("-", "_")] == default, (command, option)
