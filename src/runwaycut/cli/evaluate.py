@@ -16,8 +16,8 @@ from ..methods import METHODS
 from ..evaluation.report import write_report
 from ..threshold.rules import THRESHOLD_RULES
 from ._app import Command, app
-from ._options import (GARMENT_MODEL_HELP, Band, Block, FillHoles, KeepLargest, Layout, Method,
-                       Points, Sampler, Seed, Strip, Vote, choices)
+from ._options import (GARMENT_MODEL_HELP, PALETTE_PANEL, Band, Block, FillHoles, KeepLargest,
+                       Layout, Method, Points, Sampler, Seed, Strip, Vote, choices)
 from ._common import console, fail, report_scored, reports_errors
 from .remove import apply_target, build_method, checked_palette, default_method
 
@@ -51,11 +51,13 @@ def evaluate(
         None, metavar=choices(("T", "best") + tuple(THRESHOLD_RULES)),
         help="Colour band half-width (palette-based methods): a number, best (each "
              "photo's best against its labels: the ceiling), or a rule: "
-             + ", ".join(THRESHOLD_RULES) + ". Default: the band's default."),
+             + ", ".join(THRESHOLD_RULES) + ". Default: the band's default.",
+        rich_help_panel=PALETTE_PANEL),
     model: Optional[Path] = typer.Option(
         None, "--model", metavar="FILE", help="Threshold model (from runwaycut train) for "
                                               "--threshold auto, instead of the person rule "
-                                              "and the shipped model."),
+                                              "and the shipped model.",
+        rich_help_panel=PALETTE_PANEL),
     band: Band = "absolute",
     vote: Vote = "any",
     points: Points = 16,
