@@ -12,6 +12,7 @@ import signal
 import threading
 import time
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 
 import cv2
@@ -117,6 +118,9 @@ def process_photo(path: Path, rel_stem: Path, out_dir: Path, method: FigureMetho
                   image_format: str = "png") -> PhotoRecord:
     """Read one photo, make its figure mask, write its files; never raises for bad input.
 
+    :func:`predict_photo` then :func:`write_photo`, which ``remove -j 1`` runs on two
+    threads, overlapped (:func:`runwaycut.batch.workers.iter_local`).
+
     Parameters
     ----------
     path : path
@@ -141,6 +145,37 @@ def process_photo(path: Path, rel_stem: Path, out_dir: Path, method: FigureMetho
         atomically and all are encoded before the first is written, so a failure
         leaves the photo's earlier files, if any, untouched.
     """
+    return write_photo(predict_photo(path, rel_stem, out_dir, method, overlay_too,
+                                     max_pixels=max_pixels, image_format=image_format))
+
+
+@dataclass
+class PredictedPhoto:
+    """A photo read and predicted, its files not yet encoded nor written.
+
+    Attributes
+    ----------
+    record : PhotoRecord
+        Its row so far; ``failed`` already when reading or predicting failed.
+    paths : dict of str to Path
+        Where each output goes.
+    encoders : dict of str to callable
+        For each output, what makes its bytes (empty when the photo failed).
+    ms : float
+        Wall milliseconds spent so far.
+    """
+
+    record: PhotoRecord
+    paths: dict
+    encoders: dict
+    ms: float
+
+
+def predict_photo(path: Path, rel_stem: Path, out_dir: Path, method: FigureMethod,
+                  overlay_too: bool = False, *, max_pixels: int = MAX_PIXELS,
+                  image_format: str = "png") -> PredictedPhoto:
+    """The first half of :func:`process_photo`: read, fingerprint, predict, and the
+    ``--target`` files (their computing is the method's work); never raises for bad input."""
     start = time.perf_counter()
     record = PhotoRecord(path=str(path), status="failed", method=method.name,
                          output=Path(rel_stem).as_posix())
@@ -148,7 +183,9 @@ def process_photo(path: Path, rel_stem: Path, out_dir: Path, method: FigureMetho
     # first photo's start, also for a worker that reports a task of several photos at
     # once. Not a field, so not in the manifest; it travels with the record's pickle.
     record.started = time.monotonic()
-    try:
+    paths: dict[str, Path] = {}
+    encoders: dict = {}
+    with photo_errors(record, path):
         paths = output_paths(out_dir, rel_stem, overlay_too, image_format)
         photo = os.path.realpath(path)  # (Path.resolve raises on a symlink loop)
         if any(os.path.realpath(p) == photo for p in paths.values()):
@@ -160,26 +197,43 @@ def process_photo(path: Path, rel_stem: Path, out_dir: Path, method: FigureMetho
         record.threshold = result.threshold
         record.warning = "; ".join(result.details.get("warnings", []))
         record.figure_fraction = round(float(np.count_nonzero(result.mask)) / result.mask.size, 6)
-        # Encode everything first, then write: a failure leaves no partial set of files.
         alpha = result.alpha if result.alpha is not None else result.mask
         colours = result.foreground if result.foreground is not None else image
-        blobs = {"mask": encode_mask(result.mask),
-                 "cutout": encode_cutout(colours, alpha, image_format)}
+        encoders = {"mask": partial(encode_mask, result.mask),
+                    "cutout": partial(encode_cutout, colours, alpha, image_format)}
         if overlay_too:
-            blobs["overlay"] = encode_rgb(overlay(image, result.mask), image_format)
+            encoders["overlay"] = partial(_encode_overlay, image, result.mask, image_format)
         base = Path(out_dir) / rel_stem
         for suffix, blob in target_blobs(image, result).items():  # --target garment, items
             paths[suffix] = base.with_name(base.name + suffix)
-            blobs[suffix] = blob
+            encoders[suffix] = partial(_as_is, blob)
+    if record.error:
+        encoders = {}
+    ms = (time.perf_counter() - start) * 1000
+    record.ms = round(ms, 2)
+    return PredictedPhoto(record, paths, encoders, ms)
+
+
+def write_photo(photo: PredictedPhoto) -> PhotoRecord:
+    """The second half of :func:`process_photo`: encode every file, then write them
+    (atomically each); returns the finished record. Never raises for bad input; a full
+    disk removes the photo's files written so far and raises :class:`DiskFullError`."""
+    record = photo.record
+    if not photo.encoders:  # failed while reading or predicting
+        return record
+    start = time.perf_counter()
+    with photo_errors(record, record.path):
+        # Encode everything first, then write: a failure leaves no partial set of files.
+        blobs = {key: encode() for key, encode in photo.encoders.items()}
         written: list[Path] = []
         try:
             with signals_held():  # a Ctrl-C lands after the writes, never inside one
                 for key, blob in blobs.items():
-                    write_bytes_atomic(paths[key], blob)
-                    written.append(paths[key])
+                    write_bytes_atomic(photo.paths[key], blob)
+                    written.append(photo.paths[key])
                 record.status = "ok"
         except KeyboardInterrupt as stop:  # delivered after the writes: the row is true
-            record.ms = round((time.perf_counter() - start) * 1000, 2)
+            record.ms = round(photo.ms + (time.perf_counter() - start) * 1000, 2)
             stop.finished_record = record
             raise
         except DiskFullError:  # no lone mask without its cutout: a rerun redoes the photo
@@ -187,6 +241,16 @@ def process_photo(path: Path, rel_stem: Path, out_dir: Path, method: FigureMetho
                 with contextlib.suppress(OSError):
                     os.unlink(done)
             raise
+    record.ms = round(photo.ms + (time.perf_counter() - start) * 1000, 2)
+    return record
+
+
+@contextlib.contextmanager
+def photo_errors(record: PhotoRecord, path):
+    """Turn what bad input raises into ``record.error`` (naming the file); a full disk
+    and a Ctrl-C go through."""
+    try:
+        yield
     except DiskFullError:
         raise  # stops the batch: every later photo would fail the same way
     except (ImageReadError, LabelError) as exc:  # these name their file already
@@ -195,8 +259,14 @@ def process_photo(path: Path, rel_stem: Path, out_dir: Path, method: FigureMetho
         record.error = f"{path}: {exc}"
     except (OSError, ValueError, MemoryError) as exc:
         record.error = f"{path}: {type(exc).__name__}: {exc}"
-    record.ms = round((time.perf_counter() - start) * 1000, 2)
-    return record
+
+
+def _as_is(blob: bytes) -> bytes:
+    return blob
+
+
+def _encode_overlay(image: np.ndarray, mask: np.ndarray, image_format: str) -> bytes:
+    return encode_rgb(overlay(image, mask), image_format)
 
 
 def fast_cutout(image: np.ndarray, alpha: np.ndarray) -> np.ndarray:

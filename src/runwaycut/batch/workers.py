@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 from collections import deque
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +23,7 @@ import cv2
 from ..errors import DiskFullError
 from ..io import MAX_PIXELS
 from ..methods import FigureMethod
-from .photo import PhotoRecord, process_photo
+from .photo import PhotoRecord, PredictedPhoto, predict_photo, write_photo
 
 #: Name of the file, inside the output folder, recording the parameters of its results.
 
@@ -48,22 +48,71 @@ Item = tuple[int, str, str]
 
 def process_item(item: Item, settings: BatchSettings) -> tuple[int, PhotoRecord]:
     """:func:`process_photo` for one work item; a bug in a backend fails the photo, not the batch."""
+    return write_item(*predict_item(item, settings), settings)
+
+
+def predict_item(item: Item, settings: BatchSettings) -> tuple[int, PredictedPhoto]:
+    """:func:`predict_photo` for one work item (a backend's bug fails the photo)."""
     index, path, rel = item
     try:
-        record = process_photo(Path(path), Path(rel), settings.out_dir, settings.method,
-                               settings.overlay, max_pixels=settings.max_pixels,
-                               image_format=settings.image_format)
+        photo = predict_photo(Path(path), Path(rel), settings.out_dir, settings.method,
+                              settings.overlay, max_pixels=settings.max_pixels,
+                              image_format=settings.image_format)
     except DiskFullError:
         raise  # the batch stops: every later photo would fail the same way
+    except Exception as exc:  # noqa: BLE001 - one photo must not stop a million
+        photo = PredictedPhoto(_internal_error(path, rel, settings, exc), {}, {}, 0.0)
+    return index, photo
+
+
+def write_item(index: int, photo: PredictedPhoto,
+               settings: BatchSettings) -> tuple[int, PhotoRecord]:
+    """:func:`write_photo` for one work item (a bug in encoding fails the photo)."""
+    try:
+        record = write_photo(photo)
+    except DiskFullError:
+        raise
     except KeyboardInterrupt as stop:  # after the photo's writes: its row goes with it
         if getattr(stop, "finished_record", None) is not None:
             stop.finished_item = (index, stop.finished_record)
         raise
-    except Exception as exc:  # noqa: BLE001 - one photo must not stop a million
-        record = PhotoRecord(path=path, status="failed", method=settings.method.name,
-                             error=f"{path}: internal error: {type(exc).__name__}: {exc}",
-                             output=rel)
+    except Exception as exc:  # noqa: BLE001
+        record = _internal_error(photo.record.path, photo.record.output, settings, exc)
     return index, record
+
+
+def _internal_error(path: str, rel: str, settings: BatchSettings, exc: Exception) -> PhotoRecord:
+    return PhotoRecord(path=path, status="failed", method=settings.method.name,
+                       error=f"{path}: internal error: {type(exc).__name__}: {exc}", output=rel)
+
+
+def iter_overlapped(items: list[Item], settings: BatchSettings
+                    ) -> Iterator[tuple[int, PhotoRecord]]:
+    """Process work items in order in this process, each photo's files encoded and
+    written on a second thread while this one reads and predicts the next photo.
+
+    The encoding (PNG's zlib, WebP) releases the GIL, so on two cores it costs the
+    batch no time; on one it costs what it did. At most one photo waits to be written,
+    so memory stays that of two photos. A Ctrl-C lets the photo being written finish:
+    its row travels with the exception (``finished_item``), as with
+    :func:`process_item`; a full disk met while writing stops the batch at that photo.
+    """
+    with ThreadPoolExecutor(1, thread_name_prefix="runwaycut-writer") as writer:
+        pending = None
+        try:
+            for item in items:
+                predicted = predict_item(item, settings)
+                if pending is not None:
+                    done, pending = pending.result(), None
+                    yield done
+                pending = writer.submit(write_item, *predicted, settings)
+            if pending is not None:
+                done, pending = pending.result(), None
+                yield done
+        except KeyboardInterrupt as stop:
+            if pending is not None:  # its writes run to their end: its row is true
+                stop.finished_item = pending.result()
+            raise
 
 
 def default_workers() -> int:
@@ -165,15 +214,15 @@ def iter_local(items: list[Item], settings: BatchSettings,
     that kills a worker again is recorded as failed.
 
     ``workers`` counts cores: with 1, this process works on one thread (OpenCV's and
-    the BLAS pools limited to 1 meanwhile), as each worker process does.
+    the BLAS pools limited to 1 meanwhile), as each worker process does, and a second
+    thread encodes and writes each photo's files meanwhile (:func:`iter_overlapped`).
     """
     if workers <= 1:
         keep_freed_memory()
         with one_thread():
             if items:
                 load_models(settings.method)
-            for item in items:
-                yield process_item(item, settings)
+            yield from iter_overlapped(items, settings)
     elif len(items) <= 1:  # not worth a pool: here, thread pools as they are
         for item in items:
             yield process_item(item, settings)
