@@ -122,3 +122,25 @@ def test_figure_run_then_other_target_and_points(tmp_path):
     assert again.exit_code == 2
     assert "(--fill-holes -> --no-fill-holes; --threshold 20 -> 25)" in again.output.replace(
         "\n", "")
+
+
+def test_a_retrained_shipped_model_is_another_parameter(tmp_path, monkeypatch):
+    """Results of another fusion classifier or item network are not reused: a folder
+    records the checksums of the shipped models its backend reads."""
+    import runwaycut.models as models
+
+    out = tmp_path / "out"
+    first = run("remove", PHOTO, "-o", out, "--method", "auto", "--target", "garment", "-j", "1")
+    assert first.exit_code == 0, first.output
+    recorded = json.loads((out / PARAMS_FILE).read_text())["method"]
+    assert recorded["figure"]["fusion_sha256"] == models.CHECKSUMS["models/fusion.json"]
+    assert recorded["items_sha256"] == models.CHECKSUMS["models/items.onnx"]
+    for name in ("models/fusion.json", "models/items.onnx"):
+        with monkeypatch.context() as patch:  # as if the package held a retrained file
+            patch.setitem(models.CHECKSUMS, name, "0" * 64)
+            rerun = run("remove", PHOTO, "-o", out, "--method", "auto", "--target",
+                        "garment", "-j", "1")
+        assert rerun.exit_code == 2, rerun.output
+        assert "sha256" in rerun.output and "--overwrite" in rerun.output
+    again = run("remove", PHOTO, "-o", out, "--method", "auto", "--target", "garment", "-j", "1")
+    assert again.exit_code == 0 and "1 already done" in again.output, again.output

@@ -152,6 +152,7 @@ class GarmentMethod:
     model_file: str | None = None
     items: str = field(default_factory=lambda: GARMENT_FROM_ITEMS)
     model_digest: str = field(default="", init=False)
+    items_sha256: str = field(default="", init=False)
 
     def __post_init__(self):
         if self.items not in ITEM_MODES:
@@ -162,6 +163,11 @@ class GarmentMethod:
         model = self.model()  # fail early on a bad model file
         self.model_digest = hashlib.sha1(model.net.mean.tobytes()
                                          + model.net.weights[0].tobytes()).hexdigest()[:12]
+        if self.items != "off":  # recorded, as the garment model is: see ItemsMethod
+            from ..models import MODELS
+            from .items_model import ITEM_MODEL
+
+            self.items_sha256 = MODELS[ITEM_MODEL].sha256
 
     @property
     def name(self) -> str:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..models import CHECKSUMS
 from ..person.band import bounding_box
 from ..person.fusion import BandParams, fused_probability, load_fusion_model
 from ..person.matting import MattingParams, alpha_from_mask, estimate_foreground, guided_upsample
@@ -72,6 +73,9 @@ class AutoMethod:
         self.soft = bool(soft)
         self.max_side = int(max_side)
         self.model = model
+        # Recorded with a run's parameters (runwaycut.batch.params): a folder's results
+        # of another shipped fusion classifier are not reused by a rerun.
+        self.fusion_sha256 = "" if model is not None else CHECKSUMS["models/fusion.json"]
 
     def load(self) -> None:
         """Load the person models and the fusion classifier now (else on first use)."""
