@@ -87,3 +87,18 @@ def test_palette_options_with_another_method_are_named_in_the_warnings():
                                 "reads them, not person"]
     plain = describe(np.zeros((4, 6, 3), np.uint8), result, CutRequest(method="person"), {})
     assert plain["warnings"] == []
+
+
+def test_the_services_palette_fields_are_the_commands_palette_options():
+    """Two lists (neither layer may import the other): one by option name for the
+    command line, one by field name for the service; they must name the same settings,
+    with the same defaults. ``--model`` (a file of the user's) has no service field."""
+    from runwaycut.cli.remove import PALETTE_ONLY_DEFAULTS
+    from runwaycut.serve.request import _PALETTE_FIELDS
+
+    by_field = {option[2:].replace("-", "_"): default
+                for option, default in PALETTE_ONLY_DEFAULTS.items() if option != "--model"}
+    assert sorted(_PALETTE_FIELDS) == sorted(by_field)
+    request = CutRequest()
+    for name, default in by_field.items():
+        assert getattr(request, name) == default, name
