@@ -429,15 +429,16 @@ def _on_sigterm(signum, frame):
 
 
 def _work(chunk: list[Item]) -> list[tuple[int, PhotoRecord]]:
+    """A task of a worker process: its photos, each one's files written on a second
+    thread while the next is predicted (:func:`iter_overlapped`), as ``-j 1`` does."""
     results = []
-    for item in chunk:
-        try:
-            _WORKER["busy"] = True
-            results.append(process_item(item, _WORKER["settings"]))
-        except SystemExit:
-            os._exit(143)
-        finally:
-            _WORKER["busy"] = False
+    try:
+        _WORKER["busy"] = True
+        results.extend(iter_overlapped(chunk, _WORKER["settings"]))
+    except SystemExit:  # SIGTERM: the photo being written was finished first
+        os._exit(143)
+    finally:
+        _WORKER["busy"] = False
     return results
 
 
