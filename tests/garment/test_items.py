@@ -435,3 +435,23 @@ def test_item_counts_are_the_pixels_of_each_item(seed, h, w):
     counts = item_counts(labels)
     assert counts.dtype == np.int64 and counts.shape == (len(ITEM_NAMES),)
     assert np.array_equal(counts, [np.count_nonzero(labels == i) for i in range(len(ITEM_NAMES))])
+
+
+def test_an_item_map_cannot_change_under_its_counts():
+    """The counts are taken once: editing the map in place raises instead of leaving
+    ``present`` and the colours' shares stale; a copy may be edited."""
+    from runwaycut.garment.items import ItemsResult
+
+    labels = np.zeros((6, 4), np.uint8)
+    labels[1:5, 1:3] = 3  # a top
+    result = ItemsResult(labels=labels, figure=labels > 0, taken_in=0,
+                         logits=np.zeros((len(ITEM_NAMES), 2, 2), np.float32),
+                         affine=np.eye(2, 3))
+    assert result.present == ["top"]
+    with pytest.raises(ValueError, match="read-only"):
+        result.labels[1, 1] = 11
+    labels[1, 1] = 11  # the caller's own array stays theirs, and the result its own
+    assert result.present == ["top"] and result.labels[1, 1] == 3
+    edited = result.labels.copy()
+    edited[2, 2] = 11
+    assert item_counts(edited)[11] == 1
