@@ -219,3 +219,22 @@ def test_palette_only_defaults_are_the_commands_own():
         params = {p.name: p.default for p in typer.main.get_command(app).commands[command].params}
         for option, default in PALETTE_ONLY_DEFAULTS.items():
             assert params[option[2:].replace("-", "_")] == default, (command, option)
+
+
+def test_help_prose_wraps_once_at_the_terminals_width():
+    """Each paragraph of a command's help is one line for the terminal to wrap: no
+    half-empty lines where the docstring's own line breaks fell (80 columns)."""
+    import os
+    import subprocess
+    import sys
+
+    for command in ("remove", "explain", "evaluate", "tune", "train", "serve"):
+        shown = subprocess.run([sys.executable, "-c", "from runwaycut.cli import main; main()",
+                                command, "--help"], capture_output=True, text=True,
+                               env={**os.environ, "COLUMNS": "80", "TERM": "dumb"},
+                               check=True).stdout
+        prose = shown.split("╭")[0].splitlines()[3:]  # after the usage line
+        assert any(line.strip() for line in prose), command
+        for line, after in zip(prose, prose[1:]):
+            if line.strip() and after.strip():  # a line followed by more of its paragraph
+                assert len(line.rstrip()) >= 60, (command, line)

@@ -8,6 +8,7 @@ shown without a value type, arguments in the usage line as ``PHOTO`` or
 
 from __future__ import annotations
 
+import inspect
 import os
 import re
 from pathlib import Path
@@ -115,9 +116,34 @@ def _plain_first(param) -> None:
         param._runtime_param = _PlainFirst()
 
 
+def reflow(text: str | None) -> str | None:
+    r"""A command's help with each paragraph (blank-line separated) on one line.
+
+    Typer's rich help keeps a docstring's line breaks and wraps each line again at the
+    terminal's width, which leaves ragged half-lines; joined, a paragraph wraps once.
+    A paragraph marked ``\b`` (Click's "keep as is") and what follows ``\f`` stay.
+
+    Examples
+    --------
+    >>> reflow("Title.\n\nOne\n  paragraph.\n\nAnother.")
+    'Title.\n\nOne paragraph.\n\nAnother.'
+    """
+    if not text:
+        return text
+    shown, cut, rest = inspect.cleandoc(text).partition("\f")
+    paragraphs = [p if p.startswith("\b") else " ".join(line.strip() for line in p.splitlines())
+                  for p in shown.split("\n\n")]
+    return "\n\n".join(paragraphs) + cut + rest
+
+
 class Command(TyperCommand):
-    """A subcommand whose help shows switches, choices and arguments plainly, and whose
-    arguments are parsed without Pydantic where they are plain (:func:`plain_value`)."""
+    """A subcommand whose help shows switches, choices and arguments plainly, whose
+    prose wraps once at the terminal's width (:func:`reflow`), and whose arguments are
+    parsed without Pydantic where they are plain (:func:`plain_value`)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.help = reflow(self.help)
 
     def get_params(self, ctx):
         params = super().get_params(ctx)

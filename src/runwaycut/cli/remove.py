@@ -194,13 +194,17 @@ def remove(
     Writes, per photo, into --out (mirroring the folders given): <stem>.mask.png
     (255 = figure), <stem>.png (RGBA cutout) and, with --overlay, <stem>.overlay.png;
     plus OUT/manifest.jsonl (one row per photo), its summary and runwaycut-params.json.
+
     With --target garment, also <stem>.labels.png (class per pixel: 0 background red,
     1 garment blue, 2 skin+hair white, 3 accessories green), <stem>.garment.png (RGBA
     cutout of the garment) and <stem>.colors.json (its dominant colours and shares).
+
     With --target items, also <stem>.items.png (item per pixel: 0 background, 1 skin,
     2 hair, 3 top, 4 outerwear, 5 dress, 6 skirt, 7 pants, 8 shorts, 9 legwear, 10 shoes,
     11 bag, 12 headwear, 13 accessory) and <stem>.items.json (share, box and colours
-    of each item); a carried bag the person mask missed joins the figure.
+    of each item), and with --item-cutouts <stem>.<item>.png (an RGBA cutout per item);
+    a carried bag the person mask missed joins the figure.
+
     Rerunning the same command resumes. Exit code 0 when every photo succeeded, 2 when
     any failed (the others are still done), 130 when interrupted.
     """
