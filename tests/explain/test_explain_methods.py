@@ -117,3 +117,29 @@ def test_cli_default_is_auto(tmp_path):
     result = runner.invoke(app, ["explain", str(PHOTO), "-o", str(out), "--method", "nope"])
     assert result.exit_code == 2 and "nope" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("target", ["figure", "items"])
+def test_every_caption_and_legend_lies_inside_the_figure(auto, photo, target):
+    """The layout leaves room for every caption and legend: none runs off the figure
+    (the legends of the bottom row and the cutout's caption, at the end of a row, used
+    to), nor is wider than its panel."""
+    from runwaycut.garment.items_outputs import ItemsMethod
+
+    backend = auto if target == "figure" else ItemsMethod(auto)
+    fig = explain_method(photo, backend, name="0087.jpg")
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    width, height = fig.bbox.width, fig.bbox.height
+    shown = []  # (text, the width of its panel)
+    for ax in fig.get_axes():
+        legend = ax.get_legend()
+        texts = [ax.xaxis.label, ax.title] + ([] if legend is None else legend.get_texts())
+        shown += [(t, ax.get_figure().bbox.width) for t in texts
+                  if t.get_text() and t.get_visible()]
+    assert any("neon green" in t.get_text() for t, _ in shown)
+    for text, panel in shown:
+        box = text.get_window_extent(renderer)
+        assert (box.x0 >= 0 and box.y0 >= 0 and box.x1 <= width
+                and box.y1 <= height), (text.get_text(), box.bounds)
+        assert box.width <= panel, text.get_text()

@@ -199,6 +199,10 @@ def draw_explanation(ex: Explanation, panels: Sequence[Panel] | None = None, *,
     fig_width = max(sum(widths[i] for i in row) for row in rows) * row_height
     title_height = 0.45
     fig = Figure(figsize=(fig_width, row_height * len(rows) + title_height), layout="constrained")
+    # Twice the default padding: the captions and legends under the panels of the last
+    # row, and the captions at the end of a row, otherwise reach a pixel or two past the
+    # figure's edge.
+    fig.get_layout_engine().set(w_pad=6 / 72, h_pad=6 / 72)
     FigureCanvasAgg(fig)
     fig.suptitle(ex.title(), fontsize=10)
     row_figs = np.atleast_1d(fig.subfigures(len(rows), 1))
