@@ -34,7 +34,7 @@ def test_overlapped_run_writes_what_one_photo_at_a_time_writes(tmp_path):
     assert all(r["status"] == "ok" for r in rows)
 
 
-def test_files_are_written_on_another_thread_while_the_next_photo_is_predicted(
+def test_files_are_written_and_photos_read_on_another_thread_while_one_is_predicted(
         tmp_path, monkeypatch):
     make_photos(tmp_path / "in", 3)
     events: list[tuple[str, str, str]] = []
@@ -49,13 +49,25 @@ def test_files_are_written_on_another_thread_while_the_next_photo_is_predicted(
         events.append(("predict", "", threading.current_thread().name))
         return real_predict(self, image)
 
+    real_read = photo_module.read_image
+
+    def read(path, **kw):
+        events.append(("read", Path(path).name, threading.current_thread().name))
+        return real_read(path, **kw)
+
+    monkeypatch.setattr(photo_module, "read_image", read)
     monkeypatch.setattr(photo_module, "write_bytes_atomic", write)
     monkeypatch.setattr(PaletteMethod, "predict", predict)
     run_collection(collect_photos([tmp_path / "in"]), tmp_path / "out", PaletteMethod(),
                    workers=1)
     writers = {name for kind, _, name in events if kind == "write"}
+    readers = {name for kind, _, name in events if kind == "read"}
     predictors = {name for kind, _, name in events if kind == "predict"}
     assert writers and predictors and not writers & predictors
+    assert readers == writers  # the photos are decoded on that thread too
+    # Photo 1 is read before photo 0's files are written: it never waits for them.
+    order = [e[1] for e in events if e[0] in ("read", "write")]
+    assert order.index("0001.jpg") < order.index("0000.mask.png")
     # Photo 0's files are submitted before photo 1 is predicted, never before photo 0 is.
     first_write = next(i for i, e in enumerate(events) if e[1] == "0000.mask.png")
     predicts = [i for i, e in enumerate(events) if e[0] == "predict"]

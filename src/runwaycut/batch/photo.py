@@ -173,9 +173,12 @@ class PredictedPhoto:
 
 def predict_photo(path: Path, rel_stem: Path, out_dir: Path, method: FigureMethod,
                   overlay_too: bool = False, *, max_pixels: int = MAX_PIXELS,
-                  image_format: str = "png") -> PredictedPhoto:
+                  image_format: str = "png", read_ahead=None) -> PredictedPhoto:
     """The first half of :func:`process_photo`: read, fingerprint, predict, and the
-    ``--target`` files (their computing is the method's work); never raises for bad input."""
+    ``--target`` files (their computing is the method's work); never raises for bad input.
+
+    ``read_ahead``: a future of :func:`read_photo` for this photo, started elsewhere
+    (its errors are this photo's, as if read here)."""
     start = time.perf_counter()
     record = PhotoRecord(path=str(path), status="failed", method=method.name,
                          output=Path(rel_stem).as_posix())
@@ -190,8 +193,9 @@ def predict_photo(path: Path, rel_stem: Path, out_dir: Path, method: FigureMetho
         photo = os.path.realpath(path)  # (Path.resolve raises on a symlink loop)
         if any(os.path.realpath(p) == photo for p in paths.values()):
             raise ImageReadError(path, "an output would overwrite this photo; choose another --out")
-        image = read_image(path, max_pixels=max_pixels)
-        record.size_bytes, record.mtime_ns, record.sha256 = photo_fingerprint(path)
+        image, fingerprint = (read_photo(path, max_pixels) if read_ahead is None
+                              else read_ahead.result())
+        record.size_bytes, record.mtime_ns, record.sha256 = fingerprint
         result = method.predict(image)
         record.width, record.height = image.shape[1], image.shape[0]
         record.threshold = result.threshold
@@ -212,6 +216,12 @@ def predict_photo(path: Path, rel_stem: Path, out_dir: Path, method: FigureMetho
     ms = (time.perf_counter() - start) * 1000
     record.ms = round(ms, 2)
     return PredictedPhoto(record, paths, encoders, ms)
+
+
+def read_photo(path: Path, max_pixels: int = MAX_PIXELS) -> tuple[np.ndarray, tuple]:
+    """The photo's pixels (:func:`~runwaycut.io.read_image`) and its file's fingerprint
+    (:func:`photo_fingerprint`)."""
+    return read_image(path, max_pixels=max_pixels), photo_fingerprint(path)
 
 
 def write_photo(photo: PredictedPhoto) -> PhotoRecord:

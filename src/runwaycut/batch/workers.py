@@ -23,7 +23,7 @@ import cv2
 from ..errors import DiskFullError
 from ..io import MAX_PIXELS
 from ..methods import FigureMethod
-from .photo import PhotoRecord, PredictedPhoto, predict_photo, write_photo
+from .photo import PhotoRecord, PredictedPhoto, predict_photo, read_photo, write_photo
 
 #: Name of the file, inside the output folder, recording the parameters of its results.
 
@@ -51,13 +51,14 @@ def process_item(item: Item, settings: BatchSettings) -> tuple[int, PhotoRecord]
     return write_item(*predict_item(item, settings), settings)
 
 
-def predict_item(item: Item, settings: BatchSettings) -> tuple[int, PredictedPhoto]:
+def predict_item(item: Item, settings: BatchSettings,
+                 read_ahead=None) -> tuple[int, PredictedPhoto]:
     """:func:`predict_photo` for one work item (a backend's bug fails the photo)."""
     index, path, rel = item
     try:
         photo = predict_photo(Path(path), Path(rel), settings.out_dir, settings.method,
                               settings.overlay, max_pixels=settings.max_pixels,
-                              image_format=settings.image_format)
+                              image_format=settings.image_format, read_ahead=read_ahead)
     except DiskFullError:
         raise  # the batch stops: every later photo would fail the same way
     except Exception as exc:  # noqa: BLE001 - one photo must not stop a million
@@ -89,19 +90,30 @@ def _internal_error(path: str, rel: str, settings: BatchSettings, exc: Exception
 def iter_overlapped(items: list[Item], settings: BatchSettings
                     ) -> Iterator[tuple[int, PhotoRecord]]:
     """Process work items in order in this process, each photo's files encoded and
-    written on a second thread while this one reads and predicts the next photo.
+    written on a second thread while this one predicts the next photo, which that
+    thread has read and decoded meanwhile.
 
-    The encoding (PNG's zlib, WebP) releases the GIL, so on two cores it costs the
-    batch no time; on one it costs what it did. At most one photo waits to be written,
-    so memory stays that of two photos. A Ctrl-C lets the photo being written finish:
-    its row travels with the exception (``finished_item``), as with
-    :func:`process_item`; a full disk met while writing stops the batch at that photo.
+    Decoding (libjpeg) and encoding (PNG's zlib, WebP) release the GIL, so on two cores
+    they cost the batch no time; on one they cost what they did. At most one photo
+    waits to be written and one is read ahead, so memory stays that of three photos. A
+    Ctrl-C lets the photo being written finish: its row travels with the exception
+    (``finished_item``), as with :func:`process_item`; a full disk met while writing
+    stops the batch at that photo.
     """
     with ThreadPoolExecutor(1, thread_name_prefix="runwaycut-writer") as writer:
+        def read_ahead(position: int):
+            if position >= len(items):
+                return None
+            return writer.submit(read_photo, items[position][1], settings.max_pixels)
+
         pending = None
+        ahead = read_ahead(0)
         try:
-            for item in items:
-                predicted = predict_item(item, settings)
+            for position, item in enumerate(items):
+                # The next photo is read before this one's files are written (the
+                # thread takes its work in order), so that photo never waits for them.
+                read, ahead = ahead, read_ahead(position + 1)
+                predicted = predict_item(item, settings, read)
                 if pending is not None:
                     done, pending = pending.result(), None
                     yield done
