@@ -137,8 +137,12 @@ def test_smooth_in_regions_pulls_each_region_to_its_mean(seed, weight):
 #: The bounds sit under each gain (0.021, 0.118, 0.019).
 ITEM_IOU_GAIN, ACCESSORY_GAIN, GARMENT_F1_GAIN = 0.015, 0.10, 0.015
 #: Without -> with the item logits pulled to their region's mean
-#: (:func:`smooth_in_regions`): mean item IoU 0.487 -> 0.494 (bound under the gain, 0.007).
+#: (:func:`smooth_in_regions`): mean item IoU 0.487 -> 0.494 (bound under the gain, 0.007;
+#: with the second zoom, 0.495 -> 0.505).
 REGION_IOU_GAIN = 0.004
+#: The window at zoom 1 alone -> with zoom 1.15 too (:data:`TEST_ZOOMS`): mean item IoU
+#: 0.494 -> 0.505 (bound under the gain, 0.011).
+ZOOM_IOU_GAIN = 0.006
 
 
 @pytest.fixture(scope="module")
@@ -152,21 +156,30 @@ def fused_heldout(heldout_photos, heldout_figures):
         with mock.patch.object(items_module, "smooth_in_regions", lambda *a, **k: None):
             unsmoothed = parse_items(image, auto_result.mask, landmarks=lm, probability=prob,
                                      colors=None)
+        with mock.patch.object(items_module, "TEST_ZOOMS", (1.0,)):
+            one_zoom = parse_items(image, auto_result.mask, landmarks=lm, probability=prob,
+                                   colors=None)
         classifier = label_garment(image, alone.figure, landmarks=lm).labels
         truth = read_ccp_items(CCP_DIR / "annotations" / "pixel-level" / f"{name[:-4]}.mat")
-        out.append((truth, alone, fused, classifier, unsmoothed))
+        out.append((truth, alone, fused, classifier, unsmoothed, one_zoom))
     return out
 
 
 def test_items_follow_the_regions_of_like_colour_on_heldout_photos(fused_heldout):
-    plain = confusion_scores(sum(item_confusion(t, u.labels) for t, _, _, _, u in fused_heldout))
-    fused = confusion_scores(sum(item_confusion(t, f.labels) for t, _, f, _, _ in fused_heldout))
+    plain = confusion_scores(sum(item_confusion(t, u.labels) for t, _, _, _, u, _ in fused_heldout))
+    fused = confusion_scores(sum(item_confusion(t, f.labels) for t, _, f, _, _, _ in fused_heldout))
     assert fused["mean_iou"] >= plain["mean_iou"] + REGION_IOU_GAIN
 
 
+def test_a_second_zoom_of_the_window_gains_on_heldout_photos(fused_heldout):
+    one = confusion_scores(sum(item_confusion(t, z.labels) for t, _, _, _, _, z in fused_heldout))
+    two = confusion_scores(sum(item_confusion(t, f.labels) for t, _, f, _, _, _ in fused_heldout))
+    assert two["mean_iou"] >= one["mean_iou"] + ZOOM_IOU_GAIN
+
+
 def test_fusion_gains_over_the_network_and_the_classifier_on_heldout_photos(fused_heldout):
-    alone = confusion_scores(sum(item_confusion(t, a.labels) for t, a, _, _, _ in fused_heldout))
-    fused = confusion_scores(sum(item_confusion(t, f.labels) for t, _, f, _, _ in fused_heldout))
+    alone = confusion_scores(sum(item_confusion(t, a.labels) for t, a, _, _, _, _ in fused_heldout))
+    fused = confusion_scores(sum(item_confusion(t, f.labels) for t, _, f, _, _, _ in fused_heldout))
     assert fused["mean_iou"] >= alone["mean_iou"] + ITEM_IOU_GAIN
 
     def four(pairs):
@@ -180,13 +193,48 @@ def test_fusion_gains_over_the_network_and_the_classifier_on_heldout_photos(fuse
         inter = np.diag(cm)
         return inter / (cm.sum(0) + cm.sum(1) - inter), np.mean(f1)
 
-    iou_c, f1_c = four((t, c) for t, _, _, c, _ in fused_heldout)
-    iou_f, f1_f = four((t, f.garment.labels) for t, _, f, _, _ in fused_heldout)
+    iou_c, f1_c = four((t, c) for t, _, _, c, _, _ in fused_heldout)
+    iou_f, f1_f = four((t, f.garment.labels) for t, _, f, _, _, _ in fused_heldout)
     assert iou_f[ACCESSORY] >= iou_c[ACCESSORY] + ACCESSORY_GAIN
     assert f1_f >= f1_c + GARMENT_F1_GAIN
-    for _, _, f, _, _ in fused_heldout:  # one story told twice: items and classes agree
+    for _, _, f, _, _, _ in fused_heldout:  # one story told twice: items and classes agree
         assert np.array_equal(ITEM_TO_CLASS[f.labels], f.garment.labels)
         assert np.array_equal(f.four_class, f.garment.labels)
         share = f.counts / np.count_nonzero(f.figure)
         assert (share[1:][f.counts[1:] > 0] >= MIN_ITEM_SHARE).all(), share  # no stray item
 
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.floats(0.6, 1.6), st.floats(-20, 20), st.floats(-20, 20), st.integers(0, 2**32 - 1))
+def test_resample_window_reads_the_other_window_at_the_same_photo_point(zoom, dx, dy, seed):
+    """Planes that hold each window pixel's photo coordinates read back, in this window,
+    this window's own photo coordinates wherever the other window covers it (bilinear
+    reading is exact for them), and the coverage is 0 outside it."""
+    from runwaycut.garment.items import resample_window
+
+    rng = np.random.default_rng(seed)
+    rows, cols = INPUT_SHAPE
+    box = tuple(float(v) for v in (rng.uniform(50, 150), rng.uniform(50, 150),
+                                   rng.uniform(300, 500), rng.uniform(600, 800)))
+    this = crop_transform(box, (832, 550))
+    other = crop_transform(box, (832, 550), zoom=zoom, shift=(dx, dy))
+
+    def photo_coordinates(affine):
+        inverse = np.linalg.inv(np.vstack([affine, [0, 0, 1]]))
+        ys, xs = np.mgrid[0:rows, 0:cols].astype(np.float64)
+        return np.stack([inverse[0, 0] * xs + inverse[0, 2],
+                         inverse[1, 1] * ys + inverse[1, 2]]).astype(np.float32)
+
+    to_photo = np.linalg.inv(np.vstack([this, [0, 0, 1]]))
+    planes, covered = resample_window(photo_coordinates(other), other @ to_photo)
+    assert planes.shape == (2, rows, cols) and covered.shape == (rows, cols)
+    inside = covered > 0.999
+    assert inside.any()
+    np.testing.assert_allclose(planes[:, inside], photo_coordinates(this)[:, inside], atol=0.05)
+    # Where the other window does not reach, nothing of it counts.
+    ys, xs = np.mgrid[0:rows, 0:cols]
+    ox = other[0, 0] * (to_photo[0, 0] * xs + to_photo[0, 2]) + other[0, 2]
+    oy = other[1, 1] * (to_photo[1, 1] * ys + to_photo[1, 2]) + other[1, 2]
+    outside = (ox < -1) | (ox > cols) | (oy < -1) | (oy > rows)
+    assert (covered[outside] == 0).all()
