@@ -237,6 +237,28 @@ def test_signal_during_a_photos_writes_keeps_its_row(tmp_path, monkeypatch, ctrl
     assert (summary.ok, summary.skipped) == (1, 3)
 
 
+def test_signal_during_the_writes_of_a_lone_photo_keeps_its_row(tmp_path, monkeypatch, ctrl_c):
+    """One photo with workers asked for runs in this process, written on this thread:
+    a Ctrl-C during its writes lands after them, and its row is kept."""
+    import runwaycut.batch.photo as photo_module
+
+    make_photos(tmp_path / "in", 1)
+    out = tmp_path / "out"
+    real_write = photo_module.write_bytes_atomic
+
+    def write_then_signal(path, data):
+        if Path(path).name == "0000.mask.png":
+            signal.raise_signal(signal.SIGINT)  # held until the photo's files are written
+        return real_write(path, data)
+
+    monkeypatch.setattr(photo_module, "write_bytes_atomic", write_then_signal)
+    with pytest.raises(KeyboardInterrupt):
+        run_collection(collect_photos([tmp_path / "in"]), out, PaletteMethod(), workers=2)
+    rows = read_manifest(out / "manifest.jsonl")
+    assert [(r["output"], r["status"]) for r in rows] == [("0000", "ok")]
+    assert (out / "0000.png").exists() and (out / "0000.mask.png").exists()
+
+
 def test_temporary_files_of_a_killed_run_are_swept(tmp_path):
     make_photos(tmp_path / "in" / "sub", 1)
     out = tmp_path / "out"
