@@ -146,7 +146,7 @@ MUTANTS: list[Mutant] = [
     Mutant("manifest: a photo's row lost when a signal comes during its writes",
            "src/runwaycut/batch/photo.py", "            stop.finished_record = record",
            "            pass  # MUTANT",
-           ("tests/batch/test_resume.py::test_signal_during_the_writes_of_a_lone_photo_keeps_its_row",)),
+           ("tests/batch/test_resume.py::test_signal_during_a_photos_writes_keeps_its_row",)),
     Mutant("manifest: -j 1 loses the row of the photo being written when a signal comes",
            "src/runwaycut/batch/workers.py", "                stop.finished_item = pending.result()",
            "                pending.result()  # MUTANT",

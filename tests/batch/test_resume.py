@@ -211,52 +211,36 @@ def test_summary_mean_ms_is_the_mean_of_successful_photos(tmp_path):
     assert saved["mean_ms"] == summary.mean_ms
 
 
-def test_signal_during_a_photos_writes_keeps_its_row(tmp_path, monkeypatch, ctrl_c):
+@pytest.mark.parametrize("n, workers, signalled", [
+    (4, 1, "0002"),  # -j 1: written on the writer thread while 0003 is predicted
+    (1, 2, "0000"),  # a lone photo with workers asked for: here, on this thread
+])
+def test_signal_during_a_photos_writes_keeps_its_row(tmp_path, monkeypatch, ctrl_c, n, workers,
+                                                     signalled):
     import runwaycut.batch.photo as photo_module
 
-    make_photos(tmp_path / "in", 4)
+    make_photos(tmp_path / "in", n)
     photos = collect_photos([tmp_path / "in"])
     out = tmp_path / "out"
     real_write = photo_module.write_bytes_atomic
 
     def write_then_signal(path, data):
-        if Path(path).name == "0002.mask.png":
+        if Path(path).name == f"{signalled}.mask.png":
             signal.raise_signal(signal.SIGINT)  # held until the photo's files are written
         return real_write(path, data)
 
     monkeypatch.setattr(photo_module, "write_bytes_atomic", write_then_signal)
     with pytest.raises(KeyboardInterrupt):
-        run_collection(photos, out, PaletteMethod(), workers=1)
+        run_collection(photos, out, PaletteMethod(), workers=workers)
     rows = read_manifest(out / "manifest.jsonl")
-    assert [r["output"] for r in rows] == ["0000", "0001", "0002"]
+    done = [f"{i:04d}" for i in range(int(signalled) + 1)]
+    assert [r["output"] for r in rows] == done
     assert all(r["status"] == "ok" and r["figure_fraction"] is not None for r in rows)
-    assert (out / "0002.png").exists()
+    assert (out / f"{signalled}.png").exists()
     assert json.loads((out / "manifest.summary.json").read_text())["interrupted"] is True
     monkeypatch.undo()
-    summary = run_collection(photos, out, PaletteMethod(), workers=1)
-    assert (summary.ok, summary.skipped) == (1, 3)
-
-
-def test_signal_during_the_writes_of_a_lone_photo_keeps_its_row(tmp_path, monkeypatch, ctrl_c):
-    """One photo with workers asked for runs in this process, written on this thread:
-    a Ctrl-C during its writes lands after them, and its row is kept."""
-    import runwaycut.batch.photo as photo_module
-
-    make_photos(tmp_path / "in", 1)
-    out = tmp_path / "out"
-    real_write = photo_module.write_bytes_atomic
-
-    def write_then_signal(path, data):
-        if Path(path).name == "0000.mask.png":
-            signal.raise_signal(signal.SIGINT)  # held until the photo's files are written
-        return real_write(path, data)
-
-    monkeypatch.setattr(photo_module, "write_bytes_atomic", write_then_signal)
-    with pytest.raises(KeyboardInterrupt):
-        run_collection(collect_photos([tmp_path / "in"]), out, PaletteMethod(), workers=2)
-    rows = read_manifest(out / "manifest.jsonl")
-    assert [(r["output"], r["status"]) for r in rows] == [("0000", "ok")]
-    assert (out / "0000.png").exists() and (out / "0000.mask.png").exists()
+    summary = run_collection(photos, out, PaletteMethod(), workers=workers)
+    assert (summary.ok, summary.skipped) == (n - len(done), len(done))
 
 
 def test_temporary_files_of_a_killed_run_are_swept(tmp_path):
