@@ -115,3 +115,41 @@ def test_ctrl_c_while_predicting_keeps_the_photo_being_written(tmp_path, monkeyp
     assert [(r["output"], r["status"]) for r in rows] == [("0000", "ok"), ("0001", "ok")]
     assert (out / "0001.mask.png").exists() and (out / "0001.png").exists()
     assert not list(out.glob("0002*")) and not list(out.glob(".*.tmp"))
+
+
+def test_large_photos_are_not_overlapped(tmp_path, monkeypatch):
+    """After a photo over OVERLAP_MAX_PIXELS its files are written before the next photo
+    is predicted, and the next is not read ahead: a batch of large photos holds one
+    photo's results at a time."""
+    import runwaycut.batch.workers as workers
+
+    make_photos(tmp_path / "in", 4)
+    monkeypatch.setattr(workers, "OVERLAP_MAX_PIXELS", 100)  # every photo is large
+    events: list[tuple[str, str, bool]] = []
+    real_write, real_read = photo_module.write_bytes_atomic, photo_module.read_image
+    real_predict = PaletteMethod.predict
+    main = threading.main_thread()
+
+    def write(path, data):
+        events.append(("write", Path(path).name[:4], threading.current_thread() is main))
+        return real_write(path, data)
+
+    def read(path, **kw):
+        events.append(("read", Path(path).name[:4], threading.current_thread() is main))
+        return real_read(path, **kw)
+
+    def predict(self, image):
+        events.append(("predict", "", True))
+        return real_predict(self, image)
+
+    monkeypatch.setattr(photo_module, "write_bytes_atomic", write)
+    monkeypatch.setattr(photo_module, "read_image", read)
+    monkeypatch.setattr(PaletteMethod, "predict", predict)
+    run_collection(collect_photos([tmp_path / "in"]), tmp_path / "out", PaletteMethod(),
+                   workers=1)
+    predicts = [i for i, e in enumerate(events) if e[0] == "predict"]
+    for photo in range(3):  # every file of a photo written before the next is predicted
+        last_write = max(i for i, e in enumerate(events) if e[0] == "write" and e[1] == f"{photo:04d}")
+        assert last_write < predicts[photo + 1]
+    # Only the first two photos were read ahead (before the first was known to be large).
+    assert [on_main for kind, _, on_main in events if kind == "read"] == [False, False, True, True]
