@@ -96,7 +96,8 @@ class ItemsResult:
     taken_in : int
         Pixels added to the figure (a carried bag the person mask missed).
     logits : (14, rows, cols) float32 array
-        The network's answer over its window.
+        The network's answer over its window (mirrored and zoomed windows averaged in:
+        :func:`window_logits`).
     affine : (2, 3) float64 array
         Photo pixels to window pixels.
     colors : dict of str to list of GarmentColor
@@ -466,7 +467,7 @@ def resample_window(planes: np.ndarray, this_to_other: np.ndarray
     Parameters
     ----------
     planes : (C, rows, cols) float32 array
-        In the other window.
+        In the other window (of this one's shape).
     this_to_other : (2, 3) array
         This window's pixels to the other's.
 
