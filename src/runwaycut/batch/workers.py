@@ -1,4 +1,5 @@
-"""Running many photos: in this process or in worker processes, one thread each.
+"""Running many photos: in this process or in worker processes, each predicting on one
+thread while a second one decodes, encodes and writes (:func:`iter_overlapped`).
 """
 
 from __future__ import annotations
