@@ -498,13 +498,12 @@ def _fused(image, labels, full, figure, logits, affine, landmarks, model):
         return labels, replace(garment, labels=ITEM_TO_CLASS[labels])
     prior = garment_prior(garment.probabilities, garment.scale, affine, logits.shape[1:])
     regions = None if garment.regions is None else (garment.regions, garment.scale)
-    fused, _ = items_from_logits(logits + np.float32(FUSION_WEIGHT) * prior, affine, full, (),
-                                 regions=regions)
+    weighed = logits + np.float32(FUSION_WEIGHT) * prior
+    fused, _ = items_from_logits(weighed, affine, full, (), regions=regions)
     taken = full & ~figure
     fused[taken] = labels[taken]
     classes = fused_classes(fused, garment.labels)
-    fused, classes = regroup(fused, classes, logits + np.float32(FUSION_WEIGHT) * prior, affine,
-                             UPSCALE, MIN_ITEM_SHARE)
+    fused, classes = regroup(fused, classes, weighed, affine, UPSCALE, MIN_ITEM_SHARE)
     return fused, replace(garment, labels=classes)
 
 

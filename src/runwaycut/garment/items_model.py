@@ -58,8 +58,9 @@ class ItemNet:
     flip : bool
         Test-time flip: average the logits of the window and of its mirror
         (:func:`mirror_window`), brought back. On by default: it doubles the network's
-        time (6 ms a window with :data:`DNN_ENGINE`) and raises the mean item IoU of the 60 validation photos from
-        0.468 to 0.481, of the 30 held-out ones from 0.448 to 0.464 (network alone).
+        time (6 ms a window with :data:`DNN_ENGINE`) and raises the mean item IoU of the
+        60 validation photos from 0.468 to 0.481, of the 30 held-out ones from 0.448 to
+        0.464 (network alone).
     """
 
     path: str
