@@ -82,7 +82,11 @@ def main(argv=None) -> int:
                          "network's by default; 24,32,48,64,96 is the wider one tried)")
     ap.add_argument("--val", type=int, default=60,
                     help="validation photos kept back (0: train on all 470 not held out)")
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seed", type=int, default=0,
+                    help="draws the validation photos, and seeds the training unless --train-seed")
+    ap.add_argument("--train-seed", type=int, default=None,
+                    help="seeds the weights and augmentation only (another network over the "
+                         "same photos, as for an ensemble)")
     ap.add_argument("--state", default="", help="also save the weights (torch state dict)")
     args = ap.parse_args(argv)
 
@@ -109,7 +113,8 @@ def main(argv=None) -> int:
                       + " ".join(f"{n[:5]} {v:.2f}" for n, v in zip(ITEM_NAMES, iou)), flush=True)
 
     start = time.perf_counter()
-    net = train(x, y, epochs=args.epochs, seed=args.seed, validate=validate,
+    net = train(x, y, epochs=args.epochs,
+                seed=args.seed if args.train_seed is None else args.train_seed, validate=validate,
                 dice=args.dice, weight_power=args.weight_power, threads=args.threads,
                 widths=tuple(int(w) for w in args.widths.split(",")),
                 progress=lambda m: print(m, flush=True))

@@ -17,8 +17,8 @@ from PIL import Image
 
 from runwaycut.errors import ModelError
 from runwaycut.garment.colors import COLOR_NAMES
-from runwaycut.garment.items import (ITEM_TO_CLASS, MIN_ITEM_SHARE, item_counts, items_from_logits,
-                                     parse_items)
+from runwaycut.garment.items import (ITEM_TO_CLASS, MIN_ITEM_SHARE, carried_items, item_counts,
+                                     items_from_logits, parse_items)
 from runwaycut.garment.items_inputs import (
     CHANNEL_NAMES,
     INPUT_SHAPE,
@@ -302,7 +302,10 @@ def test_items_from_logits_takes_in_a_carried_item_touching_the_figure():
     assert not full[0:3, 0:3].any()
     assert (labels[figure] != 0).all()
     assert np.array_equal(labels == 0, ~full)
-
+    # The take-in alone (what the fused map keeps of the first pass) agrees with it.
+    carried, full_too = carried_items(logits, a, figure)
+    assert np.array_equal(full_too, full)
+    assert np.array_equal(carried, np.where(full & ~figure, labels, 0))
 
 
 def test_items_too_small_to_count_take_the_likeliest_remaining_item():

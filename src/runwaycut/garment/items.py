@@ -206,54 +206,19 @@ def items_from_logits(logits: np.ndarray, affine: np.ndarray, figure: np.ndarray
     figure : (H, W) bool array
         ``figure`` plus the regions taken in.
     """
-    take = TakeIn() if take is None else take
     H, W = figure.shape
-    k, rows, cols = logits.shape
-    size = (cols * upscale, rows * upscale)
-    # One plane per item (contiguous): the reductions over items below are k passes of
-    # whole-plane operations rather than a strided reduction over the last axis.
-    big = np.stack([cv2.resize(np.ascontiguousarray(plane), size, interpolation=cv2.INTER_LINEAR)
-                    for plane in np.asarray(logits, np.float32)])
-    # Photo pixel -> enlarged window pixel (centres to centres), nearest.
-    to_big = np.asarray(affine, np.float64) * upscale
-    to_big[:, 2] += (upscale - 1) / 2
+    k = len(logits)
+    big, to_big = _enlarged(logits, affine, upscale)
     if regions is not None:
         smooth_in_regions(big, to_big, *regions)
     item = _argmax_planes(big, range(1, k))
-    photo_size = (W, H)
     flags = cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP
-    item_full = cv2.warpAffine(item, to_big, photo_size, flags=flags,
+    item_full = cv2.warpAffine(item, to_big, (W, H), flags=flags,
                                borderMode=cv2.BORDER_REPLICATE)
     labels = np.where(figure, item_full, np.uint8(0))
-    figure = figure.copy()
-    if taken_in and figure.any():
-        wanted = [ITEM_NAMES.index(n) for n in taken_in]
-        likely = _likely_carried(big, wanted, take.min_probability).astype(np.uint8)
-        carried = cv2.warpAffine(likely, to_big, photo_size, flags=flags,
-                                 borderMode=cv2.BORDER_CONSTANT, borderValue=0).astype(bool)
-        carried &= ~figure
-        r = round(take.opening * H)
-        if r > 0 and carried.any():  # rims along the outline go; a bag's body stays
-            disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
-            carried = cv2.morphologyEx(carried.astype(np.uint8), cv2.MORPH_OPEN, disc).astype(bool)
-        if carried.any():
-            n, comp, stats, _ = cv2.connectedComponentsWithStats(carried.astype(np.uint8),
-                                                                 connectivity=8)
-            reach = max(1, round(take.reach * H))
-            near = cv2.dilate(figure.astype(np.uint8), cv2.getStructuringElement(
-                cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))).astype(bool)
-            touching = np.zeros(n, bool)
-            touching[np.unique(comp[near & carried])] = True
-            big_enough = stats[:, cv2.CC_STAT_AREA] >= take.min_area * np.count_nonzero(figure)
-            keep = touching & big_enough
-            keep[0] = False
-            add = keep[comp]
-            if add.any():
-                best = _argmax_planes(big, wanted)
-                best_full = cv2.warpAffine(best, to_big, photo_size, flags=flags,
-                                           borderMode=cv2.BORDER_REPLICATE)
-                labels[add] = best_full[add]
-                figure |= add
+    carried, add = _carried(big, to_big, figure, taken_in, take)
+    labels[add] = carried[add]
+    figure = figure | add
     counts = np.bincount(labels[figure], minlength=k)
     minor = np.flatnonzero((counts > 0) & (counts < min_share * max(counts.sum(), 1)))
     minor = minor[minor > 0]
@@ -261,10 +226,85 @@ def items_from_logits(logits: np.ndarray, affine: np.ndarray, figure: np.ndarray
         # Neither background, nor a minor item, nor an absent one may take their pixels.
         kept = [c for c in range(1, k) if counts[c] > 0 and c not in minor]
         refill = cv2.warpAffine(_argmax_planes(big, kept), to_big,
-                                photo_size, flags=flags, borderMode=cv2.BORDER_REPLICATE)
+                                (W, H), flags=flags, borderMode=cv2.BORDER_REPLICATE)
         stray = np.isin(labels, minor)
         labels[stray] = refill[stray]
     return labels, figure
+
+
+def carried_items(logits: np.ndarray, affine: np.ndarray, figure: np.ndarray,
+                  taken_in: tuple[str, ...] = TAKEN_IN, take: TakeIn | None = None,
+                  upscale: int = UPSCALE) -> tuple[np.ndarray, np.ndarray]:
+    """Only what :func:`items_from_logits` takes in: the carried items outside the
+    figure, without the item map inside it (which the fused map replaces).
+
+    Returns
+    -------
+    carried : (H, W) uint8 array
+        The item of each pixel taken in, 0 elsewhere; equal to the labels of
+        :func:`items_from_logits` there (a region taken in holds at least ``min_area``
+        of the figure, more than :data:`MIN_ITEM_SHARE`, so no item there is dropped).
+    figure : (H, W) bool array
+        ``figure`` plus the pixels taken in.
+    """
+    big, to_big = _enlarged(logits, affine, upscale)
+    carried, add = _carried(big, to_big, figure, taken_in, take)
+    carried[~add] = 0
+    return carried, figure | add
+
+
+def _enlarged(logits: np.ndarray, affine: np.ndarray, upscale: int):
+    """The logits enlarged ``upscale`` times, one contiguous plane per item (the
+    reductions over items are then whole-plane operations, not a strided reduction),
+    and the photo-pixel -> enlarged-pixel transform (centres to centres)."""
+    k, rows, cols = np.shape(logits)
+    size = (cols * upscale, rows * upscale)
+    big = np.stack([cv2.resize(np.ascontiguousarray(plane), size, interpolation=cv2.INTER_LINEAR)
+                    for plane in np.asarray(logits, np.float32)])
+    to_big = np.asarray(affine, np.float64) * upscale
+    to_big[:, 2] += (upscale - 1) / 2
+    return big, to_big
+
+
+def _carried(big: np.ndarray, to_big: np.ndarray, figure: np.ndarray,
+             taken_in: tuple[str, ...], take: TakeIn | None
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """The take-in rule (:class:`TakeIn`) on enlarged logits: ``(items, add)``, the
+    likeliest of the ``taken_in`` items per photo pixel (valid where ``add``) and the
+    ``(H, W) bool`` pixels that join the figure."""
+    take = TakeIn() if take is None else take
+    H, W = figure.shape
+    add = np.zeros((H, W), bool)
+    carried = np.zeros((H, W), np.uint8)
+    if not taken_in or not figure.any():
+        return carried, add
+    photo_size = (W, H)
+    flags = cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP
+    wanted = [ITEM_NAMES.index(n) for n in taken_in]
+    likely = _likely_carried(big, wanted, take.min_probability).astype(np.uint8)
+    outside = cv2.warpAffine(likely, to_big, photo_size, flags=flags,
+                             borderMode=cv2.BORDER_CONSTANT, borderValue=0).astype(bool)
+    outside &= ~figure
+    r = round(take.opening * H)
+    if r > 0 and outside.any():  # rims along the outline go; a bag's body stays
+        disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+        outside = cv2.morphologyEx(outside.astype(np.uint8), cv2.MORPH_OPEN, disc).astype(bool)
+    if not outside.any():
+        return carried, add
+    n, comp, stats, _ = cv2.connectedComponentsWithStats(outside.astype(np.uint8), connectivity=8)
+    reach = max(1, round(take.reach * H))
+    near = cv2.dilate(figure.astype(np.uint8), cv2.getStructuringElement(
+        cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))).astype(bool)
+    touching = np.zeros(n, bool)
+    touching[np.unique(comp[near & outside])] = True
+    big_enough = stats[:, cv2.CC_STAT_AREA] >= take.min_area * np.count_nonzero(figure)
+    keep = touching & big_enough
+    keep[0] = False
+    add = keep[comp]
+    if add.any():
+        carried = cv2.warpAffine(_argmax_planes(big, wanted), to_big, photo_size, flags=flags,
+                                 borderMode=cv2.BORDER_REPLICATE)
+    return carried, add
 
 
 def _likely_carried(big: np.ndarray, wanted: list[int], min_probability: float) -> np.ndarray:
@@ -390,11 +430,12 @@ def parse_items(image: np.ndarray, figure: np.ndarray | None = None, *,
     net = load_item_net() if net is None else net
     logits, affine = window_logits(net, image, probability, landmarks, figure_box(figure))
     garment = None
-    if figure.any():
+    if figure.any() and fuse:
+        carried, full = carried_items(logits, affine, figure, taken_in)
+        labels, garment = _fused(image, carried, full, figure, logits, affine, landmarks,
+                                 garment_model, taken_in)
+    elif figure.any():
         labels, full = items_from_logits(logits, affine, figure, taken_in)
-        if fuse:
-            labels, garment = _fused(image, labels, full, figure, logits, affine, landmarks,
-                                     garment_model)
     else:
         labels, full = np.zeros(figure.shape, np.uint8), figure
         warnings.append("no figure: no items")
@@ -490,18 +531,20 @@ def resample_window(planes: np.ndarray, this_to_other: np.ndarray
     return resampled, covered
 
 
-def _fused(image, labels, full, figure, logits, affine, landmarks, model):
+def _fused(image, carried, full, figure, logits, affine, landmarks, model, taken_in):
     """Item map and four-class map of the network and the pixel classifier together
-    (:mod:`runwaycut.garment.items_fusion`); what was taken in keeps its item."""
+    (:mod:`runwaycut.garment.items_fusion`); what was taken in keeps its item
+    (``carried``, :func:`carried_items`)."""
     garment = label_garment(image, full, landmarks=landmarks, model=model)
-    if not garment.probabilities.any():  # figure too small for the classifier
+    if not garment.probabilities.any():  # figure too small for the classifier: the network's
+        labels, _ = items_from_logits(logits, affine, figure, taken_in)
         return labels, replace(garment, labels=ITEM_TO_CLASS[labels])
     prior = garment_prior(garment.probabilities, garment.scale, affine, logits.shape[1:])
     regions = None if garment.regions is None else (garment.regions, garment.scale)
     weighed = logits + np.float32(FUSION_WEIGHT) * prior
     fused, _ = items_from_logits(weighed, affine, full, (), regions=regions)
     taken = full & ~figure
-    fused[taken] = labels[taken]
+    fused[taken] = carried[taken]
     classes = fused_classes(fused, garment.labels)
     fused, classes = regroup(fused, classes, weighed, affine, UPSCALE, MIN_ITEM_SHARE)
     return fused, replace(garment, labels=classes)
