@@ -77,6 +77,25 @@ def test_strips_give_the_same_matte_foreground_and_upsampling(large_case, monkey
     np.testing.assert_allclose(strips[2], whole[2], atol=1e-5)
 
 
+
+@settings(max_examples=40, deadline=None)
+@given(h=st.integers(8, 60), w=st.integers(8, 50), scale=st.floats(1.0, 4.0),
+       radius=st.integers(1, 4), seed=st.integers(0, 2 ** 16))
+def test_guided_upsample_near_the_soft_pixels_equals_the_whole_filter(h, w, scale, radius, seed):
+    """A map 0 or 1 but in a band (auto's fused probability) is filtered near the band
+    only; the answer is the whole filter's (every pixel computed) up to rounding."""
+    rng = np.random.default_rng(seed)
+    small = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+    yy, xx = np.mgrid[:h, :w]
+    signed = np.hypot(yy - h / 2, xx - w / 2) - min(h, w) / 3  # a disc's outline
+    src = np.clip(0.5 - signed / 3, 0, 1).astype(np.float32)  # soft 3 px either side
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    image = cv2.resize(small, size, interpolation=cv2.INTER_LINEAR)
+    near = guided_upsample(small, src, image, radius=radius)
+    whole = matting._guided_upsample_whole(small, src, image, radius, 1e-3)
+    np.testing.assert_allclose(near, whole, atol=2e-4)
+
+
 def _local_distance_reference(colors, pixels, where, weight, radius):
     """The window-mean colour distance as first written: one box filter per call."""
     k = (2 * radius + 1, 2 * radius + 1)

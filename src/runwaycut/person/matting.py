@@ -441,15 +441,59 @@ def guided_upsample(small_guide: np.ndarray, small_src: np.ndarray, guide: np.nd
     -------
     upsampled : (H, W) float32 array
 
+    Notes
+    -----
+    Where the map is constant over the filter's reach (its two box filters, ``2 radius``
+    low-resolution pixels, and the bilinear taps' one more), the filter gives that
+    constant back (its slope is 0): there the map is only enlarged (nearest). The
+    filter is computed near the rest only (:func:`tiles_near`), by strips of rows: a
+    figure probability that is 0 or 1 but in a band along the outline (``auto``'s) costs
+    the band's pixels, not the photo's; a map soft over most of the photo (the person
+    models' probability) is filtered whole. Either way the result equals the whole
+    filter's up to float rounding.
+
     References
     ----------
     K. He, J. Sun, "Fast Guided Filter", arXiv:1505.00996, 2015.
     """
     H, W = guide.shape[:2]
-    g = small_guide.astype(np.float32) * np.float32(1 / 255)
-    a, b = _guided_coefficients(g, small_src.astype(np.float32), radius, eps)
-    box = _box(radius)
-    coef = np.concatenate([box(a), box(b)[..., None]], axis=2)
+    h, w = small_src.shape[:2]
+    src = np.ascontiguousarray(small_src, np.float32)
+    # Low-resolution pixels where the map varies within the reach of the filter and taps.
+    side = 2 * (2 * radius + 1) + 1
+    square = np.ones((side, side), np.uint8)
+    busy = cv2.dilate(src, square) != cv2.erode(src, square)
+    if 2 * np.count_nonzero(busy) > busy.size:  # soft almost everywhere (a person probability)
+        return _guided_upsample_whole(small_guide, src, guide, radius, eps)
+    out = cv2.resize(src, (W, H), interpolation=cv2.INTER_NEAREST)
+    if not busy.any():
+        return out
+    # Full-size pixels whose nearest low-resolution pixel is busy: their bilinear taps
+    # (within one pixel of it) are what the filter's coefficients are needed at.
+    wanted = cv2.resize(busy.view(np.uint8), (W, H), interpolation=cv2.INTER_NEAREST) > 0
+    needed = cv2.dilate(busy.view(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    for y0, y1 in row_strips(H, W):
+        rows = wanted[y0:y1]
+        if not rows.any():
+            continue
+        lo, hi = source_rows(h, H, y0, y1)
+        m0, m1 = max(0, lo - 2 * radius), min(h, hi + 2 * radius)
+        near = np.zeros((m1 - m0, w), bool)
+        near[lo - m0:hi - m0] = needed[lo:hi]
+        coef = np.zeros((m1 - m0, w, 4), np.float32)
+        for core, tile in tiles_near(near, 2 * radius):  # two box filters of radius r
+            coef[core] = _box_coefficients(small_guide[m0:m1][tile], src[m0:m1][tile], radius,
+                                           eps)[_within(core, tile)]
+        c = resize_rows(coef[lo - m0:hi - m0], (W, H), y0, y1, first_row=lo, src_height=h)[rows]
+        colours = guide[y0:y1][rows].astype(np.float32) * np.float32(1 / 255)
+        out[y0:y1][rows] = (c[:, :3] * colours).sum(axis=1) + c[:, 3]
+    return out
+
+
+def _guided_upsample_whole(small_guide, src, guide, radius, eps):
+    """:func:`guided_upsample` at every pixel (faster than picking pixels when most vary)."""
+    H, W = guide.shape[:2]
+    coef = _box_coefficients(small_guide, src, radius, eps)
     # Applied strip by strip: the full-size coefficients are never all in memory.
     out = np.empty((H, W), np.float32)
     for y0, y1 in row_strips(H, W):
