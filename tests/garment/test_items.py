@@ -17,8 +17,8 @@ from PIL import Image
 
 from runwaycut.errors import ModelError
 from runwaycut.garment.colors import COLOR_NAMES
-from runwaycut.garment.items import (ITEM_TO_CLASS, MIN_ITEM_SHARE, carried_items, item_counts,
-                                     items_from_logits, parse_items)
+from runwaycut.garment.items import (ITEM_TO_CLASS, MIN_ITEM_SHARE, TakeIn, carried_items,
+                                     item_counts, items_from_logits, parse_items)
 from runwaycut.garment.items_inputs import (
     CHANNEL_NAMES,
     INPUT_SHAPE,
@@ -306,6 +306,61 @@ def test_items_from_logits_takes_in_a_carried_item_touching_the_figure():
     carried, full_too = carried_items(logits, a, figure)
     assert np.array_equal(full_too, full)
     assert np.array_equal(carried, np.where(full & ~figure, labels, 0))
+
+
+
+def _take_in_reference(logits, affine, figure, take=TakeIn(), upscale=3):
+    """The take-in rule as first written: every step over the whole photo."""
+    import cv2
+    H, W = figure.shape
+    k, rows, cols = logits.shape
+    big = np.stack([cv2.resize(p, (cols * upscale, rows * upscale), interpolation=cv2.INTER_LINEAR)
+                    for p in logits])
+    to_big = np.asarray(affine, np.float64) * upscale
+    to_big[:, 2] += (upscale - 1) / 2
+    bag = ITEM_NAMES.index("bag")
+    p = np.exp(big - big.max(axis=0))
+    likely = (p[bag] >= take.min_probability * p.sum(axis=0)).astype(np.uint8)
+    flags = cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP
+    out = cv2.warpAffine(likely, to_big, (W, H), flags=flags, borderMode=cv2.BORDER_CONSTANT,
+                         borderValue=0).astype(bool) & ~figure
+    r = round(take.opening * H)
+    if r > 0:
+        disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+        out = cv2.morphologyEx(out.astype(np.uint8), cv2.MORPH_OPEN, disc).astype(bool)
+    n, comp, stats, _ = cv2.connectedComponentsWithStats(out.astype(np.uint8), connectivity=8)
+    reach = max(1, round(take.reach * H))
+    near = cv2.dilate(figure.astype(np.uint8), cv2.getStructuringElement(
+        cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))).astype(bool)
+    keep = np.zeros(n, bool)
+    keep[np.unique(comp[near & out])] = True
+    keep &= stats[:, cv2.CC_STAT_AREA] >= take.min_area * figure.sum()
+    keep[0] = False
+    return figure | keep[comp]
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2 ** 16), opening=st.sampled_from([0.0, 0.01, 0.05]),
+       reach=st.sampled_from([0.01, 0.08]))
+def test_the_take_in_equals_the_rule_over_the_whole_photo(seed, opening, reach):
+    """carried_items works in the box around its candidates only (bags at the photo's
+    edges included): what it takes in is what the rule over the whole photo takes in."""
+    rng = np.random.default_rng(seed)
+    H, W = 90, 60
+    figure = np.zeros((H, W), bool)
+    figure[rng.integers(0, 30):rng.integers(50, 90), rng.integers(0, 25):rng.integers(30, 60)] = True
+    a = crop_transform(None, (H, W))
+    logits = rng.normal(0, 1, (len(ITEM_NAMES), *INPUT_SHAPE)).astype(np.float32)
+    bags = np.zeros((H, W), np.float32)
+    for _ in range(rng.integers(1, 4)):  # patches of "bag", some over the photo's edge
+        y, x = rng.integers(-5, H), rng.integers(-5, W)
+        bags[max(0, y):y + rng.integers(4, 30), max(0, x):x + rng.integers(4, 25)] = 12
+    logits[ITEM_NAMES.index("bag")] += warp(bags, a)
+    take = TakeIn(opening=opening, reach=reach)
+    carried, full = carried_items(logits, a, figure, take=take)
+    assert np.array_equal(full, _take_in_reference(logits, a, figure, take))
+    bag = ITEM_NAMES.index("bag")
+    assert (carried[full & ~figure] == bag).all() and not carried[~(full & ~figure)].any()
 
 
 def test_items_too_small_to_count_take_the_likeliest_remaining_item():

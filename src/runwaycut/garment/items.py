@@ -32,6 +32,7 @@ import cv2
 import numpy as np
 
 from ..errors import InvalidImageError
+from ..person.band import bounding_box
 from ..scoring.items import ITEM_NAMES, ITEM_TO_CLASS
 from .colors import ColorParams, GarmentColor, garment_colors, nearest_centre, rgb_to_lab
 from .items_inputs import crop_transform, figure_box, item_inputs
@@ -259,8 +260,9 @@ def _enlarged(logits: np.ndarray, affine: np.ndarray, upscale: int):
     and the photo-pixel -> enlarged-pixel transform (centres to centres)."""
     k, rows, cols = np.shape(logits)
     size = (cols * upscale, rows * upscale)
-    big = np.stack([cv2.resize(np.ascontiguousarray(plane), size, interpolation=cv2.INTER_LINEAR)
-                    for plane in np.asarray(logits, np.float32)])
+    big = np.empty((k, size[1], size[0]), np.float32)
+    for plane, out in zip(np.asarray(logits, np.float32), big):  # into place: no stacking copy
+        cv2.resize(np.ascontiguousarray(plane), size, dst=out, interpolation=cv2.INTER_LINEAR)
     to_big = np.asarray(affine, np.float64) * upscale
     to_big[:, 2] += (upscale - 1) / 2
     return big, to_big
@@ -278,34 +280,44 @@ def _carried(big: np.ndarray, to_big: np.ndarray, figure: np.ndarray,
     carried = np.zeros((H, W), np.uint8)
     if not taken_in or not figure.any():
         return carried, add
-    photo_size = (W, H)
     flags = cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP
     wanted = [ITEM_NAMES.index(n) for n in taken_in]
     likely = _likely_carried(big, wanted, take.min_probability).astype(np.uint8)
-    outside = cv2.warpAffine(likely, to_big, photo_size, flags=flags,
+    outside = cv2.warpAffine(likely, to_big, (W, H), flags=flags,
                              borderMode=cv2.BORDER_CONSTANT, borderValue=0).astype(bool)
     outside &= ~figure
+    # The rest reads only around the candidates: their box, widened by the opening's
+    # and the reach's radius, holds every pixel the morphology below reads or changes.
     r = round(take.opening * H)
-    if r > 0 and outside.any():  # rims along the outline go; a bag's body stays
-        disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
-        outside = cv2.morphologyEx(outside.astype(np.uint8), cv2.MORPH_OPEN, disc).astype(bool)
-    if not outside.any():
-        return carried, add
-    n, comp, stats, _ = cv2.connectedComponentsWithStats(outside.astype(np.uint8), connectivity=8)
     reach = max(1, round(take.reach * H))
-    near = cv2.dilate(figure.astype(np.uint8), cv2.getStructuringElement(
+    box = bounding_box(outside, max(r, reach) + 1)
+    if box is None:
+        return carried, add
+    near_outside = outside[box].view(np.uint8)
+    if r > 0:  # rims along the outline go; a bag's body stays
+        disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+        near_outside = cv2.morphologyEx(near_outside, cv2.MORPH_OPEN, disc)
+    if not near_outside.any():
+        return carried, add
+    n, comp, stats, _ = cv2.connectedComponentsWithStats(near_outside, connectivity=8)
+    near = cv2.dilate(figure[box].view(np.uint8), cv2.getStructuringElement(
         cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))).astype(bool)
     touching = np.zeros(n, bool)
-    touching[np.unique(comp[near & outside])] = True
+    touching[np.unique(comp[near & (near_outside > 0)])] = True
     big_enough = stats[:, cv2.CC_STAT_AREA] >= take.min_area * np.count_nonzero(figure)
     keep = touching & big_enough
     keep[0] = False
-    add = keep[comp]
-    if add.any():
-        carried = cv2.warpAffine(_argmax_planes(big, wanted), to_big, photo_size, flags=flags,
-                                 borderMode=cv2.BORDER_REPLICATE)
+    if not keep.any():
+        return carried, add
+    add[box] = keep[comp]
+    # The likeliest carried item over the box only (the map shifted to the box's corner).
+    y0, x0 = box[0].start, box[1].start
+    to_box = to_big.copy()
+    to_box[:, 2] += to_big[:, 0] * x0 + to_big[:, 1] * y0
+    carried[box] = cv2.warpAffine(_argmax_planes(big, wanted), to_box,
+                                  (box[1].stop - x0, box[0].stop - y0), flags=flags,
+                                  borderMode=cv2.BORDER_REPLICATE)
     return carried, add
-
 
 def _likely_carried(big: np.ndarray, wanted: list[int], min_probability: float) -> np.ndarray:
     """Where the softmax of the ``wanted`` planes of ``big`` (``(k, rows, cols)`` logits)
