@@ -446,7 +446,7 @@ def guided_upsample(small_guide: np.ndarray, small_src: np.ndarray, guide: np.nd
     Where the map is constant over the filter's reach (its two box filters, ``2 radius``
     low-resolution pixels, and the bilinear taps' one more), the filter gives that
     constant back (its slope is 0): there the map is only enlarged (nearest). The
-    filter is computed near the rest only (:func:`tiles_near`), by strips of rows: a
+    filter is computed near the rest only (:func:`tiles_near`), tile by tile: a
     figure probability that is 0 or 1 but in a band along the outline (``auto``'s) costs
     the band's pixels, not the photo's; a map soft over most of the photo (the person
     models' probability) is filtered whole. Either way the result equals the whole
@@ -471,23 +471,59 @@ def guided_upsample(small_guide: np.ndarray, small_src: np.ndarray, guide: np.nd
     # Full-size pixels whose nearest low-resolution pixel is busy: their bilinear taps
     # (within one pixel of it) are what the filter's coefficients are needed at.
     wanted = cv2.resize(busy.view(np.uint8), (W, H), interpolation=cv2.INTER_NEAREST) > 0
-    needed = cv2.dilate(busy.view(np.uint8), np.ones((3, 3), np.uint8)) > 0
-    for y0, y1 in row_strips(H, W):
-        rows = wanted[y0:y1]
-        if not rows.any():
-            continue
+    # By tiles of the wanted pixels (a band's two thin runs a row, not the photo's width):
+    # each tile's coefficients from the low-resolution pixels its taps read, with the
+    # two box filters' margin, enlarged at the tile's pixels only.
+    m = 2 * radius
+    for core, _ in tiles_near(wanted, 0):
+        (y0, y1), (x0, x1) = (core[0].start, core[0].stop), (core[1].start, core[1].stop)
         lo, hi = source_rows(h, H, y0, y1)
-        m0, m1 = max(0, lo - 2 * radius), min(h, hi + 2 * radius)
-        near = np.zeros((m1 - m0, w), bool)
-        near[lo - m0:hi - m0] = needed[lo:hi]
-        coef = np.zeros((m1 - m0, w, 4), np.float32)
-        for core, tile in tiles_near(near, 2 * radius):  # two box filters of radius r
-            coef[core] = _box_coefficients(small_guide[m0:m1][tile], src[m0:m1][tile], radius,
-                                           eps)[_within(core, tile)]
-        c = resize_rows(coef[lo - m0:hi - m0], (W, H), y0, y1, first_row=lo, src_height=h)[rows]
-        colours = guide[y0:y1][rows].astype(np.float32) * np.float32(1 / 255)
-        out[y0:y1][rows] = (c[:, :3] * colours).sum(axis=1) + c[:, 3]
+        left, right = source_rows(w, W, x0, x1)
+        block = (slice(max(0, lo - m), min(h, hi + m)), slice(max(0, left - m), min(w, right + m)))
+        coef = _box_coefficients(small_guide[block], src[block], radius, eps)
+        c = bilinear_block(coef, (W, H), core, (block[0].start, block[1].start), (h, w))
+        here = wanted[core]
+        c = c[here]
+        colours = guide[core][here].astype(np.float32) * np.float32(1 / 255)
+        out[core][here] = (c[:, :3] * colours).sum(axis=1) + c[:, 3]
     return out
+
+
+def bilinear_block(src: np.ndarray, size: tuple[int, int], block, offset=(0, 0),
+                   src_shape: tuple[int, int] | None = None) -> np.ndarray:
+    """A block of ``cv2.resize(src, size, interpolation=cv2.INTER_LINEAR)``, computed from
+    the source pixels it reads only.
+
+    Parameters
+    ----------
+    src : (h, w) or (h, w, C) float32 array
+        The source map, or the part of it from ``offset`` on that the block reads.
+    size : (W, H)
+        Size of the whole resized map.
+    block : (slice, slice)
+        Rows and columns of the resized map wanted.
+    offset : (row, col)
+        Where ``src`` starts in the whole source.
+    src_shape : (h, w), optional
+        The whole source's size (``src``'s own by default).
+
+    Returns
+    -------
+    values : (rows, cols) or (rows, cols, C) float32 array
+        Equal to the whole resize's block up to float rounding.
+    """
+    W, H = size
+    h, w = src.shape[:2] if src_shape is None else src_shape
+    sy, fy = linear_taps(h, H, block[0].start, block[0].stop)
+    sx, fx = linear_taps(w, W, block[1].start, block[1].stop)
+    y_a, y_b = sy - offset[0], np.minimum(sy + 1, h - 1) - offset[0]
+    x_a, x_b = sx - offset[1], np.minimum(sx + 1, w - 1) - offset[1]
+    extra = (1,) * (src.ndim - 2)
+    fx = fx.reshape((1, -1) + extra)
+    fy = fy.reshape((-1, 1) + extra)
+    across_a = src[y_a][:, x_a] * (1 - fx) + src[y_a][:, x_b] * fx  # OpenCV's order: across,
+    across_b = src[y_b][:, x_a] * (1 - fx) + src[y_b][:, x_b] * fx  # then down
+    return across_a * (1 - fy) + across_b * fy
 
 
 def _guided_upsample_whole(small_guide, src, guide, radius, eps):
@@ -503,6 +539,6 @@ def _guided_upsample_whole(small_guide, src, guide, radius, eps):
     return out
 
 
-__all__ = ["MattingParams", "STRIP_PIXELS", "alpha_from_mask", "estimate_foreground",
+__all__ = ["MattingParams", "STRIP_PIXELS", "alpha_from_mask", "bilinear_block", "estimate_foreground",
            "guide_inverse", "guided_filter", "guided_upsample", "linear_taps", "resize_rows",
            "row_strips", "source_rows"]
