@@ -197,10 +197,13 @@ def alpha_from_mask(image: np.ndarray, mask: np.ndarray,
         for core, tile in tiles_near(wanted, 2 * r):  # two box filters of radius r
             coef[core] = _box_coefficients(guide_half[m0:m1][tile], src_half[m0:m1][tile], r,
                                            params.eps)[_within(core, tile)]
-        c = resize_rows(coef[lo - m0:hi - m0], (cw, ch), s0, s1, first_row=lo,
-                        src_height=half[1])[rows]
-        soft = (c[:, :3] * (crop[s0:s1][rows].astype(np.float32) / 255)).sum(axis=1) + c[:, 3]
-        out[s0:s1][rows] = np.clip(soft, 0, 1)
+        # Enlarged at the band's tiles only (two thin runs a row, not the crop's width).
+        for core, _ in tiles_near(rows, 0):
+            block = (slice(s0 + core[0].start, s0 + core[0].stop), core[1])
+            here = inner[block]
+            c = bilinear_block(coef, (cw, ch), block, (m0, 0), (half[1], half[0]))[here]
+            soft = (c[:, :3] * (crop[block][here].astype(np.float32) / 255)).sum(axis=1) + c[:, 3]
+            out[block][here] = np.clip(soft, 0, 1)
     return alpha
 
 
@@ -358,15 +361,17 @@ def estimate_foreground(image: np.ndarray, alpha: np.ndarray) -> np.ndarray:
         wanted = np.zeros(a.shape, bool)  # the fractional pixels of the strip's own rows
         own = slice(sy0 + s0 - r0, sy0 + s1 - r0)
         wanted[own] = (a[own] > 0) & (a[own] < 1)
-        first_fg = resize_rows(blurred_fg, (cw, ch), r0 - y0, r1 - y0)[:, cols]
-        first_bg = resize_rows(blurred_bg, (cw, ch), r0 - y0, r1 - y0)[:, cols]
         image_strip, out_strip = image[strip], out[strip]
         for core, crop in tiles_near(wanted, 3):
             here = np.zeros(a[crop].shape, bool)  # the crop's own wanted pixels: its core's
             here[core[0].start - crop[0].start:core[0].stop - crop[0].start,
                  core[1].start - crop[1].start:core[1].stop - crop[1].start] = wanted[core]
-            _second_pass(image_strip[crop], a[crop], first_fg[crop], first_bg[crop],
-                         here, out_strip[crop])
+            # The first pass's colours enlarged over this crop only (in the crop of the
+            # photo that the quarter-size maps cover).
+            block = (slice(r0 - y0 + crop[0].start, r0 - y0 + crop[0].stop),
+                     slice(cols.start + crop[1].start, cols.start + crop[1].stop))
+            _second_pass(image_strip[crop], a[crop], bilinear_block(blurred_fg, (cw, ch), block),
+                         bilinear_block(blurred_bg, (cw, ch), block), here, out_strip[crop])
     return out
 
 
@@ -521,9 +526,11 @@ def bilinear_block(src: np.ndarray, size: tuple[int, int], block, offset=(0, 0),
     extra = (1,) * (src.ndim - 2)
     fx = fx.reshape((1, -1) + extra)
     fy = fy.reshape((-1, 1) + extra)
-    across_a = src[y_a][:, x_a] * (1 - fx) + src[y_a][:, x_b] * fx  # OpenCV's order: across,
-    across_b = src[y_b][:, x_a] * (1 - fx) + src[y_b][:, x_b] * fx  # then down
-    return across_a * (1 - fy) + across_b * fy
+    # Down first, over the source columns the block reads only, then across.
+    left, right = int(x_a.min()), int(x_b.max()) + 1
+    part = src[:, left:right]
+    down = part[y_a] * (1 - fy) + part[y_b] * fy
+    return down[:, x_a - left] * (1 - fx) + down[:, x_b - left] * fx
 
 
 def _guided_upsample_whole(small_guide, src, guide, radius, eps):
