@@ -119,6 +119,21 @@ def test_guided_upsample_near_the_soft_pixels_equals_the_whole_filter(h, w, scal
     np.testing.assert_allclose(near, whole, atol=2e-4)
 
 
+
+def test_tiles_and_whole_strips_give_the_same_matte_and_foreground(large_case, monkeypatch):
+    """The band's tiles enlarged one by one (a large photo's thin band) or each strip's
+    whole width at once (a band that covers much of it): the same matte and colours."""
+    small, image, result = large_case
+    monkeypatch.setattr(matting, "TILE_SHARE", 0.0)  # never by tiles
+    strips = alpha_from_mask(image, result.mask), estimate_foreground(image, result.alpha)
+    monkeypatch.setattr(matting, "TILE_SHARE", 2.0)  # always by tiles
+    tiles = alpha_from_mask(image, result.mask), estimate_foreground(image, result.alpha)
+    np.testing.assert_allclose(tiles[0], strips[0], atol=1e-5)
+    assert ((tiles[0] > 0) & (tiles[0] < 1)).sum() > 1000
+    assert np.abs(tiles[1].astype(int) - strips[1]).max() <= 1  # (rounding of float sums)
+    assert (tiles[1] != image).any()
+
+
 def _local_distance_reference(colors, pixels, where, weight, radius):
     """The window-mean colour distance as first written: one box filter per call."""
     k = (2 * radius + 1, 2 * radius + 1)
