@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import runwaycut.garment.items as items_module
+import runwaycut.garment.items_model as items_model
 from runwaycut.garment.items import MIN_ITEM_SHARE, UPSCALE, parse_items
 from runwaycut.garment.items_fusion import (fused_classes, garment_prior, regroup,
                                            smooth_in_regions)
@@ -156,7 +157,7 @@ def fused_heldout(heldout_photos, heldout_figures):
         with mock.patch.object(items_module, "smooth_in_regions", lambda *a, **k: None):
             unsmoothed = parse_items(image, auto_result.mask, landmarks=lm, probability=prob,
                                      colors=None)
-        with mock.patch.object(items_module, "TEST_ZOOMS", (1.0,)):
+        with mock.patch.object(items_model, "TEST_ZOOMS", (1.0,)):
             one_zoom = parse_items(image, auto_result.mask, landmarks=lm, probability=prob,
                                    colors=None)
         classifier = label_garment(image, alone.figure, landmarks=lm).labels
@@ -211,7 +212,7 @@ def test_resample_window_reads_the_other_window_at_the_same_photo_point(zoom, dx
     """Planes that hold each window pixel's photo coordinates read back, in this window,
     this window's own photo coordinates wherever the other window covers it (bilinear
     reading is exact for them), and the coverage is 0 outside it."""
-    from runwaycut.garment.items import resample_window
+    from runwaycut.garment.items_model import resample_window
 
     rng = np.random.default_rng(seed)
     rows, cols = INPUT_SHAPE

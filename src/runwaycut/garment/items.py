@@ -35,8 +35,8 @@ from ..errors import InvalidImageError
 from ..person.band import bounding_box
 from ..scoring.items import ITEM_NAMES, ITEM_TO_CLASS
 from .colors import ColorParams, GarmentColor, garment_colors, nearest_centre, rgb_to_lab
-from .items_inputs import crop_transform, figure_box, item_inputs
-from .items_model import ItemNet, load_item_net
+from .items_inputs import figure_box
+from .items_model import ItemNet, load_item_net, window_logits
 from .items_fusion import (FUSION_WEIGHT, fused_classes, garment_prior, regroup,
                            smooth_in_regions)
 from .labelmap import DETECT, detect_pose, label_garment
@@ -185,7 +185,8 @@ def items_from_logits(logits: np.ndarray, affine: np.ndarray, figure: np.ndarray
     ----------
     logits : (14, rows, cols) float32 array
     affine : (2, 3) array
-        Photo pixels to window pixels (:func:`crop_transform`).
+        Photo pixels to window pixels
+        (:func:`~runwaycut.garment.items_inputs.crop_transform`).
     figure : (H, W) bool array
     taken_in : tuple of str
         Items that may join the figure outside it (see :class:`TakeIn` for when).
@@ -459,88 +460,6 @@ def parse_items(image: np.ndarray, figure: np.ndarray | None = None, *,
     if colors is not None:
         result = item_colors(image, result, colors)
     return result
-
-
-#: Zooms of the figure's window the network sees at run time, each also mirrored
-#: (:class:`ItemNet` ``flip``); their answers are averaged in the first one's window
-#: (:func:`window_logits`). Chosen on the 60 validation photos, among the zooms the
-#: network was trained at (0.85, 1, 1.15), by the fused item map's mean IoU: 1 alone
-#: 0.514, with 1.15 0.520, with 0.85 0.513, all three 0.522 (twice the cost of the
-#: pair), the extra zooms unmirrored 0.517. On the 30 held-out photos, (1, 1.15) raises
-#: the mean item IoU from 0.498 to 0.508 and the four-class accessory IoU from 0.505
-#: to 0.515; it costs one more window (the inputs and two passes: about 23 ms).
-TEST_ZOOMS = (1.0, 1.15)
-
-
-def window_logits(net: ItemNet, image: np.ndarray, probability: np.ndarray,
-                  landmarks: np.ndarray | None, box, zooms: tuple[float, ...] | None = None
-                  ) -> tuple[np.ndarray, np.ndarray]:
-    """The network's item logits over the figure, averaged over windows at ``zooms``.
-
-    Parameters
-    ----------
-    net : ItemNet
-    image : (H, W, 3) uint8 array
-    probability : (H, W) float32 array
-        The figure probability (see :func:`item_inputs`).
-    landmarks : (>=33, >=2) float array or None
-    box : (x0, y0, x1, y1) or None
-        The figure's box (:func:`figure_box`).
-    zooms : tuple of float, optional
-        :data:`TEST_ZOOMS` by default. The first one's window is the answer's; each
-        other window's logits are resampled into it (bilinear) and averaged where they
-        cover it.
-
-    Returns
-    -------
-    logits : (14, rows, cols) float32 array
-    affine : (2, 3) float64 array
-        Photo pixels to the window of ``zooms[0]`` (:func:`crop_transform`).
-    """
-    zooms = TEST_ZOOMS if zooms is None else tuple(zooms)
-    affine = crop_transform(box, image.shape[:2], zoom=zooms[0])
-    total = net.logits(item_inputs(image, probability, landmarks, affine))
-    if len(zooms) == 1:
-        return total, affine
-    weight = np.ones(total.shape[1:], np.float32)
-    to_photo = np.linalg.inv(np.vstack([affine, [0.0, 0.0, 1.0]]))
-    for zoom in zooms[1:]:
-        other = crop_transform(box, image.shape[:2], zoom=zoom)
-        logits = net.logits(item_inputs(image, probability, landmarks, other))
-        planes, covered = resample_window(logits, other @ to_photo)
-        total += planes * covered
-        weight += covered
-    return total / weight, affine
-
-
-def resample_window(planes: np.ndarray, this_to_other: np.ndarray
-                    ) -> tuple[np.ndarray, np.ndarray]:
-    """Planes of another window, read at this window's pixels.
-
-    Parameters
-    ----------
-    planes : (C, rows, cols) float32 array
-        In the other window (of this one's shape).
-    this_to_other : (2, 3) array
-        This window's pixels to the other's.
-
-    Returns
-    -------
-    resampled : (C, rows, cols) float32 array
-        Bilinear; beyond the other window's edge, its nearest pixel.
-    covered : (rows, cols) float32 array in [0, 1]
-        How much of each pixel the other window covers (0 outside it, fractional along
-        its edge).
-    """
-    _, rows, cols = planes.shape
-    m = np.asarray(this_to_other, np.float64)
-    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
-    covered = cv2.warpAffine(np.ones((rows, cols), np.float32), m, (cols, rows), flags=flags,
-                             borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    resampled = np.stack([cv2.warpAffine(np.ascontiguousarray(p, np.float32), m, (cols, rows),
-                                         flags=flags, borderMode=cv2.BORDER_REPLICATE)
-                          for p in planes])
-    return resampled, covered
 
 
 def _fused(image, carried, full, figure, logits, affine, landmarks, model, taken_in):
