@@ -99,11 +99,17 @@ def test_label_map_background_exactly_outside_figure(seed, h, w):
     assert np.array_equal(labels[figure], expected[figure])
 
 
+@pytest.mark.parametrize("strip_pixels", [None, 300])  # one strip; strips of 5 rows
 @pytest.mark.parametrize("size", [(83, 61), (80, 60)])  # a non-integer and a 2x scale
-def test_guided_labels_match_the_whole_photo_guided_filter(size):
+def test_guided_labels_match_the_whole_photo_guided_filter(size, strip_pixels, monkeypatch):
     """Inside the figure's box only, with the guide's statistics shared by the classes,
-    and still the labels of a guided filter of each class map over the whole photo."""
+    by strips of rows (a large photo's), and still the labels of a guided filter of each
+    class map over the whole photo."""
+    from runwaycut.person import matting
     from runwaycut.person.matting import guided_upsample
+
+    if strip_pixels:
+        monkeypatch.setattr(matting, "STRIP_PIXELS", strip_pixels)
 
     rng = np.random.default_rng(5)
     H, W = size

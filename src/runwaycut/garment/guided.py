@@ -24,7 +24,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ..person.matting import guide_inverse, linear_taps
+from ..person.matting import guide_inverse, linear_taps, resize_rows, row_strips
 
 from .types import BACKGROUND, FIGURE_CLASSES
 
@@ -139,26 +139,32 @@ def guided_labels(small: np.ndarray, maps: np.ndarray, image: np.ndarray,
     guide = small[r0:r1, c0:c1].astype(np.float32) * np.float32(1 / 255)
     planes = np.ascontiguousarray(maps[r0:r1, c0:c1, :-1].transpose(2, 0, 1))
     coef = guided_coefficients(guide, planes, radius, eps)
-    crop = image[y0:y1, x0:x1].astype(np.float32) * np.float32(1 / 255)
-    cr, cg, cb = (np.ascontiguousarray(crop[..., i]) for i in range(3))
-    whole = np.zeros((h, w, 4), np.float32)
-    probs = []
+    # The working-size coefficient maps (zero off the crop the window reads), enlarged by
+    # strips of the figure's rows (:func:`resize_rows`): a large photo's full-size maps
+    # are never all in memory (four float planes a class: 0.4 GB at 24 megapixels).
+    wholes = []
     for c in coef:
-        # OpenCV's resize of the whole working-size map (the window reads only the
-        # crop's pixels, the rest is never used): four channels at once are cheap.
+        whole = np.zeros((h, w, 4), np.float32)
         whole[r0:r1, c0:c1] = c
-        big = cv2.resize(whole, (W, H), interpolation=cv2.INTER_LINEAR)[y0:y1, x0:x1]
-        probs.append((big[..., 0] * cr + big[..., 1] * cg + big[..., 2] * cb) + big[..., 3])
-    last = np.float32(1) - probs[0]
-    for p in probs[1:]:
-        last = last - p
-    probs.append(last)
-    first, second, third = probs
-    # argmax over the three maps, ties to the first (as label_map).
-    choice = np.where(first >= np.maximum(second, third), np.uint8(FIGURE_CLASSES[0]),
-                      np.where(second >= third, np.uint8(FIGURE_CLASSES[1]),
-                               np.uint8(FIGURE_CLASSES[2])))
-    labels[y0:y1, x0:x1] = np.where(figure[y0:y1, x0:x1], choice, np.uint8(BACKGROUND))
+        wholes.append(whole)
+    for s0, s1 in row_strips(y1 - y0, W):
+        rows = slice(y0 + s0, y0 + s1)
+        crop = image[rows, x0:x1].astype(np.float32) * np.float32(1 / 255)
+        cr, cg, cb = (np.ascontiguousarray(crop[..., i]) for i in range(3))
+        probs = []
+        for whole in wholes:
+            big = resize_rows(whole, (W, H), rows.start, rows.stop)[:, x0:x1]
+            probs.append((big[..., 0] * cr + big[..., 1] * cg + big[..., 2] * cb) + big[..., 3])
+        last = np.float32(1) - probs[0]
+        for p in probs[1:]:
+            last = last - p
+        probs.append(last)
+        first, second, third = probs
+        # argmax over the three maps, ties to the first (as label_map).
+        choice = np.where(first >= np.maximum(second, third), np.uint8(FIGURE_CLASSES[0]),
+                          np.where(second >= third, np.uint8(FIGURE_CLASSES[1]),
+                                   np.uint8(FIGURE_CLASSES[2])))
+        labels[rows, x0:x1] = np.where(figure[rows, x0:x1], choice, np.uint8(BACKGROUND))
     return labels
 
 
