@@ -495,6 +495,18 @@ def test_item_counts_are_the_pixels_of_each_item(seed, h, w):
     assert np.array_equal(counts, [np.count_nonzero(labels == i) for i in range(len(ITEM_NAMES))])
 
 
+@pytest.mark.parametrize("exact", [1000, 250, 7])  # strips of 3 rows; of 0-1 row; bincount
+def test_item_counts_of_a_map_larger_than_one_exact_histogram(exact, monkeypatch):
+    """A map of more pixels than OpenCV's float32 histogram counts exactly (24 megapixels
+    and up) is counted by strips of rows; a row wider than that by NumPy."""
+    import runwaycut.scoring.items as scoring_items
+
+    monkeypatch.setattr(scoring_items, "HISTOGRAM_EXACT", exact)
+    labels = np.random.default_rng(exact).integers(0, len(ITEM_NAMES), (101, 300)).astype(np.uint8)
+    assert np.array_equal(item_counts(labels),
+                          [np.count_nonzero(labels == i) for i in range(len(ITEM_NAMES))])
+
+
 def test_an_item_map_cannot_change_under_its_counts():
     """The counts are taken once: editing the map in place raises instead of leaving
     ``present`` and the colours' shares stale; a copy may be edited."""

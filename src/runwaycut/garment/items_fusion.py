@@ -27,7 +27,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ..scoring.items import ITEM_NAMES, ITEM_TO_CLASS
+from ..scoring.items import ITEM_NAMES, ITEM_TO_CLASS, item_counts
 from .types import ACCESSORY, BACKGROUND, FIGURE_CLASSES, SKIN_HAIR
 
 #: Weight of the classifier's log-probabilities added to the item logits (chosen on the
@@ -161,7 +161,8 @@ def regroup(items: np.ndarray, classes: np.ndarray, logits: np.ndarray, affine: 
     least = min_share * np.count_nonzero(figure)
 
     def too_small():
-        counts = np.bincount(items[figure], minlength=len(ITEM_NAMES))
+        counts = item_counts(items)  # (items are 0 exactly off the figure)
+        counts[0] = 0
         for item in np.flatnonzero((counts > 0) & (counts < least)):  # (0 is not in the figure)
             yield item, np.flatnonzero((ITEM_TO_CLASS == ITEM_TO_CLASS[item]) & (counts >= least))
 
