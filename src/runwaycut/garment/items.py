@@ -208,7 +208,8 @@ def items_from_logits(logits: np.ndarray, affine: np.ndarray, figure: np.ndarray
     carried, add = _carried(big, to_big, figure, taken_in, take)
     labels[add] = carried[add]
     figure = figure | add
-    counts = np.bincount(labels[figure], minlength=k)
+    counts = item_counts(labels)  # (labels are 0 exactly off the figure)
+    counts[0] = 0
     minor = np.flatnonzero((counts > 0) & (counts < min_share * max(counts.sum(), 1)))
     minor = minor[minor > 0]
     if minor.size and minor.size < np.count_nonzero(counts[1:]):  # some item must remain
@@ -216,7 +217,9 @@ def items_from_logits(logits: np.ndarray, affine: np.ndarray, figure: np.ndarray
         kept = [c for c in range(1, k) if counts[c] > 0 and c not in minor]
         refill = cv2.warpAffine(_argmax_planes(big, kept), to_big,
                                 (W, H), flags=flags, borderMode=cv2.BORDER_REPLICATE)
-        stray = np.isin(labels, minor)
+        is_minor = np.zeros(256, bool)
+        is_minor[minor] = True
+        stray = is_minor[labels]  # (a table lookup: np.isin sorts the whole map)
         labels[stray] = refill[stray]
     return labels, figure
 
