@@ -205,9 +205,13 @@ def items_from_logits(logits: np.ndarray, affine: np.ndarray, figure: np.ndarray
     item_full = cv2.warpAffine(item, to_big, (W, H), flags=flags,
                                borderMode=cv2.BORDER_REPLICATE)
     labels = np.where(figure, item_full, np.uint8(0))
-    carried, add = _carried(big, to_big, figure, taken_in, take)
-    labels[add] = carried[add]
-    figure = figure | add
+    taken = _carried(big, to_big, figure, taken_in, take)
+    if taken is not None:
+        carried, add = taken
+        labels[add] = carried[add]
+        figure = figure | add
+    else:
+        figure = figure.copy()  # (the caller's mask is never handed back as the result's)
     counts = item_counts(labels)  # (labels are 0 exactly off the figure)
     counts[0] = 0
     minor = np.flatnonzero((counts > 0) & (counts < min_share * max(counts.sum(), 1)))
@@ -240,7 +244,10 @@ def carried_items(logits: np.ndarray, affine: np.ndarray, figure: np.ndarray,
         ``figure`` plus the pixels taken in.
     """
     big, to_big = _enlarged(logits, affine, upscale)
-    carried, add = _carried(big, to_big, figure, taken_in, take)
+    taken = _carried(big, to_big, figure, taken_in, take)
+    if taken is None:
+        return np.zeros(figure.shape, np.uint8), figure.copy()
+    carried, add = taken
     carried[~add] = 0
     return carried, figure | add
 
@@ -261,16 +268,15 @@ def _enlarged(logits: np.ndarray, affine: np.ndarray, upscale: int):
 
 def _carried(big: np.ndarray, to_big: np.ndarray, figure: np.ndarray,
              taken_in: tuple[str, ...], take: TakeIn | None
-             ) -> tuple[np.ndarray, np.ndarray]:
+             ) -> tuple[np.ndarray, np.ndarray] | None:
     """The take-in rule (:class:`TakeIn`) on enlarged logits: ``(items, add)``, the
     likeliest of the ``taken_in`` items per photo pixel (valid where ``add``) and the
-    ``(H, W) bool`` pixels that join the figure."""
+    ``(H, W) bool`` pixels that join the figure; None when none does (most photos:
+    no full-size map is made for them)."""
     take = TakeIn() if take is None else take
     H, W = figure.shape
-    add = np.zeros((H, W), bool)
-    carried = np.zeros((H, W), np.uint8)
     if not taken_in or not figure.any():
-        return carried, add
+        return None
     flags = cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP
     wanted = [ITEM_NAMES.index(n) for n in taken_in]
     likely = _likely_carried(big, wanted, take.min_probability).astype(np.uint8)
@@ -283,13 +289,13 @@ def _carried(big: np.ndarray, to_big: np.ndarray, figure: np.ndarray,
     reach = max(1, round(take.reach * H))
     box = bounding_box(outside, max(r, reach) + 1)
     if box is None:
-        return carried, add
+        return None
     near_outside = outside[box].view(np.uint8)
     if r > 0:  # rims along the outline go; a bag's body stays
         disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
         near_outside = cv2.morphologyEx(near_outside, cv2.MORPH_OPEN, disc)
     if not near_outside.any():
-        return carried, add
+        return None
     n, comp, stats, _ = cv2.connectedComponentsWithStats(near_outside, connectivity=8)
     near = cv2.dilate(figure[box].view(np.uint8), cv2.getStructuringElement(
         cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))).astype(bool)
@@ -299,16 +305,19 @@ def _carried(big: np.ndarray, to_big: np.ndarray, figure: np.ndarray,
     keep = touching & big_enough
     keep[0] = False
     if not keep.any():
-        return carried, add
+        return None
+    add = np.zeros((H, W), bool)
     add[box] = keep[comp]
     # The likeliest carried item over the box only (the map shifted to the box's corner).
     y0, x0 = box[0].start, box[1].start
     to_box = to_big.copy()
     to_box[:, 2] += to_big[:, 0] * x0 + to_big[:, 1] * y0
+    carried = np.zeros((H, W), np.uint8)
     carried[box] = cv2.warpAffine(_argmax_planes(big, wanted), to_box,
                                   (box[1].stop - x0, box[0].stop - y0), flags=flags,
                                   borderMode=cv2.BORDER_REPLICATE)
     return carried, add
+
 
 def _likely_carried(big: np.ndarray, wanted: list[int], min_probability: float) -> np.ndarray:
     """Where the softmax of the ``wanted`` planes of ``big`` (``(k, rows, cols)`` logits)
