@@ -580,6 +580,6 @@ def _guided_upsample_whole(small_guide, src, guide, radius, eps):
     return out
 
 
-__all__ = ["MattingParams", "STRIP_PIXELS", "alpha_from_mask", "bilinear_block", "estimate_foreground",
-           "guide_inverse", "guided_filter", "guided_upsample", "linear_taps", "resize_rows",
-           "row_strips", "source_rows"]
+__all__ = ["MattingParams", "STRIP_PIXELS", "TILE_SHARE", "alpha_from_mask", "bilinear_block",
+           "estimate_foreground", "guide_inverse", "guided_filter", "guided_upsample",
+           "linear_taps", "resize_rows", "row_strips", "source_rows"]
