@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .colors import lab_to_rgb
+from ..scoring.items import label_counts
 from ..scoring.labels import CLASS_NAMES
 
 
@@ -214,5 +215,5 @@ class GarmentResult:
 
     def shares(self) -> dict[str, float]:
         """Share of the photo's pixels in each class."""
-        counts = np.bincount(self.labels.ravel(), minlength=len(CLASS_NAMES))
+        counts = label_counts(self.labels, len(CLASS_NAMES))
         return {n: float(c) / self.labels.size for n, c in zip(CLASS_NAMES, counts)}
