@@ -38,7 +38,7 @@ from .colors import ColorParams, GarmentColor, garment_colors, nearest_centre, r
 from .items_inputs import figure_box
 from .items_model import ItemNet, load_item_net, window_logits
 from .items_fusion import (FUSION_WEIGHT, fused_classes, garment_prior, regroup,
-                           smooth_in_regions)
+                           smooth_in_regions, to_enlarged)
 from .labelmap import DETECT, detect_pose, label_garment
 from .model import GarmentModel
 from .types import GarmentResult
@@ -261,9 +261,7 @@ def _enlarged(logits: np.ndarray, affine: np.ndarray, upscale: int):
     big = np.empty((k, size[1], size[0]), np.float32)
     for plane, out in zip(np.asarray(logits, np.float32), big):  # into place: no stacking copy
         cv2.resize(np.ascontiguousarray(plane), size, dst=out, interpolation=cv2.INTER_LINEAR)
-    to_big = np.asarray(affine, np.float64) * upscale
-    to_big[:, 2] += (upscale - 1) / 2
-    return big, to_big
+    return big, to_enlarged(affine, upscale)
 
 
 def _carried(big: np.ndarray, to_big: np.ndarray, figure: np.ndarray,

@@ -221,6 +221,14 @@ def smooth_in_regions(big: np.ndarray, to_big: np.ndarray, regions: np.ndarray, 
         flat[c, at] = (1 - weight) * own + weight * mean[ids]
 
 
+def to_enlarged(affine: np.ndarray, upscale: int) -> np.ndarray:
+    """Photo pixels to the pixels of the window enlarged ``upscale`` times (centres to
+    centres): ``(2, 3) float64``, from ``affine`` (photo pixels to window pixels)."""
+    to_big = np.asarray(affine, np.float64) * upscale
+    to_big[:, 2] += (upscale - 1) / 2
+    return to_big
+
+
 def _enlarged_scores(logits: np.ndarray, affine: np.ndarray, upscale: int):
     """``scores_at(ys, xs) -> (n, 14)``: the logits of the enlarged window pixel each photo
     pixel falls on (nearest, the border repeated). Only the pixels asked for are read:
@@ -228,8 +236,7 @@ def _enlarged_scores(logits: np.ndarray, affine: np.ndarray, upscale: int):
     k, rows, cols = logits.shape
     big = cv2.resize(np.ascontiguousarray(logits.transpose(1, 2, 0)), (cols * upscale, rows * upscale),
                      interpolation=cv2.INTER_LINEAR).reshape(rows * upscale, cols * upscale, k)
-    to_big = np.asarray(affine, np.float64) * upscale
-    to_big[:, 2] += (upscale - 1) / 2
+    to_big = to_enlarged(affine, upscale)
 
     def scores_at(ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
         bx = np.rint(to_big[0, 0] * xs + to_big[0, 1] * ys + to_big[0, 2]).astype(np.intp)
@@ -240,4 +247,4 @@ def _enlarged_scores(logits: np.ndarray, affine: np.ndarray, upscale: int):
 
 
 __all__ = ["FUSION_WEIGHT", "REGION_WEIGHT", "fused_classes", "garment_prior", "regroup",
-           "smooth_in_regions"]
+           "smooth_in_regions", "to_enlarged"]

@@ -164,7 +164,7 @@ def window_logits(net: ItemNet, image: np.ndarray, probability: np.ndarray,
         The figure probability (see :func:`item_inputs`).
     landmarks : (>=33, >=2) float array or None
     box : (x0, y0, x1, y1) or None
-        The figure's box (:func:`figure_box`).
+        The figure's box (:func:`~runwaycut.garment.items_inputs.figure_box`).
     zooms : tuple of float, optional
         :data:`TEST_ZOOMS` by default. The first one's window is the answer's; each
         other window's logits are resampled into it (bilinear) and averaged where they

@@ -114,6 +114,7 @@ def item_counts(labels: np.ndarray) -> np.ndarray:
     """Pixels of each item in an item map: ``(14,) int64`` (:func:`label_counts`)."""
     return label_counts(labels, len(ITEM_NAMES))
 
+
 def item_confusion(truth: np.ndarray, predicted: np.ndarray,
                    classes: int = len(ITEM_NAMES)) -> np.ndarray:
     """Confusion matrix ``cm[true, predicted]`` (pixel counts, ``(K, K) int64``)."""
