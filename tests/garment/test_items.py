@@ -37,6 +37,7 @@ from runwaycut.scoring.items import (
     ccp_item_table,
     confusion_scores,
     item_confusion,
+    lookup,
     read_ccp_items,
 )
 from runwaycut.scoring.labels import ccp_class_table
@@ -493,6 +494,24 @@ def test_item_counts_are_the_pixels_of_each_item(seed, h, w):
     counts = item_counts(labels)
     assert counts.dtype == np.int64 and counts.shape == (len(ITEM_NAMES),)
     assert np.array_equal(counts, [np.count_nonzero(labels == i) for i in range(len(ITEM_NAMES))])
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 60), st.integers(1, 300), st.integers(1, 256),
+       st.booleans(), st.booleans())
+def test_lookup_is_numpy_indexing(seed, h, w, n, boolean, view):
+    rng = np.random.default_rng(seed)
+    table = rng.integers(0, 2 if boolean else 256, n).astype(bool if boolean else np.uint8)
+    labels = rng.integers(0, n, (h + 2, w + 3)).astype(np.uint8)
+    if view:  # a strided part of a larger map
+        labels = labels[1:-1, 2:-1]
+    out = lookup(table, labels)
+    assert out.dtype == table.dtype and np.array_equal(out, table[labels])
+    if n < 256 and labels.size:
+        labels = labels.copy()
+        labels.flat[0] = n
+        with pytest.raises(IndexError):
+            lookup(table, labels)
 
 
 @pytest.mark.parametrize("exact", [1000, 250, 7])  # strips of 3 rows; of 0-1 row; bincount

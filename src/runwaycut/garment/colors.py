@@ -434,7 +434,11 @@ def kmeans(points: np.ndarray, k: int, seed: int = 0, max_iter: int = 300,
     start and the first iterations, where the centres move most, run on that many.
     Over 200 garments and figures of CCP photos (8,000 Lab pixels, up to 6 clusters,
     three seeds) the sum of squared distances is 0.999 of scikit-learn's
-    ``KMeans(n_init=1)``, in 0.56 of its CPU time (one thread).
+    ``KMeans(n_init=1)``, in 0.56 of its CPU time (one thread). The colours it gives
+    agree with scikit-learn's at seed 0 as well as scikit-learn's at seed 1 do (60
+    hand-labelled CCP garments: share overlap 0.919 against 0.875, the same top colour
+    92% against 87%; the item step's palette of the whole figure: 0.849 against 0.833,
+    80% against 75%).
 
     References
     ----------

@@ -33,7 +33,7 @@ import numpy as np
 
 from ..errors import InvalidImageError
 from ..person.band import bounding_box
-from ..scoring.items import ITEM_NAMES, ITEM_TO_CLASS, item_counts
+from ..scoring.items import ITEM_NAMES, ITEM_TO_CLASS, item_counts, lookup
 from .colors import ColorParams, GarmentColor, garment_colors, nearest_centre, rgb_to_lab
 from .items_inputs import figure_box
 from .items_model import ItemNet, load_item_net, window_logits
@@ -152,7 +152,7 @@ class ItemsResult:
     @property
     def four_class(self) -> np.ndarray:
         """The four-class map (background, garment, skin+hair, accessory), ``(H, W) uint8``."""
-        return ITEM_TO_CLASS[self.labels]
+        return lookup(ITEM_TO_CLASS, self.labels)
 
 
 def items_from_logits(logits: np.ndarray, affine: np.ndarray, figure: np.ndarray,
@@ -223,7 +223,7 @@ def items_from_logits(logits: np.ndarray, affine: np.ndarray, figure: np.ndarray
                                 (W, H), flags=flags, borderMode=cv2.BORDER_REPLICATE)
         is_minor = np.zeros(256, bool)
         is_minor[minor] = True
-        stray = is_minor[labels]  # (a table lookup: np.isin sorts the whole map)
+        stray = lookup(is_minor, labels)  # (a table: np.isin sorts the whole map)
         labels[stray] = refill[stray]
     return labels, figure
 
@@ -466,7 +466,7 @@ def _fused(image, carried, full, figure, logits, affine, landmarks, model, taken
     garment = label_garment(image, full, landmarks=landmarks, model=model)
     if not garment.probabilities.any():  # figure too small for the classifier: the network's
         labels, _ = items_from_logits(logits, affine, figure, taken_in)
-        return labels, replace(garment, labels=ITEM_TO_CLASS[labels])
+        return labels, replace(garment, labels=lookup(ITEM_TO_CLASS, labels))
     prior = garment_prior(garment.probabilities, garment.scale, affine, logits.shape[1:])
     regions = None if garment.regions is None else (garment.regions, garment.scale)
     weighed = logits + np.float32(FUSION_WEIGHT) * prior

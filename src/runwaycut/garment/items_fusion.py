@@ -27,7 +27,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ..scoring.items import ITEM_NAMES, ITEM_TO_CLASS, item_counts
+from ..scoring.items import ITEM_NAMES, ITEM_TO_CLASS, item_counts, lookup
 from .types import ACCESSORY, BACKGROUND, FIGURE_CLASSES, SKIN_HAIR
 
 #: Weight of the classifier's log-probabilities added to the item logits (chosen on the
@@ -109,7 +109,7 @@ def fused_classes(items: np.ndarray, classes: np.ndarray) -> np.ndarray:
     >>> fused_classes(items, mlp)
     array([[0, 2, 2, 1, 1, 3, 3]], dtype=uint8)
     """
-    from_items = ITEM_TO_CLASS[items]
+    from_items = lookup(ITEM_TO_CLASS, items)
     fused = np.where(classes == SKIN_HAIR, np.uint8(SKIN_HAIR),
                      np.where(from_items == SKIN_HAIR, classes, from_items))
     fused[items == _HEADWEAR] = ACCESSORY
@@ -144,7 +144,7 @@ def regroup(items: np.ndarray, classes: np.ndarray, logits: np.ndarray, affine: 
     items, classes : (H, W) uint8 arrays
         ``ITEM_TO_CLASS[items] == classes`` everywhere.
     """
-    wrong = ITEM_TO_CLASS[items] != classes
+    wrong = lookup(ITEM_TO_CLASS, items) != classes
     if not wrong.any():
         return items, classes
     before = items

@@ -217,7 +217,7 @@ def garment_from_items(items: ItemsResult, landmarks: np.ndarray | None = None) 
     landmarks (photo pixels, ``scale`` 1) and the skin and hair models are marked
     ``source='items'`` (no colour model was sampled).
     """
-    from .items import ITEM_TO_CLASS
+    from ..scoring.items import ITEM_TO_CLASS, lookup
     from .types import BodyFrame, ColourModel
 
     points = (np.zeros((33, 2), np.float32) if landmarks is None
@@ -225,9 +225,9 @@ def garment_from_items(items: ItemsResult, landmarks: np.ndarray | None = None) 
     frame = BodyFrame(points=points, from_pose=landmarks is not None, scale=1.0, face=None)
     none = ColourModel(mean=np.zeros(3, np.float32), cov=np.eye(3, dtype=np.float32),
                        source="items")
-    return GarmentResult(labels=ITEM_TO_CLASS[items.labels], probabilities=np.zeros((0, 0, 3),
-                         np.float32), frame=frame, skin=none, hair=none, scale=1.0,
-                         warnings=items.warnings)
+    return GarmentResult(labels=lookup(ITEM_TO_CLASS, items.labels),
+                         probabilities=np.zeros((0, 0, 3), np.float32), frame=frame,
+                         skin=none, hair=none, scale=1.0, warnings=items.warnings)
 
 
 @lru_cache(maxsize=8)
