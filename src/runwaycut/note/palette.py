@@ -147,7 +147,7 @@ def strip_pixels(image: np.ndarray, strip: float) -> np.ndarray:
 
 
 def _kmeans_palette(image: np.ndarray, params: PaletteParams) -> Palette:
-    from sklearn.cluster import KMeans
+    from .kmeans import kmeans
 
     h, w = image.shape[:2]
     sw = strip_width(w, params.strip)
@@ -156,10 +156,10 @@ def _kmeans_palette(image: np.ndarray, params: PaletteParams) -> Palette:
     step = max(1, len(pixels) // 20000)
     sample = pixels[::step].astype(np.float32)
     k = min(params.points, len(np.unique(sample, axis=0)))
-    km = KMeans(n_clusters=k, n_init=1, random_state=params.seed).fit(sample)
-    colors = np.clip(np.rint(km.cluster_centers_), 0, 255).astype(np.uint8)
+    centres, labels = kmeans(sample, k, params.seed)
+    colors = np.clip(np.rint(centres), 0, 255).astype(np.uint8)
     # Order centres by cluster size, largest first, so the palette reads naturally.
-    order = np.argsort(-np.bincount(km.labels_, minlength=k), kind="stable")
+    order = np.argsort(-np.bincount(labels, minlength=k), kind="stable")
     colors = colors[order]
     # Locate, for display, the strip pixel nearest each centre.
     nearest = np.argmin(((pixels[:, None, :].astype(np.int32)[::step]
