@@ -5,6 +5,7 @@ every pixel within a threshold of them, keep the figure.
     colormask    colour bands as one distance map; votes; thresholds
     figure       keep the largest region, fill holes
     background   the method end to end: :func:`remove_background`
+    kmeans       k-means of colours (the palette's ``kmeans`` sampler; the garment's colours)
 
 Pure functions on NumPy arrays; nothing here reads or writes files.
 """
