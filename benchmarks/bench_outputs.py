@@ -1,11 +1,13 @@
 """Encoding a photo's outputs: PNG settings and lossless WebP, time and size per photo.
 
 The cutout (RGBA, soft alpha and estimated foreground colours of ``auto``) and the mask
-of each photo are encoded with OpenCV's default PNG settings, with a grid of zlib levels,
-strategies and row filters, and as lossless WebP (Pillow, fastest effort). Times are
-the best of ``--repeat`` CPU times per photo (steady on a shared machine); every ratio
-is against OpenCV's defaults measured in the same run. The settings shipped in
-``runwaycut.batch.outputs.PNG_PARAMS`` are marked.
+of each photo are encoded by runwaycut's PNG writer (:func:`runwaycut.io.encode_png`:
+"up" filter, ISA-L deflate) at each ISA-L level, with OpenCV's default PNG settings,
+with a grid of OpenCV's zlib levels, strategies and row filters, and as lossless WebP
+(Pillow, fastest effort). Times are the best of ``--repeat`` CPU times per photo
+(steady on a shared machine); every ratio is against OpenCV's defaults measured in the
+same run. The shipped setting (``runwaycut.io.PNG_LEVEL``) and OpenCV's setting shipped
+before it are marked.
 
     python benchmarks/bench_outputs.py --limit 8
 """
@@ -20,9 +22,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from runwaycut.batch.outputs import PNG_PARAMS, cutout_pixels, encode_cutout
+import runwaycut.io as rio
+from runwaycut.batch.outputs import cutout_pixels, encode_cutout
 from runwaycut.batch.workers import one_thread
-from runwaycut.io import read_image
+from runwaycut.io import encode_png, read_image
 from runwaycut.methods.auto import AutoMethod
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "ccp" / "photos"
@@ -34,6 +37,22 @@ STRATEGIES = {"default": cv2.IMWRITE_PNG_STRATEGY_DEFAULT, "rle": cv2.IMWRITE_PN
               "fixed": cv2.IMWRITE_PNG_STRATEGY_FIXED}
 FILTERS = {"none": cv2.IMWRITE_PNG_FILTER_NONE, "sub": cv2.IMWRITE_PNG_FILTER_SUB,
            "up": cv2.IMWRITE_PNG_FILTER_UP, "paeth": cv2.IMWRITE_PNG_FILTER_PAETH}
+
+
+#: OpenCV's settings shipped before runwaycut wrote its own PNG (zlib level 6, run-length,
+#: "up" filter): as fast as OpenCV's defaults, 12% smaller.
+OPENCV_BEFORE = (cv2.IMWRITE_PNG_COMPRESSION, 6, cv2.IMWRITE_PNG_STRATEGY,
+                 cv2.IMWRITE_PNG_STRATEGY_RLE, cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_UP)
+
+
+def isal_png(array: np.ndarray, level: int) -> bytes:
+    """:func:`encode_png` at another ISA-L level."""
+    shipped = rio.PNG_LEVEL
+    rio.PNG_LEVEL = level
+    try:
+        return encode_png(array)
+    finally:
+        rio.PNG_LEVEL = shipped
 
 
 def best_cpu_ms(fn, repeat: int) -> tuple[float, int]:
@@ -61,16 +80,27 @@ def main() -> None:
                 settings[f"level {level} {sname} {fname}"] = [
                     cv2.IMWRITE_PNG_COMPRESSION, level, cv2.IMWRITE_PNG_STRATEGY, strategy,
                     cv2.IMWRITE_PNG_FILTER, filt]
-    shipped = next(k for k, v in settings.items() if tuple(v) == PNG_PARAMS)
+    before = next(k for k, v in settings.items() if tuple(v) == OPENCV_BEFORE)
+    shipped = f"runwaycut PNG, ISA-L level {rio.PNG_LEVEL}"
     totals: dict[tuple[str, str], list[float]] = {}
     method = AutoMethod()
     with one_thread():
         for path in paths:
             image = read_image(path)
             result = method.predict(image)
+            rgba = cutout_pixels(result.foreground, result.alpha, "rgba")
             arrays = {"cutout": cutout_pixels(result.foreground, result.alpha),
                       "mask": result.mask.view(np.uint8) * np.uint8(255)}
             for kind, array in arrays.items():
+                ours = rgba if kind == "cutout" else array
+                for level in range(4):
+                    decoded = cv2.imdecode(np.frombuffer(isal_png(ours, level), np.uint8),
+                                           cv2.IMREAD_UNCHANGED)
+                    assert np.array_equal(decoded, array), f"ISA-L level {level} is not lossless"
+                    t, n = best_cpu_ms(lambda: isal_png(ours, level), args.repeat)
+                    acc = totals.setdefault((kind, f"runwaycut PNG, ISA-L level {level}"), [0.0, 0.0])
+                    acc[0] += t
+                    acc[1] += n
                 for name, params in settings.items():
                     decoded = cv2.imdecode(cv2.imencode(".png", array, params)[1],
                                            cv2.IMREAD_UNCHANGED)
@@ -96,10 +126,11 @@ def main() -> None:
                 front.append(row)
                 smallest = row[1]
         print(f"\n{kind}: ms per photo (best CPU), KiB, and against OpenCV's defaults "
-              "(the fastest setting at each size, then the shipped one and the defaults)")
+              "(the fastest setting at each size, then the shipped one, OpenCV's shipped "
+              "before it and its defaults)")
         for t, kib, name in front + [r for r in rows if r not in front
-                                     and r[2] in (shipped, "opencv defaults")]:
-            mark = "  <- shipped" if name == shipped else ""
+                                     and r[2] in (shipped, before, "opencv defaults")]:
+            mark = {shipped: "  <- shipped", before: "  <- shipped before"}.get(name, "")
             print(f"  {name:32s} {t:7.2f} ms {kib:8.1f} KiB   time {t * k / base_t:5.2f}x "
                   f"size {kib * 1024 * k / base_n:5.2f}x{mark}")
 

@@ -409,18 +409,92 @@ def check_declared_size(path: str | os.PathLike, shape: tuple[int, int] | None,
                                    f"over the limit of {max_pixels:,}")
 
 
-def encode_png(array: np.ndarray) -> bytes:
-    """Encode an (H, W) grey, (H, W, 3) RGB or (H, W, 4) RGBA uint8 array as PNG bytes."""
+#: ISA-L's deflate level for PNG files (0..3). ``benchmarks/bench_outputs.py``, 6 CCP
+#: photos, one core: the ``auto`` cutout (RGBA, soft edges) 3.3 ms and 233 KiB at level 2
+#: (level 1 the same, level 0 277 KiB), against 13.6 ms and 255 KiB for OpenCV's zlib at
+#: its tuned setting (level 6, run-length, "up"); the mask 0.23 ms and 5.5 KiB against
+#: 1.5 ms and 3.4 KiB. Level 3 is slower and larger (12 cutouts: 6.3 ms, 222 kB against
+#: 2.4 ms, 215 kB); Pillow took 37 ms.
+PNG_LEVEL = 2
+
+#: Raw bytes filtered and compressed at a time (a 24-megapixel RGBA cutout is 96 MB raw:
+#: never copied whole).
+PNG_STRIP_BYTES = 1 << 20
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_PNG_COLOUR_TYPES = {1: 0, 3: 2, 4: 6}  # grey, RGB, RGBA (8 bits a sample)
+
+
+def encode_png(array: np.ndarray, palette: np.ndarray | None = None) -> bytes:
+    """An image as PNG bytes.
+
+    Parameters
+    ----------
+    array : (H, W) uint8 or bool, (H, W, 3) or (H, W, 4) uint8 array
+        Grey (bool: 0 and 255), RGB or RGBA; with ``palette``, (H, W) palette indices.
+    palette : (N, 3) uint8 array, optional, N <= 256
+        The colours of an indexed PNG.
+
+    Returns
+    -------
+    png : bytes
+
+    Raises
+    ------
+    ValueError
+        For another shape or dtype, an empty image, or indices past the palette.
+
+    Notes
+    -----
+    Every row is stored with PNG's "up" filter (its difference to the row above), and the
+    rows are deflated by ISA-L (``isal``, :data:`PNG_LEVEL`), in strips of rows: a
+    quarter of the time of OpenCV's encoder at its tuned setting, and cutouts 8% smaller
+    (masks larger: 5.5 against 3.4 KiB). Any PNG reader decodes it (the filter and the
+    zlib stream are the standard's).
+    """
+    from isal import isal_zlib
+
     a = np.asarray(array)
     if a.dtype == bool:
-        a = a.astype(np.uint8) * 255
-    if a.ndim == 3:
-        code = cv2.COLOR_RGBA2BGRA if a.shape[2] == 4 else cv2.COLOR_RGB2BGR
-        a = cv2.cvtColor(a, code)
-    ok, buf = cv2.imencode(".png", a)
-    if not ok:  # pragma: no cover - OpenCV fails only on invalid input we never build
-        raise RuntimeError("PNG encoding failed")
-    return buf.tobytes()
+        a = a.view(np.uint8) * np.uint8(255)
+    channels = 1 if a.ndim == 2 else (a.shape[2] if a.ndim == 3 else 0)
+    if a.dtype != np.uint8 or channels not in _PNG_COLOUR_TYPES or 0 in a.shape[:2] \
+            or (palette is not None and channels != 1):
+        raise ValueError(f"cannot encode an array of shape {a.shape} and dtype {a.dtype} "
+                         "as PNG: expected a non-empty (H, W) grey or index, (H, W, 3) RGB "
+                         "or (H, W, 4) RGBA uint8 array")
+    h, w = a.shape[:2]
+    chunks = []
+    if palette is None:
+        colour_type = _PNG_COLOUR_TYPES[channels]
+    else:
+        palette = np.asarray(palette, np.uint8).reshape(-1, 3)
+        if not 1 <= len(palette) <= 256 or int(a.max()) >= len(palette):
+            raise ValueError(f"index {int(a.max())} is past the palette's {len(palette)} "
+                             "colours (at most 256)")
+        colour_type = 3
+        chunks.append((b"PLTE", palette.tobytes()))
+    rows = a.reshape(h, w * channels)
+    deflate = isal_zlib.compressobj(PNG_LEVEL)
+    parts = []
+    step = max(1, PNG_STRIP_BYTES // (w * channels + 1))
+    above = np.zeros(w * channels, np.uint8)  # the row above the first: zeros (the standard)
+    for y in range(0, h, step):
+        block = rows[y:y + step]
+        filtered = np.empty((len(block), w * channels + 1), np.uint8)
+        filtered[:, 0] = 2  # filter type "up"
+        np.subtract(block[0], above, out=filtered[0, 1:])  # uint8: modulo 256
+        np.subtract(block[1:], block[:-1], out=filtered[1:, 1:])
+        parts.append(deflate.compress(filtered))
+        above = block[-1]
+    parts.append(deflate.flush())
+    header = struct.pack(">IIBBBBB", w, h, 8, colour_type, 0, 0, 0)
+    out = [_PNG_SIGNATURE]
+    for tag, data in [(b"IHDR", header)] + chunks + [(b"IDAT", b"".join(parts)),
+                                                    (b"IEND", b"")]:
+        out += [struct.pack(">I", len(data)), tag, data,
+                struct.pack(">I", isal_zlib.crc32(data, isal_zlib.crc32(tag)) & 0xFFFFFFFF)]
+    return b"".join(out)
 
 
 def _current_umask() -> int:

@@ -3,19 +3,16 @@ order, and encoder settings chosen by measurement.
 
 The mask is always an 8-bit PNG. The cutout and the overlay are PNG (default) or
 lossless WebP (``--format webp``: files about a third smaller, encoded in about the
-same time).
+same time as OpenCV's PNG, several times longer than the PNG writer below).
 
-PNG settings, measured on CCP photos with ``auto`` masks and soft cutouts (one core,
-``benchmarks/bench_outputs.py``): zlib level 6 with the run-length strategy and the
-"up" row filter encodes as fast as OpenCV's defaults (level 1, run-length, "sub") and
-makes the RGBA cutout about 12% smaller, the mask about a third smaller. No compressing
-setting is much faster (issue 14, second round, 4 photos: run-length at level 1 10.5 ms
-and the same bytes, Huffman-only about 20 ms and 1.7x the size, the default strategy
-12-35 ms): zlib's own pass dominates, and the run-length strategy makes the level nearly
-free. Only a stored PNG (level 0) is faster, 2.4 ms, at 6.5x the size (1.8 MB a
-cutout): not worth 8 ms a photo. What did save time is building
-the cutout once, in the encoder's channel order (:func:`cutout_pixels`: 23 -> 13 ms a
-photo for the cutout built and encoded).
+PNG files come from :func:`runwaycut.io.encode_png`: PNG's "up" row filter and ISA-L's
+deflate at level 2 (``benchmarks/bench_outputs.py``, 6 CCP photos, one core): 3.3 ms
+and 233 KiB an ``auto`` cutout, against 13.6 ms and 255 KiB for OpenCV's encoder at its
+best setting (zlib level 6, run-length strategy, "up" filter: as fast as OpenCV's
+defaults and 12% smaller; zlib's own pass was most of its time, and no zlib setting was
+much faster: issue 14). What saved time before that is building the cutout once, in
+the encoder's channel order (:func:`cutout_pixels`: 23 -> 13 ms a photo for the cutout
+built and encoded).
 """
 
 from __future__ import annotations
@@ -25,14 +22,10 @@ import io
 import cv2
 import numpy as np
 
+from ..io import encode_png
+
 #: Image formats of the cutout and overlay (``--format``), by file suffix.
 FORMATS = ("png", "webp")
-
-#: OpenCV PNG settings chosen by measurement (see the module notes).
-PNG_PARAMS = (cv2.IMWRITE_PNG_COMPRESSION, 6,
-              cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_RLE,
-              cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_UP)
-
 
 def check_format(fmt: str) -> str:
     """``fmt`` if it is one of :data:`FORMATS`, else a ``ValueError`` naming them."""
@@ -56,7 +49,8 @@ def cutout_pixels(colours: np.ndarray, alpha: np.ndarray, order: str = "bgra") -
         Binary mask, or alpha in [0, 1] (rounded to the nearest of 0..255, halves to
         even, as ``np.rint``).
     order : {'bgra', 'rgba'}
-        ``bgra`` for OpenCV's encoders, ``rgba`` for Pillow's.
+        ``bgra`` for OpenCV's encoders, ``rgba`` for :func:`runwaycut.io.encode_png` and
+        Pillow's.
 
     Returns
     -------
@@ -78,28 +72,21 @@ def cutout_pixels(colours: np.ndarray, alpha: np.ndarray, order: str = "bgra") -
 
 def encode_mask(mask: np.ndarray) -> bytes:
     """An (H, W) bool mask as an 8-bit PNG, 255 = figure."""
-    return _imencode(".png", np.asarray(mask, bool).view(np.uint8) * np.uint8(255), PNG_PARAMS)
+    return encode_png(np.asarray(mask, bool))
 
 
 def encode_cutout(colours: np.ndarray, alpha: np.ndarray, fmt: str = "png") -> bytes:
     """The transparent cutout of ``colours`` under ``alpha`` as PNG or lossless WebP bytes."""
-    if check_format(fmt) == "webp":
-        return _webp(cutout_pixels(colours, alpha, "rgba"), "RGBA")
-    return _imencode(".png", cutout_pixels(colours, alpha, "bgra"), PNG_PARAMS)
+    fmt = check_format(fmt)
+    pixels = cutout_pixels(colours, alpha, "rgba")
+    return _webp(pixels, "RGBA") if fmt == "webp" else encode_png(pixels)
 
 
 def encode_rgb(image: np.ndarray, fmt: str = "png") -> bytes:
     """An (H, W, 3) uint8 RGB picture (the overlay) as PNG or lossless WebP bytes."""
-    if check_format(fmt) == "webp":
-        return _webp(np.ascontiguousarray(image), "RGB")
-    return _imencode(".png", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), PNG_PARAMS)
-
-
-def _imencode(suffix: str, array: np.ndarray, params) -> bytes:
-    ok, buf = cv2.imencode(suffix, array, list(params))
-    if not ok:  # pragma: no cover - OpenCV fails only on arrays we never build
-        raise RuntimeError(f"{suffix} encoding failed")
-    return buf.tobytes()
+    fmt = check_format(fmt)
+    image = np.ascontiguousarray(image)
+    return _webp(image, "RGB") if fmt == "webp" else encode_png(image)
 
 
 def _webp(pixels: np.ndarray, mode: str) -> bytes:
@@ -114,5 +101,5 @@ def _webp(pixels: np.ndarray, mode: str) -> bytes:
     return buf.getvalue()
 
 
-__all__ = ["FORMATS", "PNG_PARAMS", "check_format", "cutout_pixels", "encode_cutout",
+__all__ = ["FORMATS", "check_format", "cutout_pixels", "encode_cutout",
            "encode_mask", "encode_rgb"]

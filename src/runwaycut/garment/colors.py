@@ -5,8 +5,8 @@ The question a fashion analyst asks of a runway photo: *what colours is this loo
 :mod:`runwaycut.garment`):
 
 1. up to ``sample`` garment pixels are drawn (seeded) and converted to CIE Lab (D65);
-2. k-means (``max_colors`` clusters, greedy k-means++ start, seeded; :func:`kmeans`)
-   groups them;
+2. k-means (``max_colors`` clusters, greedy k-means++ start, seeded;
+   :func:`runwaycut.note.kmeans.kmeans`) groups them;
 3. clusters closer than ``merge_delta_e`` (CIEDE2000) are merged, closest pair first
    (shading splits one fabric into light and dark halves), and clusters holding less
    than ``min_share`` of the pixels are dropped, their pixels going to the nearest
@@ -420,19 +420,5 @@ def colors_json(colors: list[GarmentColor], *, garment_pixels: int | None = None
     return (json.dumps(doc, indent=2) + "\n").encode("utf-8")
 
 
-__all__ = [
-    "COLOR_NAMES",
-    "KMEANS_WARM_START",
-    "NAME_KL",
-    "ColorParams",
-    "GarmentColor",
-    "colors_json",
-    "distinct_colours",
-    "garment_colors",
-    "kmeans",
-    "lab_to_rgb",
-    "name_color",
-    "name_colors",
-    "nearest_centre",
-    "rgb_to_lab",
-]
+__all__ = ["COLOR_NAMES", "NAME_KL", "ColorParams", "GarmentColor", "colors_json", "distinct_colours",
+           "garment_colors", "lab_to_rgb", "name_color", "name_colors", "nearest_centre", "rgb_to_lab"]

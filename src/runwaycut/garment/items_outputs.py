@@ -15,14 +15,13 @@ Per photo, besides everything ``--target garment`` writes:
 
 from __future__ import annotations
 
-import io
 import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
-from PIL import Image
 
+from ..io import encode_png
 from ..scoring.items import ITEM_NAMES
 from .items import ITEM_COLORS, ItemsResult, with_items
 from .outputs import GarmentMethod, class_cutout, garment_blobs
@@ -69,11 +68,7 @@ def items_png(labels: np.ndarray) -> bytes:
     if labels.size and labels.max() >= len(ITEM_NAMES):
         raise ValueError(f"item map holds class {int(labels.max())}; items are "
                          f"0..{len(ITEM_NAMES) - 1}")
-    pil = Image.fromarray(labels.astype(np.uint8), mode="P")
-    pil.putpalette(ITEM_PALETTE.ravel().tolist())
-    buf = io.BytesIO()
-    pil.save(buf, format="PNG", compress_level=6)
-    return buf.getvalue()
+    return encode_png(labels.astype(np.uint8), palette=ITEM_PALETTE)
 
 
 def item_summary(result: ItemsResult) -> list[dict]:
@@ -166,8 +161,6 @@ class ItemsMethod:
 def items_blobs(image: np.ndarray, result) -> dict[str, bytes]:
     """The files of ``--target items`` for one photo, encoded: ``{suffix: bytes}``
     (the garment's, ``.items.png``, ``.items.json`` and, when asked, ``.<item>.png``)."""
-    from ..io import encode_png
-
     items: ItemsResult = result.details["items"]
     blobs = garment_blobs(image, result) if "garment" in result.details else {}
     blobs[ITEMS_SUFFIXES["items"]] = items_png(items.labels)

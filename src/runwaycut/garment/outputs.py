@@ -7,23 +7,21 @@ from __future__ import annotations
 
 
 import hashlib
-import io
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
 import cv2
 import numpy as np
-from PIL import Image
 
 from .colors import ColorParams, colors_json, garment_colors
 from ..errors import InvalidImageError
+from ..io import encode_png
 from ..scoring.labels import CLASS_NAMES
 from .items import ItemsResult, with_items
 from .labelmap import label_figure_result
 from .model import GarmentModel, load_garment_model
 from .types import GARMENT, GarmentParams, GarmentResult, LABEL_PALETTE
-
 
 
 # --- outputs ---------------------------------------------------------------------------------
@@ -57,11 +55,7 @@ def labels_png(labels: np.ndarray) -> bytes:
     if labels.size and (labels.min() < 0 or labels.max() >= len(LABEL_PALETTE)):
         raise ValueError(f"label map holds class {int(labels.max())}; classes are "
                          f"0..{len(LABEL_PALETTE) - 1} ({', '.join(CLASS_NAMES)})")
-    pil = Image.fromarray(labels.astype(np.uint8), mode="P")
-    pil.putpalette(LABEL_PALETTE.ravel().tolist())
-    buf = io.BytesIO()
-    pil.save(buf, format="PNG", optimize=False, compress_level=6)
-    return buf.getvalue()
+    return encode_png(labels.astype(np.uint8), palette=LABEL_PALETTE)
 
 
 def garment_cutout(image: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -251,8 +245,6 @@ def garment_blobs(image: np.ndarray, result) -> dict[str, bytes]:
         ``.labels.png`` (:func:`labels_png`), ``.garment.png`` (RGBA,
         :func:`garment_cutout`) and ``.colors.json`` (:func:`runwaycut.garment.colors.colors_json`).
     """
-    from ..io import encode_png
-
     garment: GarmentResult = result.details["garment"]
     colours = result.details["colors"]
     shares = {k: round(v, 6) for k, v in garment.shares().items()}
