@@ -2,8 +2,8 @@
 order, and encoder settings chosen by measurement.
 
 The mask is always an 8-bit PNG. The cutout and the overlay are PNG (default) or
-lossless WebP (``--format webp``: files about a third smaller, encoded in about the
-same time as OpenCV's PNG, several times longer than the PNG writer below).
+lossless WebP (``--format webp``: files about a quarter smaller than the PNG writer's
+below, in five times its time).
 
 PNG files come from :func:`runwaycut.io.encode_png`: PNG's "up" row filter and ISA-L's
 deflate at level 2 (``benchmarks/bench_outputs.py``, 6 CCP photos, one core): 3.3 ms
