@@ -319,7 +319,8 @@ def test_rgba_png_keeps_channel_order(tmp_path):
 
 @settings(max_examples=60, deadline=None)
 @given(st.integers(0, 2**32 - 1), st.integers(1, 70), st.integers(1, 90),
-       st.sampled_from(["bool", "grey", "rgb", "rgba", "indexed"]), st.sampled_from([0, 7, 300]))
+       st.sampled_from(["bool", "grey", "grey+alpha", "rgb", "rgba", "indexed", "grey16",
+                        "rgba16"]), st.sampled_from([0, 7, 300]))
 def test_png_round_trip_through_pillow_and_opencv(seed, h, w, kind, strip):
     """Every kind of image the outputs write decodes to itself in Pillow and OpenCV,
     also filtered and deflated a few rows at a time (``PNG_STRIP_BYTES``; 0: as shipped)."""
@@ -337,9 +338,13 @@ def _check_png_round_trip(rio, seed, h, w, kind):
     import io as stdio
 
     rng = np.random.default_rng(seed)
-    channels = {"bool": 1, "grey": 1, "rgb": 3, "rgba": 4, "indexed": 1}[kind]
+    channels = {"bool": 1, "grey": 1, "grey+alpha": 2, "rgb": 3, "rgba": 4, "indexed": 1,
+                "grey16": 1, "rgba16": 4}[kind]
     palette = None
-    if kind == "bool":
+    if kind.endswith("16"):
+        array = expected = rng.integers(0, 2**16, (h, w, channels)[:2 if channels == 1 else 3]
+                                        ).astype(np.uint16)
+    elif kind == "bool":
         array = rng.random((h, w)) < 0.5
         expected = array.astype(np.uint8) * 255
     elif kind == "indexed":
@@ -351,28 +356,34 @@ def _check_png_round_trip(rio, seed, h, w, kind):
         array[: h // 2] = array[: h // 2, :1]
         expected = array
     png = rio.encode_png(array, palette)
-    with Image.open(stdio.BytesIO(png)) as pil:
-        assert pil.mode == {"bool": "L", "grey": "L", "rgb": "RGB", "rgba": "RGBA",
-                            "indexed": "P"}[kind]
-        np.testing.assert_array_equal(np.asarray(pil), expected)
-        if palette is not None:
-            np.testing.assert_array_equal(np.asarray(pil.convert("RGB")), palette[expected])
+    if not kind.endswith("16"):  # (Pillow reads 16-bit colour as 8-bit)
+        with Image.open(stdio.BytesIO(png)) as pil:
+            assert pil.mode == {"bool": "L", "grey": "L", "grey+alpha": "LA", "rgb": "RGB",
+                                "rgba": "RGBA", "indexed": "P"}[kind]
+            np.testing.assert_array_equal(np.asarray(pil), expected)
+            if palette is not None:
+                np.testing.assert_array_equal(np.asarray(pil.convert("RGB")), palette[expected])
+    if kind in ("indexed", "grey+alpha"):  # (OpenCV expands a palette, drops grey's alpha)
+        return
     decoded = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_UNCHANGED)
-    if kind in ("rgb", "rgba"):
+    if channels >= 3:
         decoded = decoded[..., [2, 1, 0, 3][:channels]]
-    if kind != "indexed":  # (OpenCV expands a palette to colours)
-        np.testing.assert_array_equal(decoded, expected)
+    assert decoded.dtype == expected.dtype
+    np.testing.assert_array_equal(decoded, expected)
 
 
 def test_png_refuses_what_it_cannot_write():
     for bad in (np.zeros((0, 5), np.uint8), np.zeros((4, 5), np.float32),
-                np.zeros((4, 5, 2), np.uint8), np.zeros((4,), np.uint8)):
+                np.zeros((4, 5, 5), np.uint8), np.zeros((4,), np.uint8),
+                np.zeros((4, 5), np.int16)):
         with pytest.raises(ValueError, match="cannot encode"):
             encode_png(bad)
     with pytest.raises(ValueError, match="past the palette"):
         encode_png(np.full((3, 3), 4, np.uint8), palette=np.zeros((4, 3), np.uint8))
     with pytest.raises(ValueError, match="cannot encode"):
         encode_png(np.zeros((3, 3, 3), np.uint8), palette=np.zeros((4, 3), np.uint8))
+    with pytest.raises(ValueError, match="cannot encode"):
+        encode_png(np.zeros((3, 3), np.uint16), palette=np.zeros((4, 3), np.uint8))
 
 
 def test_read_mask_errors(tmp_path):

@@ -422,7 +422,7 @@ PNG_LEVEL = 2
 PNG_STRIP_BYTES = 1 << 20
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-_PNG_COLOUR_TYPES = {1: 0, 3: 2, 4: 6}  # grey, RGB, RGBA (8 bits a sample)
+_PNG_COLOUR_TYPES = {1: 0, 2: 4, 3: 2, 4: 6}  # grey, grey + alpha, RGB, RGBA
 
 
 def encode_png(array: np.ndarray, palette: np.ndarray | None = None) -> bytes:
@@ -430,8 +430,9 @@ def encode_png(array: np.ndarray, palette: np.ndarray | None = None) -> bytes:
 
     Parameters
     ----------
-    array : (H, W) uint8 or bool, (H, W, 3) or (H, W, 4) uint8 array
-        Grey (bool: 0 and 255), RGB or RGBA; with ``palette``, (H, W) palette indices.
+    array : (H, W) bool, (H, W) or (H, W, C) uint8 or uint16 array, C in 1..4
+        Grey (bool: 0 and 255), grey and alpha, RGB or RGBA, 8 or 16 bits a sample;
+        with ``palette``, (H, W) uint8 palette indices.
     palette : (N, 3) uint8 array, optional, N <= 256
         The colours of an indexed PNG.
 
@@ -458,12 +459,17 @@ def encode_png(array: np.ndarray, palette: np.ndarray | None = None) -> bytes:
     if a.dtype == bool:
         a = a.view(np.uint8) * np.uint8(255)
     channels = 1 if a.ndim == 2 else (a.shape[2] if a.ndim == 3 else 0)
-    if a.dtype != np.uint8 or channels not in _PNG_COLOUR_TYPES or 0 in a.shape[:2] \
-            or (palette is not None and channels != 1):
+    if a.dtype not in (np.uint8, np.uint16) or channels not in _PNG_COLOUR_TYPES \
+            or 0 in a.shape[:2] or (palette is not None and (channels != 1
+                                                             or a.dtype != np.uint8)):
         raise ValueError(f"cannot encode an array of shape {a.shape} and dtype {a.dtype} "
-                         "as PNG: expected a non-empty (H, W) grey or index, (H, W, 3) RGB "
-                         "or (H, W, 4) RGBA uint8 array")
+                         "as PNG: expected a non-empty (H, W) or (H, W, 1..4) uint8 or "
+                         "uint16 array (grey, grey and alpha, RGB, RGBA; palette indices: "
+                         "(H, W) uint8)")
     h, w = a.shape[:2]
+    depth = 8 * a.dtype.itemsize
+    if depth == 16:  # PNG's samples are big-endian; the filter works on bytes
+        a = a.astype(">u2").view(np.uint8)
     chunks = []
     if palette is None:
         colour_type = _PNG_COLOUR_TYPES[channels]
@@ -474,21 +480,22 @@ def encode_png(array: np.ndarray, palette: np.ndarray | None = None) -> bytes:
                              "colours (at most 256)")
         colour_type = 3
         chunks.append((b"PLTE", palette.tobytes()))
-    rows = a.reshape(h, w * channels)
+    width = w * channels * depth // 8  # bytes a row
+    rows = a.reshape(h, width)
     deflate = isal_zlib.compressobj(PNG_LEVEL)
     parts = []
-    step = max(1, PNG_STRIP_BYTES // (w * channels + 1))
-    above = np.zeros(w * channels, np.uint8)  # the row above the first: zeros (the standard)
+    step = max(1, PNG_STRIP_BYTES // (width + 1))
+    above = np.zeros(width, np.uint8)  # the row above the first: zeros (the standard)
     for y in range(0, h, step):
         block = rows[y:y + step]
-        filtered = np.empty((len(block), w * channels + 1), np.uint8)
+        filtered = np.empty((len(block), width + 1), np.uint8)
         filtered[:, 0] = 2  # filter type "up"
         np.subtract(block[0], above, out=filtered[0, 1:])  # uint8: modulo 256
         np.subtract(block[1:], block[:-1], out=filtered[1:, 1:])
         parts.append(deflate.compress(filtered))
         above = block[-1]
     parts.append(deflate.flush())
-    header = struct.pack(">IIBBBBB", w, h, 8, colour_type, 0, 0, 0)
+    header = struct.pack(">IIBBBBB", w, h, depth, colour_type, 0, 0, 0)
     out = [_PNG_SIGNATURE]
     for tag, data in [(b"IHDR", header)] + chunks + [(b"IDAT", b"".join(parts)),
                                                     (b"IEND", b"")]:
