@@ -23,8 +23,8 @@ def kmeans(points: np.ndarray, k: int, seed: int = 0, max_iter: int = 300,
     Parameters
     ----------
     points : (N, D) float array
-        At least ``k`` distinct points, in random order (a subsample is taken evenly
-        spaced).
+        At least ``k`` distinct points, in random order or spread evenly over what they
+        sample (the warm start takes every ``N // 2000``-th).
     k : int
         Number of clusters.
     seed : int
