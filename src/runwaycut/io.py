@@ -409,12 +409,9 @@ def check_declared_size(path: str | os.PathLike, shape: tuple[int, int] | None,
                                    f"over the limit of {max_pixels:,}")
 
 
-#: ISA-L's deflate level for PNG files (0..3). ``benchmarks/bench_outputs.py``, 6 CCP
-#: photos, one core: the ``auto`` cutout (RGBA, soft edges) 3.3 ms and 233 KiB at level 2
-#: (level 1 the same, level 0 277 KiB), against 13.6 ms and 255 KiB for OpenCV's zlib at
-#: its tuned setting (level 6, run-length, "up"); the mask 0.23 ms and 5.5 KiB against
-#: 1.5 ms and 3.4 KiB. Level 3 is slower and larger (12 cutouts: 6.3 ms, 222 kB against
-#: 2.4 ms, 215 kB); Pillow took 37 ms.
+#: ISA-L's deflate level for PNG files (0..3), by ``benchmarks/bench_outputs.py`` (figures
+#: in :mod:`runwaycut.batch.outputs`): level 1 as small, level 0 a fifth larger, level 3
+#: slower and larger.
 PNG_LEVEL = 2
 
 #: Raw bytes filtered and compressed at a time (a 24-megapixel RGBA cutout is 96 MB raw:
@@ -449,9 +446,8 @@ def encode_png(array: np.ndarray, palette: np.ndarray | None = None) -> bytes:
     -----
     Every row is stored with PNG's "up" filter (its difference to the row above), and the
     rows are deflated by ISA-L (``isal``, :data:`PNG_LEVEL`), in strips of rows: a
-    quarter of the time of OpenCV's encoder at its tuned setting, and cutouts 8% smaller
-    (masks larger: 5.5 against 3.4 KiB). Any PNG reader decodes it (the filter and the
-    zlib stream are the standard's).
+    quarter of the time of OpenCV's encoder at its tuned setting, cutouts 8% smaller.
+    Any PNG reader decodes it (the filter and the zlib stream are the standard's).
     """
     from isal import isal_zlib
 
