@@ -243,7 +243,7 @@ MUTANTS: list[Mutant] = [
            "import contextlib\nimport sklearn.cluster  # MUTANT\n",
            ("tests/batch/test_batch.py::test_remove_forks_its_workers",)),
     Mutant("items: the four-class map the classifier's alone (items' classes ignored)",
-           "src/runwaycut/garment/items_fusion.py", "    from_items = ITEM_TO_CLASS[items]\n",
+           "src/runwaycut/garment/items_fusion.py", "    from_items = lookup(ITEM_TO_CLASS, items)\n",
            "    from_items = classes  # MUTANT\n", ("tests/garment/test_items_fusion.py",)),
 ]
 
