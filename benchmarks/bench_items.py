@@ -22,10 +22,14 @@ pose once; then, pooled over the photos:
     python benchmarks/bench_items.py --speed         # end to end, one core (below)
 
 ``--speed``: ``remove``'s per-photo work (read, figure, targets, encode, write;
-:func:`runwaycut.batch.photo.process_photo`) on the bundled example photos (550 px
-wide), one thread, for ``--target figure``, ``garment`` and ``items``, medians of
-``--repeat`` runs after a warm-up, with the ratio to ``figure`` measured in the same run.
-Target: ``items`` at most 250 ms per photo.
+:func:`runwaycut.batch.photo.process_photo`) on the first ``--limit`` (30) CCP photos
+(the bundled example photos without them), one thread, for ``--target figure``,
+``garment`` and ``items``, ``--repeat`` passes after a warm-up, with each photo's ratio
+to ``figure`` measured in the same run; in a fresh interpreter per run, ``--rounds``
+runs, alternating with the package of ``--against SRC`` when given (the code before a
+change). Target: ``items`` at most 250 ms per photo.
+
+    python benchmarks/bench_items.py --speed --against /path/to/old/src
 """
 
 from __future__ import annotations
@@ -58,42 +62,76 @@ from runwaycut.scoring.metrics import mask_scores
 DATA = ROOT.parent / "shared" / "data" / "ccp"
 
 
-def speed(repeat: int) -> None:
-    import tempfile
+#: What ``--speed`` runs in a fresh interpreter per tree (this package, or ``--against``'s):
+#: ``remove``'s per-photo work for the three targets back to back on each photo, in turn
+#: first (a shared machine's speed drifts within seconds, so each ratio is taken between
+#: runs a fraction of a second apart); one thread, freed memory kept, as batches run.
+#: Prints the CPU and wall milliseconds of each target and photo as JSON.
+SPEED_WORKER = """
+import json, sys, tempfile, time
+from pathlib import Path
+from runwaycut.batch.photo import process_photo
+from runwaycut.batch.targets import TARGETS
+from runwaycut.batch.workers import keep_freed_memory, one_thread
+from runwaycut.methods.auto import AutoMethod
+photos, repeat = [Path(p) for p in json.loads(sys.argv[1])], int(sys.argv[2])
+keep_freed_memory()
+backends = {name: TARGETS[name].wrap(AutoMethod()) for name in ("figure", "garment", "items")}
+cpu = {name: [] for name in backends}
+wall = {name: [] for name in backends}
+with tempfile.TemporaryDirectory() as out, one_thread():
+    for backend in backends.values():
+        process_photo(photos[0], Path("warm"), Path(out), backend)  # models loaded
+    for r in range(repeat):
+        for i, p in enumerate(photos):
+            k = (r + i) % len(backends)
+            for name in list(backends)[k:] + list(backends)[:k]:
+                c, t = time.process_time(), time.perf_counter()
+                rec = process_photo(p, Path(p.stem), Path(out), backends[name])
+                cpu[name].append((time.process_time() - c) * 1000)
+                wall[name].append((time.perf_counter() - t) * 1000)
+                assert rec.status == "ok", rec.error
+print(json.dumps({"cpu": cpu, "wall": wall}))
+"""
 
-    from runwaycut.batch.photo import process_photo
-    from runwaycut.batch.targets import TARGETS
 
-    photos = sorted((ROOT / "examples" / "photos").glob("*.jpg"))
-    backends = {name: TARGETS[name].wrap(AutoMethod()) for name in ("figure", "garment", "items")}
-    cpu = {name: [] for name in backends}
-    wall = {name: [] for name in backends}
-    with tempfile.TemporaryDirectory() as out, one_thread():
-        for name, backend in backends.items():
-            process_photo(photos[0], Path("warm"), Path(out), backend)  # models loaded
-        for r in range(repeat):
-            for i, p in enumerate(photos):
-                # The three targets back to back on each photo, in turn first: a shared
-                # machine's speed drifts within seconds, so each ratio below is taken
-                # between runs a fraction of a second apart.
-                k = (r + i) % len(backends)
-                for name in list(backends)[k:] + list(backends)[:k]:
-                    c, t = time.process_time(), time.perf_counter()
-                    rec = process_photo(p, Path(p.stem), Path(out), backends[name])
-                    cpu[name].append((time.process_time() - c) * 1000)
-                    wall[name].append((time.perf_counter() - t) * 1000)
-                    assert rec.status == "ok", rec.error
-    base = np.median(cpu["figure"])
-    print(f"# end to end per photo, one thread, {len(photos)} example photos x {repeat}, "
-          f"medians: CPU time (process_time; wall time beside it); ratios: median of each "
-          f"photo's own (its targets timed back to back)")
-    for name in backends:
-        c, w = np.median(cpu[name]), np.median(wall[name])
-        ratio = np.median(np.array(cpu[name]) / np.array(cpu["figure"]))
-        print(f"--target {name:<8} {c:7.0f} ms CPU ({ratio:.2f}x figure; "
-              f"{c - base:4.0f} ms on top of it)  wall {w:5.0f} ms")
-    met = np.median(cpu["items"]) <= 250
-    print(f"target: items <= 250 ms: {'met' if met else 'NOT met'}")
+def speed(repeat: int, limit: int, against: str | None, rounds: int) -> None:
+    import json
+    import os
+    import subprocess
+
+    folder = DATA / "photos" if (DATA / "photos").is_dir() else ROOT / "examples" / "photos"
+    photos = sorted(folder.glob("*.jpg"))[:limit]
+    trees = {"this checkout": ROOT / "src"}
+    if against:
+        trees[against] = Path(against)
+    runs: dict[str, list[dict]] = {name: [] for name in trees}
+    for r in range(rounds):
+        for name in (list(trees) if r % 2 == 0 else list(trees)[::-1]):
+            env = dict(os.environ, PYTHONPATH=str(trees[name]))
+            done = subprocess.run([sys.executable, "-c", SPEED_WORKER,
+                                   json.dumps([str(p) for p in photos]), str(repeat)],
+                                  env=env, capture_output=True, text=True, check=True)
+            runs[name].append(json.loads(done.stdout.strip().splitlines()[-1]))
+    print(f"# remove's per-photo work, one thread, {len(photos)} photos from {folder} x "
+          f"{repeat}, each tree in its own interpreter, {rounds} rounds alternating. Per "
+          f"round: median CPU ms per photo (wall beside it), and the medians of each photo's "
+          f"own ratio to --target figure and of what it adds to it (its targets timed back "
+          f"to back)")
+    for name, results in runs.items():
+        print(f"\n{name}:")
+        for target in ("figure", "garment", "items"):
+            cells = []
+            for res in results:
+                c, w = np.array(res["cpu"][target]), np.array(res["wall"][target])
+                figure = np.array(res["cpu"]["figure"])
+                ratio, more = np.median(c / figure), np.median(c - figure)
+                cells.append(f"{np.median(c):4.0f} ms ({np.median(w):4.0f} wall; {ratio:.2f}x, "
+                             f"+{more:3.0f})")
+            print(f"  --target {target:<8} " + "   ".join(cells))
+    items = [np.median(res["cpu"]["items"]) for res in runs["this checkout"]]
+    print(f"\ntarget: items <= 250 ms a photo (median of rounds {np.median(items):.0f} ms): "
+          f"{'met' if np.median(items) <= 250 else 'NOT met'}")
 
 
 def main(argv=None) -> int:
@@ -106,10 +144,13 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--limit", type=int, default=None, help="only the first N photos")
     ap.add_argument("--speed", action="store_true", help="time --target items end to end")
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=2, help="--speed: passes over the photos")
+    ap.add_argument("--rounds", type=int, default=2, help="--speed: runs of each tree")
+    ap.add_argument("--against", default=None,
+                    help="--speed: also time the package in this src folder, alternating")
     args = ap.parse_args(argv)
     if args.speed:
-        speed(args.repeat)
+        speed(args.repeat, args.limit or 30, args.against, args.rounds)
         return 0
     data = Path(args.data)
     if not (data / "photos").is_dir():
