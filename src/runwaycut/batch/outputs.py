@@ -27,6 +27,7 @@ from ..io import encode_png
 #: Image formats of the cutout and overlay (``--format``), by file suffix.
 FORMATS = ("png", "webp")
 
+
 def check_format(fmt: str) -> str:
     """``fmt`` if it is one of :data:`FORMATS`, else a ``ValueError`` naming them."""
     if fmt not in FORMATS:
