@@ -89,7 +89,7 @@ def main() -> None:
             image = read_image(path)
             result = method.predict(image)
             rgba = cutout_pixels(result.foreground, result.alpha, "rgba")
-            arrays = {"cutout": cutout_pixels(result.foreground, result.alpha),
+            arrays = {"cutout": cutout_pixels(result.foreground, result.alpha, "bgra"),
                       "mask": result.mask.view(np.uint8) * np.uint8(255)}
             for kind, array in arrays.items():
                 ours = rgba if kind == "cutout" else array

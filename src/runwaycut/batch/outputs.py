@@ -35,7 +35,7 @@ def check_format(fmt: str) -> str:
     return fmt
 
 
-def cutout_pixels(colours: np.ndarray, alpha: np.ndarray, order: str = "bgra") -> np.ndarray:
+def cutout_pixels(colours: np.ndarray, alpha: np.ndarray, order: str = "rgba") -> np.ndarray:
     """The transparent cutout, in the channel order its encoder takes.
 
     Equal, channel for channel, to :func:`runwaycut.compose.cutout` (colour zeroed where
@@ -50,8 +50,8 @@ def cutout_pixels(colours: np.ndarray, alpha: np.ndarray, order: str = "bgra") -
         Binary mask, or alpha in [0, 1] (rounded to the nearest of 0..255, halves to
         even, as ``np.rint``).
     order : {'bgra', 'rgba'}
-        ``bgra`` for OpenCV's encoders, ``rgba`` for :func:`runwaycut.io.encode_png` and
-        Pillow's.
+        ``rgba`` (default) for :func:`runwaycut.io.encode_png` and Pillow's encoders,
+        ``bgra`` for OpenCV's.
 
     Returns
     -------
