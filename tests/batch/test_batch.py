@@ -484,10 +484,12 @@ def test_a_folder_recorded_before_the_package_moved_keeps_its_results(tmp_path):
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers fork on Linux only")
-def test_remove_forks_its_workers(tmp_path):
+@pytest.mark.parametrize("target", ["figure", "items"])
+def test_remove_forks_its_workers(tmp_path, target):
     # Workers fork (milliseconds) only while the parent runs no thread pool; an import on
     # remove's path that starts one (scipy's, scikit-learn's: the service's imports once
-    # did) silently turns every worker into a fresh interpreter, about 1 s of CPU each.
+    # did; onnxruntime's, were the parent to load the item network) silently turns every
+    # worker into a fresh interpreter, about 1 s of CPU each.
     spy = (
         "import sys\n"
         "import runwaycut.batch.workers as workers\n"
@@ -502,7 +504,7 @@ def test_remove_forks_its_workers(tmp_path):
         "main()\n")
     examples = Path(__file__).resolve().parents[2] / "examples" / "photos"
     done = subprocess.run([sys.executable, "-c", spy, "remove", str(examples), "-o",
-                           str(tmp_path / "out"), "-j", "2"],
+                           str(tmp_path / "out"), "-j", "2", "--target", target],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "start method: fork" in done.stderr, done.stderr

@@ -381,17 +381,31 @@ def _native_threads() -> int | None:
 _IMPORT_THREADS = _native_threads()
 
 
-def _single_threaded() -> bool:
-    """Whether this process runs no thread but the main one and the import-time
-    OpenBLAS pools (:data:`_IMPORT_THREADS`), native ones included.
+def _openblas_pool_threads() -> int:
+    """Worker threads of the OpenBLAS pools loaded now (each pool: its thread count less
+    the caller's). SciPy brings its own OpenBLAS, whose pool starts when it loads: the
+    garment and item steps import it (scikit-image's regions and colour differences)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:  # pragma: no cover - a declared dependency
+        return 0
+    return sum(max(0, int(pool.get("num_threads") or 1) - 1) for pool in threadpool_info()
+               if pool.get("internal_api") == "openblas")
 
-    ``threading.active_count()`` sees only Python threads; OpenCV's and LiteRT's pools
-    are native threads, started by the first parallel call, and a child forked while
-    they exist can wait forever on a lock or a pool that it did not inherit (seen in
-    the test suite)."""
+
+def _single_threaded() -> bool:
+    """Whether this process runs no thread but the main one and idle OpenBLAS pools
+    (those at import, :data:`_IMPORT_THREADS`, or every loaded one's), native ones
+    included.
+
+    ``threading.active_count()`` sees only Python threads; OpenCV's, LiteRT's and
+    onnxruntime's pools are native threads, started by the first parallel call (by
+    onnxruntime's import), and a child forked while they exist can wait forever on a
+    lock or a pool that it did not inherit (seen in the test suite)."""
     now = _native_threads()
-    return (now is not None and _IMPORT_THREADS is not None
-            and threading.active_count() == 1 and now <= _IMPORT_THREADS)
+    if now is None or _IMPORT_THREADS is None or threading.active_count() != 1:
+        return False
+    return now <= _IMPORT_THREADS or now <= 1 + _openblas_pool_threads()
 
 
 def _close_pool(pool: ProcessPoolExecutor, kill: bool) -> None:
