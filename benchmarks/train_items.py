@@ -2,6 +2,8 @@
 
     pip install ".[train]"
     nice -n 5 python benchmarks/train_items.py   # -> src/runwaycut/models/items.onnx
+                                                 #    and items_int8.onnx (what runs)
+    python benchmarks/train_items.py --quantize-only   # items.onnx -> items_int8.onnx
 
 Seeded and reproducible up to floating-point summation order. The 30 held-out photos
 (:mod:`runwaycut.scoring.heldout`) are never trained on; of the other 470 CCP dev
@@ -13,7 +15,9 @@ Steps: cache each photo's inputs (the auto backend's figure probability and pose
 by the run-time code; a few minutes, kept in ``--cache``), cut the network's windows at
 three zooms, mirrored and not, train (75 epochs, class-weighted cross-entropy plus a Dice
 term for the small items; two threads, 12 min on an idle 2-core machine, ``nice`` it),
-export ONNX, print the model file's SHA-256 for ``runwaycut/models/__init__.py``.
+export ONNX, quantize it to 8-bit integers (calibrated on training photos only), print
+the model files' SHA-256 for ``runwaycut/models/__init__.py`` (``python -m runwaycut.models
+--refresh`` writes them).
 """
 
 from __future__ import annotations
@@ -33,8 +37,10 @@ sys.path.insert(0, str(ROOT / "src"))
 from runwaycut.scoring.items import ITEM_NAMES
 from runwaycut.garment.items_training import (
     build_cache,
+    calibration_windows,
     export_onnx,
     load_cache,
+    quantize_onnx,
     tensors,
     train,
 )
@@ -72,6 +78,10 @@ def main(argv=None) -> int:
     ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "ccp"))
     ap.add_argument("--cache", default="/tmp/runwaycut-items-cache")
     ap.add_argument("--out", default=str(ROOT / "src" / "runwaycut" / "models" / "items.onnx"))
+    ap.add_argument("--int8-out", default=None,
+                    help="the 8-bit graph (default: items_int8.onnx beside --out)")
+    ap.add_argument("--quantize-only", action="store_true",
+                    help="no training: quantize the float graph at --out")
     ap.add_argument("--epochs", type=int, default=75)
     ap.add_argument("--dice", type=float, default=1.0, help="weight of the Dice loss term")
     ap.add_argument("--weight-power", type=float, default=0.5,
@@ -99,6 +109,14 @@ def main(argv=None) -> int:
     by_name = {r["name"]: r for r in records}
     print(f"photos: {len(train_names)} train, {len(val_names)} validation, "
           f"{len(held_names)} held out")
+    int8_out = (Path(args.int8_out) if args.int8_out
+                else Path(args.out).with_name(Path(args.out).stem + "_int8.onnx"))
+    calibration = calibration_windows([by_name[n] for n in train_names])
+    if args.quantize_only:
+        quantize_onnx(args.out, int8_out, calibration)
+        print(json.dumps({"model": str(int8_out), "bytes": int8_out.stat().st_size,
+                          "sha256": hashlib.sha256(int8_out.read_bytes()).hexdigest()}))
+        return 0
     x, y = tensors([by_name[n] for n in train_names])
     xv, yv = tensors([by_name[n] for n in val_names + held_names])
     nv = len(val_names)
@@ -122,8 +140,11 @@ def main(argv=None) -> int:
         import torch
         torch.save(net.state_dict(), args.state)
     out = export_onnx(net, args.out)
+    quantize_onnx(out, int8_out, calibration)
     digest = hashlib.sha256(out.read_bytes()).hexdigest()
     print(json.dumps({"model": str(out), "bytes": out.stat().st_size, "sha256": digest,
+                      "int8_model": str(int8_out), "int8_bytes": int8_out.stat().st_size,
+                      "int8_sha256": hashlib.sha256(int8_out.read_bytes()).hexdigest(),
                       "train_photos": len(train_names), "validation": val_names,
                       "minutes": round((time.perf_counter() - start) / 60, 1)}))
     return 0

@@ -23,7 +23,7 @@ def test_every_shipped_file_is_registered_and_intact():
     # the neural models are the mediapipe wheel's files: their published checksums
     readme = (models.PACKAGE_ROOT / "models" / "README.md").read_text()
     for info in models.MODELS.values():
-        row = next(line for line in readme.splitlines() if f"`{info.file}`" in line)
+        row = next(line for line in readme.splitlines() if line.startswith(f"| `{info.file}` |"))
         assert re.search(r"`([0-9a-f]{64})`", row).group(1) == info.sha256
 
 

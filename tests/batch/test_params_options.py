@@ -134,8 +134,8 @@ def test_a_retrained_shipped_model_is_another_parameter(tmp_path, monkeypatch):
     assert first.exit_code == 0, first.output
     recorded = json.loads((out / PARAMS_FILE).read_text())["method"]
     assert recorded["figure"]["fusion_sha256"] == models.CHECKSUMS["models/fusion.json"]
-    assert recorded["items_sha256"] == models.CHECKSUMS["models/items.onnx"]
-    for name in ("models/fusion.json", "models/items.onnx"):
+    assert recorded["items_sha256"] == models.CHECKSUMS["models/items_int8.onnx"]
+    for name in ("models/fusion.json", "models/items_int8.onnx"):
         with monkeypatch.context() as patch:  # as if the package held a retrained file
             patch.setitem(models.CHECKSUMS, name, "0" * 64)
             rerun = run("remove", PHOTO, "-o", out, "--method", "auto", "--target",

@@ -65,7 +65,7 @@ The outfit item by item (14 items: skin, hair, top, outerwear, dress, skirt, pan
 shorts, legwear, shoes, bag, headwear, accessory; ``--target items``):
 
     items_inputs    the item network's input window (photo, figure, body-part maps)
-    items_model     the item network (ONNX, ``models/items.onnx``, run by OpenCV dnn)
+    items_model     the item network (ONNX, 8-bit ``models/items_int8.onnx``, run by onnxruntime)
     items           :func:`parse_items`: photo (+ figure, pose) -> item map, masks, colours
     items_fusion    the item network and the pixel classifier together (one item map, one four-class map)
     items_outputs   ``<stem>.items.png``, ``.items.json``, per-item cutouts; :class:`ItemsMethod`

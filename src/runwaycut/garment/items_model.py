@@ -1,11 +1,24 @@
-"""The item network: an ONNX file shipped in the package, run by OpenCV's ``dnn``.
+"""The item network: an ONNX file shipped in the package, run by onnxruntime.
 
-``runwaycut/models/items.onnx`` (trained by ``benchmarks/train_items.py``; its SHA-256 is
-checked on load, see :mod:`runwaycut.models`) maps the input window of
-:func:`runwaycut.garment.items_inputs.item_inputs` to one logit per item class and window
-pixel. No PyTorch at run time: OpenCV (a dependency already) runs the graph.
+``runwaycut/models/items_int8.onnx`` (trained and quantized to 8-bit integers by
+``benchmarks/train_items.py``; its SHA-256 is checked on load, see :mod:`runwaycut.models`)
+maps the input window of :func:`runwaycut.garment.items_inputs.item_inputs` to one logit
+per item class and window pixel. No PyTorch at run time: onnxruntime runs the graph.
 :func:`window_logits` runs it over a photo's figure: its window at each of
 :data:`TEST_ZOOMS`, mirrored too, averaged in the first window.
+
+Why 8-bit and onnxruntime: on one core the quantized graph takes 2.75 ms a window under
+onnxruntime against 6.5 ms for the float graph (``models/items.onnx``, which it is made
+from) under OpenCV's ``dnn``, which ran it before; OpenCV runs the quantized graph no
+faster (6.4 ms). The item map and four-class map scored the same to three decimals on
+the 90 photos ``benchmarks/bench_items.py`` scores (mean item IoU 0.518, accessory IoU
+0.507, garment F1 0.937 either way).
+
+onnxruntime starts a native thread when it is imported, and a process holding one is
+not forked (:func:`runwaycut.batch.workers._single_threaded`: its batch workers would
+become fresh interpreters, a second of start-up each). So it is imported only when a
+network first runs, in the process that runs it: a batch's parent only checks the
+file's checksum (:func:`load_item_net`).
 """
 
 from __future__ import annotations
@@ -49,44 +62,44 @@ ITEM_MODEL = "items"
 
 @dataclass
 class ItemNet:
-    """The item network loaded for inference (one OpenCV ``dnn`` graph).
+    """The item network loaded for inference (one onnxruntime session, made on first use).
 
-    Not shared between threads; picklable (the graph is reloaded after unpickling).
+    Not shared between threads; picklable (the session is made anew after unpickling).
 
     Parameters
     ----------
     path : str
-        The ONNX file.
+        An ONNX graph of the item network: 8-bit (``items_int8.onnx``) or float
+        (``items.onnx``); input ``inputs`` ``(1, C, rows, cols)``.
     flip : bool
         Test-time flip: average the logits of the window and of its mirror
         (:func:`mirror_window`), brought back. On by default: it doubles the network's
-        time (6 ms a window with :data:`DNN_ENGINE`) and raises the mean item IoU of the
+        time (2.75 ms a window, 8-bit) and raises the mean item IoU of the
         60 validation photos from 0.468 to 0.481, of the 30 held-out ones from 0.448 to
         0.464 (network alone).
+    threads : int
+        onnxruntime's threads for one window (1: a batch worker's share of the cores).
     """
 
     path: str
     flip: bool = True
+    threads: int = 1
 
     def __post_init__(self):
-        self._net = None
+        self._session = None
 
     def __getstate__(self):
-        return {"path": self.path, "flip": self.flip}
+        return {"path": self.path, "flip": self.flip, "threads": self.threads}
 
     def __setstate__(self, state):
         self.path, self.flip = state["path"], state.get("flip", True)
-        self._net = None
+        self.threads = state.get("threads", 1)
+        self._session = None
 
     def _graph(self):
-        if self._net is None:
-            try:
-                net = cv2.dnn.readNetFromONNX(self.path, **DNN_ENGINE)
-            except cv2.error as exc:
-                raise ModelError(f"{self.path}: OpenCV cannot load this ONNX graph "
-                                 f"({str(exc).strip().splitlines()[-1]})") from None
-            self._net = net
-        return self._net
+        if self._session is None:
+            self._session = onnx_session(self.path, self.threads)
+        return self._session
 
     def logits(self, x: np.ndarray) -> np.ndarray:
         """Item logits of one input window.
@@ -109,35 +122,46 @@ class ItemNet:
         return logits
 
     def _forward(self, x: np.ndarray) -> np.ndarray:
-        net = self._graph()
-        net.setInput(np.ascontiguousarray(x[None], np.float32))
-        out = net.forward()
+        session = self._graph()
+        out = session.run(None, {"inputs": np.ascontiguousarray(x[None], np.float32)})[0]
         if out.shape != (1, len(ITEM_NAMES), *INPUT_SHAPE):
             raise ModelError(f"{self.path}: the graph answers shape {out.shape}, expected "
                              f"(1, {len(ITEM_NAMES)}, {INPUT_SHAPE[0]}, {INPUT_SHAPE[1]})")
-        return out[0].copy()
+        return out[0]
 
 
-#: OpenCV 5's classic ``dnn`` engine: on this network 6.1 ms a window against 8.3 for the
-#: new engine that OpenCV 5 picks by default (one thread; outputs within 4e-5, the same
-#: item everywhere). OpenCV 4 has only the classic engine, and no ``engine`` argument.
-DNN_ENGINE = ({"engine": cv2.dnn.ENGINE_CLASSIC} if hasattr(cv2.dnn, "ENGINE_CLASSIC")
-              else {})
+def onnx_session(path: str, threads: int = 1):
+    """An onnxruntime session of the graph at ``path`` on ``threads`` CPU threads.
+
+    Raises
+    ------
+    ModelError
+        When onnxruntime cannot load the file (it names the file and the reason).
+    """
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = int(threads)
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3  # errors only: its warnings are not the user's business
+    try:
+        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own types
+        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        raise ModelError(f"{path}: onnxruntime cannot load this ONNX graph ({reason})") from None
 
 
 @lru_cache(maxsize=1)
 def load_item_net(flip: bool = True) -> ItemNet:
     """The shipped item network (SHA-256 checked once per process); ``flip``: see
-    :class:`ItemNet`.
+    :class:`ItemNet`. Its session is made on first use, in the process that uses it.
 
     Raises
     ------
     ModelError
-        When the file is missing, corrupt, or OpenCV cannot load it.
+        When the file is missing or corrupt (onnxruntime's own errors come on first use).
     """
-    net = ItemNet(str(verify_model(ITEM_MODEL)), flip=flip)
-    net._graph()
-    return net
+    return ItemNet(str(verify_model(ITEM_MODEL)), flip=flip)
 
 
 #: Zooms of the figure's window the network sees at run time, each also mirrored

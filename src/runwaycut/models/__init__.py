@@ -57,6 +57,7 @@ CHECKSUMS: dict[str, str] = {
     "data/threshold_model.json": "cdae7fcfabab451591377b26d667c1ab33b8de04f6f47e9ac0f91ca2327ddf84",
     "models/fusion.json": "2eb45d788be2ee4dd47b3e487dc1379947b5231106f9546f343bd87575509367",
     "models/items.onnx": "f164b2f776c3e40133a940049a9c8654a657e0b540b34e11945fc9cf58374067",
+    "models/items_int8.onnx": "8ca1ff478ae392873dfc0ff5cb0a0200cd0ee2a52957b1ba16906952595c0f1f",
     "models/pose_landmark_full.tflite": "e9a5c5cb17f736fafd4c2ec1da3b3d331d6edbe8a0d32395855aeb2cdfd64b9f",
     "models/selfie_segmentation.tflite": "9ee168ec7c8f2a16c56fe8e1cfbc514974cbbb7e434051b455635f1bd1462f5c",
     # END CHECKSUMS
@@ -90,9 +91,13 @@ MODELS: dict[str, ModelInfo] = {
         "pose_landmark_full.tflite",
         "MediaPipe BlazePose GHUM 3D full landmarks + segmentation (mediapipe/modules/pose_landmark)"),
     "items": ModelInfo(
+        "items_int8.onnx",
+        "runwaycut's item network (14 item classes), ONNX, 8-bit, run by onnxruntime "
+        "(benchmarks/train_items.py; quantized from items_float)"),
+    "items_float": ModelInfo(
         "items.onnx",
-        "runwaycut's item network (14 item classes), ONNX, run by OpenCV dnn "
-        "(benchmarks/train_items.py)"),
+        "runwaycut's item network as trained, ONNX, float32: the source of the 8-bit "
+        "graph (benchmarks/train_items.py --quantize-only)"),
 }
 
 
