@@ -96,6 +96,16 @@ class ItemNet:
         self.threads = state.get("threads", 1)
         self._session = None
 
+    def load(self) -> "ItemNet":
+        """Make the onnxruntime session now (else on the first window); returns ``self``.
+
+        Raises
+        ------
+        ModelError
+            When onnxruntime cannot load the file."""
+        self._graph()
+        return self
+
     def _graph(self):
         if self._session is None:
             self._session = onnx_session(self.path, self.threads)

@@ -22,6 +22,7 @@ from concurrent.futures.process import BrokenProcessPool
 import numpy as np
 
 from ..batch.workers import single_threaded
+from ..garment.items_model import load_item_net
 from ..methods import METHODS
 from .cut import CutAnswer, cut_photo
 from .request import CutRequest, build_backend
@@ -134,6 +135,7 @@ def _init_worker(parent: int) -> None:
                      name="runwaycut-parent-watch").start()
     for name in METHODS:  # the person models load here, once per worker
         build_backend(CutRequest(method=name)).predict(_WARM_UP_PHOTO)
+    load_item_net().load()  # and the item network's session (garment and items targets)
 
 
 def _watch_parent(parent: int, every: float = 0.5) -> None:
