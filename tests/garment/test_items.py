@@ -27,6 +27,7 @@ from runwaycut.garment.items_inputs import (
     crop_transform,
     item_inputs,
     part_maps,
+    shrink_whole,
     warp,
 )
 from runwaycut.garment.items_model import ItemNet, load_item_net, mirror_window
@@ -140,6 +141,32 @@ def test_mirrored_pose_gives_mirrored_part_maps_left_and_right_swapped(seed):
             for n in names]
     a, b = part_maps(pts), part_maps(mirrored)
     np.testing.assert_allclose(b, a[swap][:, :, ::-1], atol=1e-4)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2 ** 32 - 1), st.integers(1, 60), st.integers(1, 60), st.integers(1, 5),
+       st.sampled_from([np.uint8, np.float32]), st.booleans())
+def test_shrink_whole_averages_blocks_edge_repeated(seed, h, w, k, dtype, colour):
+    # Each k x k block of the photo becomes its mean; a last, partial block is completed
+    # by repeating the edge (the fast, whole-factor area resize of the window's input).
+    rng = np.random.default_rng(seed)
+    shape = (h, w, 3) if colour else (h, w)
+    a = (rng.integers(0, 256, shape) if dtype == np.uint8 else rng.random(shape)).astype(dtype)
+    got = shrink_whole(a, k)
+    pad = np.pad(a.astype(np.float64), ((0, -h % k), (0, -w % k)) + ((0, 0),) * (a.ndim - 2),
+                 mode="edge")
+    want = pad.reshape(pad.shape[0] // k, k, pad.shape[1] // k, k, *a.shape[2:]).mean(axis=(1, 3))
+    assert got.shape == want.shape and got.dtype == a.dtype
+    np.testing.assert_allclose(got, want, atol=0.51 if dtype == np.uint8 else 1e-5)
+
+
+def test_a_large_reduction_averages_the_photo():
+    # A fine stripe pattern (2-pixel period) reduced 7 times comes out its mean grey:
+    # the window's pixels average the photo's instead of picking stripes.
+    image = np.zeros((700, 490, 3), np.uint8)
+    image[:, ::2] = 255
+    out = warp(image, np.array([[1 / 7, 0, 0], [0, 1 / 7, 0]]), (90, 60)).astype(float)
+    assert np.abs(out[5:-5, 5:-5] - 127.5).max() < 20
 
 
 def test_item_inputs_channels():

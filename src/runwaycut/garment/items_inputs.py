@@ -111,8 +111,8 @@ def warp(array: np.ndarray, affine: np.ndarray, shape: tuple[int, int] = INPUT_S
          nearest: bool = False, border: float = 0) -> np.ndarray:
     """``array`` resampled into the window by ``affine`` (scale + translation).
 
-    A large reduction first shrinks by area (as :func:`cv2.resize` with ``INTER_AREA``),
-    so that the window's pixels average the photo's rather than skip them.
+    A large reduction first shrinks by area, by a whole factor (:func:`shrink_whole`), so
+    that the window's pixels average the photo's rather than skip them.
 
     Parameters
     ----------
@@ -130,17 +130,44 @@ def warp(array: np.ndarray, affine: np.ndarray, shape: tuple[int, int] = INPUT_S
     """
     affine = np.asarray(affine, np.float64).copy()
     s = affine[0, 0]
-    if not nearest and s < 0.7:
-        h, w = array.shape[:2]
-        pre = min(1.0, 2 * s)
-        nw, nh = max(1, round(w * pre)), max(1, round(h * pre))
-        array = cv2.resize(array, (nw, nh), interpolation=cv2.INTER_AREA)
-        fx, fy = w / nw, h / nh  # pixel centre x maps to (x + 0.5) / fx - 0.5
-        affine = affine @ np.array([[fx, 0, 0.5 * fx - 0.5], [0, fy, 0.5 * fy - 0.5], [0, 0, 1]])
+    if not nearest and s < 0.5:
+        # Shrunk k times (a whole number): the bilinear step then reduces by 2 at most.
+        k = int(np.ceil(0.5 / s))
+        array = shrink_whole(array, k)
+        affine = affine @ np.array([[k, 0, 0.5 * k - 0.5], [0, k, 0.5 * k - 0.5], [0, 0, 1]])
     flags = cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR
     bv = (border,) * 4
     return cv2.warpAffine(array, affine, (shape[1], shape[0]), flags=flags,
                           borderMode=cv2.BORDER_CONSTANT, borderValue=bv)
+
+
+def shrink_whole(array: np.ndarray, k: int) -> np.ndarray:
+    """Each ``k x k`` block of ``array`` averaged into one pixel (``INTER_AREA``).
+
+    The last row and column of blocks are completed by repeating the edge, so that the
+    factor is exactly ``k``: OpenCV's area resize takes its fast path only for a whole
+    factor (0.85 against 2.8 ms for a 550x834 RGB photo shrunk 4 times, 0.39 against
+    1.39 ms in float32, on one core).
+
+    Parameters
+    ----------
+    array : (H, W) or (H, W, C) array
+    k : int
+        Factor, at least 1.
+
+    Returns
+    -------
+    small : (ceil(H / k), ceil(W / k)) or (..., C) array of ``array``'s dtype
+        Pixel ``(i, j)`` covers the photo's pixels ``k i .. k i + k - 1`` (rows) and
+        ``k j .. k j + k - 1`` (columns).
+    """
+    if k <= 1:
+        return array
+    h, w = array.shape[:2]
+    pad_y, pad_x = -h % k, -w % k
+    if pad_y or pad_x:
+        array = cv2.copyMakeBorder(array, 0, pad_y, 0, pad_x, cv2.BORDER_REPLICATE)
+    return cv2.resize(array, ((w + pad_x) // k, (h + pad_y) // k), interpolation=cv2.INTER_AREA)
 
 
 def part_maps(points: np.ndarray | None, shape: tuple[int, int] = INPUT_SHAPE,
