@@ -213,14 +213,16 @@ def _hex_to_rgb(value: str) -> tuple[int, int, int]:
 def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
     """CIE Lab (D65, float32) of ``(..., 3) uint8`` sRGB colours."""
     rgb = np.asarray(rgb, np.uint8)
-    flat = rgb.reshape(-1, 1, 3).astype(np.float32) * np.float32(1 / 255)
+    # One row of pixels: OpenCV converts row by row, and a column of one-pixel rows
+    # took 6 times as long (14.3 against 2.3 ms for a 416x274 photo; same values).
+    flat = rgb.reshape(1, -1, 3).astype(np.float32) * np.float32(1 / 255)
     return cv2.cvtColor(flat, cv2.COLOR_RGB2Lab).reshape(rgb.shape).astype(np.float32)
 
 
 def lab_to_rgb(lab: np.ndarray) -> np.ndarray:
     """8-bit sRGB of CIE Lab colours (clipped to the sRGB gamut)."""
     lab = np.asarray(lab, np.float32)
-    flat = cv2.cvtColor(lab.reshape(-1, 1, 3), cv2.COLOR_Lab2RGB)
+    flat = cv2.cvtColor(lab.reshape(1, -1, 3), cv2.COLOR_Lab2RGB)
     return np.clip(np.round(flat * 255), 0, 255).astype(np.uint8).reshape(lab.shape)
 
 
