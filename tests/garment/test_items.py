@@ -538,10 +538,18 @@ def test_likely_carried_is_the_softmax_share_of_the_carried_items():
             assert np.array_equal(_likely_carried(big, wanted, p), share >= p)
 
 
-@settings(max_examples=30, deadline=None)
-@given(st.integers(0, 2**32 - 1), st.integers(0, 300), st.integers(0, 300))
-def test_item_counts_are_the_pixels_of_each_item(seed, h, w):
-    labels = np.random.default_rng(seed).integers(0, len(ITEM_NAMES), (h, w)).astype(np.uint8)
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 300), st.integers(0, 300),
+       st.sampled_from(["everywhere", "a figure", "nothing"]))
+def test_item_counts_are_the_pixels_of_each_item(seed, h, w, where):
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, len(ITEM_NAMES), (h, w)).astype(np.uint8)
+    if where != "everywhere":  # background around a box of items (or all background)
+        outside = np.ones((h, w), bool)
+        if where == "a figure" and h and w:
+            y0, x0 = rng.integers(0, h), rng.integers(0, w)
+            outside[y0:rng.integers(y0, h) + 1, x0:rng.integers(x0, w) + 1] = False
+        labels[outside] = 0
     counts = item_counts(labels)
     assert counts.dtype == np.int64 and counts.shape == (len(ITEM_NAMES),)
     assert np.array_equal(counts, [np.count_nonzero(labels == i) for i in range(len(ITEM_NAMES))])
