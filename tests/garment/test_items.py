@@ -169,6 +169,28 @@ def test_a_large_reduction_averages_the_photo():
     assert np.abs(out[5:-5, 5:-5] - 127.5).max() < 20
 
 
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 2 ** 32 - 1))
+def test_part_maps_are_the_gaussian_of_the_distance_to_each_segment(seed):
+    # Each map is exp(-d^2 / 2 sigma^2) of the distance d to its segment, over the whole
+    # window (it is computed near the segment only: elsewhere it is under 1e-14).
+    from runwaycut.garment.items_inputs import PART_SIGMA
+
+    rng = np.random.default_rng(seed)
+    rows, cols = INPUT_SHAPE
+    pts = np.column_stack([rng.uniform(-40, cols + 40, 33), rng.uniform(-40, rows + 40, 33)])
+    ys, xs = np.mgrid[0:rows, 0:cols].astype(np.float64)
+    mid = (pts[11] + pts[12]) / 2
+    got = part_maps(pts)
+    for k, (a, b) in enumerate(PART_SEGMENTS.values()):
+        p, q = pts[a], (mid if b == -1 else pts[b])
+        d = q - p
+        t = np.clip(((xs - p[0]) * d[0] + (ys - p[1]) * d[1]) / max(d @ d, 1e-12), 0, 1)
+        dist2 = (xs - p[0] - t * d[0]) ** 2 + (ys - p[1] - t * d[1]) ** 2
+        want = np.exp(-dist2 / (2 * (PART_SIGMA * rows) ** 2))
+        np.testing.assert_allclose(got[k], want, atol=1e-5, rtol=1e-4)
+
+
 def test_item_inputs_channels():
     image = np.zeros((400, 300, 3), np.uint8)
     image[:, 150:] = 255

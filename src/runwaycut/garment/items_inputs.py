@@ -194,19 +194,33 @@ def part_maps(points: np.ndarray | None, shape: tuple[int, int] = INPUT_SHAPE,
     mid = (pts[_LS] + pts[_RS]) / 2
     ys, xs = np.mgrid[0:rows, 0:cols].astype(np.float32)
     inv = np.float32(-0.5 / (sigma * rows) ** 2)
+    # Each map only where it can matter: farther than PART_REACH widths from its
+    # segment it is under exp(-32), 1e-14, which the 8-bit network reads as 0.
+    reach = PART_REACH * sigma * rows
     for k, (a, b) in enumerate(PART_SEGMENTS.values()):
         p = pts[a]
         q = mid if b == _SHOULDER_MID else pts[b]
+        y0 = max(0, int(np.floor(min(p[1], q[1]) - reach)))
+        y1 = min(rows, int(np.ceil(max(p[1], q[1]) + reach)) + 1)
+        x0 = max(0, int(np.floor(min(p[0], q[0]) - reach)))
+        x1 = min(cols, int(np.ceil(max(p[0], q[0]) + reach)) + 1)
+        if y0 >= y1 or x0 >= x1:
+            continue
+        xw, yw = xs[y0:y1, x0:x1], ys[y0:y1, x0:x1]
         d = q - p
         length2 = float(d @ d)
         if length2 > 1e-9:
-            t = ((xs - p[0]) * d[0] + (ys - p[1]) * d[1]) / np.float32(length2)
+            t = ((xw - p[0]) * d[0] + (yw - p[1]) * d[1]) / np.float32(length2)
             t = np.clip(t, 0, 1)
         else:
             t = np.float32(0)
-        dx, dy = xs - np.float32(p[0]) - t * np.float32(d[0]), ys - np.float32(p[1]) - t * np.float32(d[1])
-        out[k] = np.exp((dx * dx + dy * dy) * inv)
+        dx, dy = xw - np.float32(p[0]) - t * np.float32(d[0]), yw - np.float32(p[1]) - t * np.float32(d[1])
+        out[k, y0:y1, x0:x1] = np.exp((dx * dx + dy * dy) * inv)
     return out
+
+
+#: How far from its segment a body-part map is computed, in Gaussian widths.
+PART_REACH = 8.0
 
 
 def item_inputs(image: np.ndarray, figure: np.ndarray, landmarks: np.ndarray | None,
