@@ -289,6 +289,23 @@ def test_altered_network_is_refused(tmp_path, monkeypatch):
         ItemNet(str(junk)).logits(np.zeros((len(CHANNEL_NAMES), *INPUT_SHAPE), np.float32))
 
 
+def test_a_missing_runtime_is_named(monkeypatch):
+    # A broken install without onnxruntime: a ModelError naming the package, not an
+    # ImportError traceback from deep in the item step.
+    import builtins
+
+    real = builtins.__import__
+
+    def no_onnxruntime(name, *args, **kwargs):
+        if name == "onnxruntime" or name.startswith("onnxruntime."):
+            raise ImportError("No module named 'onnxruntime'")
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_onnxruntime)
+    with pytest.raises(ModelError, match="pip install onnxruntime"):
+        ItemNet(load_item_net().path).load()
+
+
 # --- parse_items -----------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")

@@ -148,7 +148,11 @@ def onnx_session(path: str, threads: int = 1):
     ModelError
         When onnxruntime cannot load the file (it names the file and the reason).
     """
-    import onnxruntime as ort
+    try:
+        import onnxruntime as ort
+    except ImportError as exc:  # a broken install: onnxruntime is a declared dependency
+        raise ModelError(f"{path}: the onnxruntime package that runs the item network is not "
+                         f"installed ({exc}); pip install onnxruntime") from None
 
     options = ort.SessionOptions()
     options.intra_op_num_threads = int(threads)
