@@ -486,17 +486,19 @@ def test_a_folder_recorded_before_the_package_moved_keeps_its_results(tmp_path):
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers fork on Linux only")
 @pytest.mark.parametrize("target", ["figure", "items"])
 def test_remove_forks_its_workers(tmp_path, target):
-    # Workers fork (milliseconds) only while the parent runs no thread pool; an import on
-    # remove's path that starts one (scipy's, scikit-learn's: the service's imports once
-    # did; onnxruntime's, were the parent to load the item network) silently turns every
-    # worker into a fresh interpreter, about 1 s of CPU each.
+    # Workers fork (milliseconds) only while the parent runs no thread pool but idle
+    # OpenBLAS ones; an import on remove's path that starts one (onnxruntime's, were the
+    # parent to load the item network) silently turns every worker into a fresh
+    # interpreter, about 1 s of CPU each. Nor does remove's path import scikit-learn
+    # (1.4 s of start-up: SciPy's statistics).
     spy = (
         "import sys\n"
         "import runwaycut.batch.workers as workers\n"
         "real = workers._mp_context\n"
         "def spy():\n"
         "    ctx = real()\n"
-        "    print('start method:', ctx.get_start_method(), file=sys.stderr)\n"
+        "    print('start method:', ctx.get_start_method(), 'sklearn:', 'sklearn' in sys.modules,\n"
+        "          file=sys.stderr)\n"
         "    return ctx\n"
         "workers._mp_context = spy\n"
         "from runwaycut.cli import main\n"
@@ -507,4 +509,4 @@ def test_remove_forks_its_workers(tmp_path, target):
                            str(tmp_path / "out"), "-j", "2", "--target", target],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert "start method: fork" in done.stderr, done.stderr
+    assert "start method: fork sklearn: False" in done.stderr, done.stderr
