@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelError
+from ..person.fusion import fold_standardisation
 from ..scoring.labels import CLASS_NAMES
 from .features import FeatureSet, GarmentPriors
 from .types import ColourModel, FEATURES_VERSION, FEATURE_NAMES, FIGURE_CLASSES, _N_BODY
@@ -72,10 +73,7 @@ class MLP:
 
     @cached_property
     def _folded(self) -> tuple:
-        """The layers with ``(x - mean) / scale`` folded into the first one."""
-        w0 = (self.weights[0] / self.scale[:, None]).astype(np.float32)
-        b0 = (self.biases[0] - (self.mean / self.scale) @ self.weights[0]).astype(np.float32)
-        return ((w0, b0),) + tuple(zip(self.weights[1:], self.biases[1:]))
+        return fold_standardisation(self.mean, self.scale, self.weights, self.biases)
 
     def as_dict(self) -> dict:
         return {"mean": self.mean.tolist(), "scale": self.scale.tolist(),

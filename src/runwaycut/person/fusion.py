@@ -359,10 +359,7 @@ class MLP:
 
     @cached_property
     def _folded(self) -> tuple:
-        """The layers with ``(x - mean) / scale`` folded into the first one."""
-        w0 = (self.weights[0] / self.scale[:, None]).astype(np.float32)
-        b0 = (self.biases[0] - (self.mean / self.scale) @ self.weights[0]).astype(np.float32)
-        return ((w0, b0),) + tuple(zip(self.weights[1:], self.biases[1:]))
+        return fold_standardisation(self.mean, self.scale, self.weights, self.biases)
 
     def shape_problem(self) -> str:
         """What is wrong with the arrays' shapes or values ('' when they chain:
@@ -413,6 +410,26 @@ class MLP:
         return mlp
 
 
+def fold_standardisation(mean: np.ndarray, scale: np.ndarray, weights, biases) -> tuple:
+    """A multilayer perceptron's layers ``((w, b), ...)`` with its input standardisation
+    ``(x - mean) / scale`` folded into the first one: one pass over the N rows fewer.
+
+    Parameters
+    ----------
+    mean, scale : (F,) float arrays
+    weights, biases : sequences of float arrays
+        Layer ``k`` maps ``x @ weights[k] + biases[k]``.
+
+    Returns
+    -------
+    layers : tuple of (weights, biases) pairs
+        The first pair float32; equal to the plain evaluation up to float32 rounding.
+    """
+    w0 = (weights[0] / scale[:, None]).astype(np.float32)
+    b0 = (biases[0] - (mean / scale) @ weights[0]).astype(np.float32)
+    return ((w0, b0),) + tuple(zip(weights[1:], biases[1:]))
+
+
 @lru_cache(maxsize=None)
 def load_fusion_model(name: str = "fusion.json") -> MLP:
     """The shipped fusion classifier (``runwaycut/models/<name>``)."""
@@ -423,5 +440,5 @@ def load_fusion_model(name: str = "fusion.json") -> MLP:
 
 
 __all__ = ["BandParams", "FEATURE_NAMES", "HAND_LANDMARKS", "MLP", "band_features", "band_mask",
-           "fused_probability",
+           "fold_standardisation", "fused_probability",
            "guided_filter_grey", "load_fusion_model"]
