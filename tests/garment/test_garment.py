@@ -99,12 +99,14 @@ def test_label_map_background_exactly_outside_figure(seed, h, w):
     assert np.array_equal(labels[figure], expected[figure])
 
 
-@pytest.mark.parametrize("strip_pixels", [None, 300])  # one strip; strips of 5 rows
-@pytest.mark.parametrize("size", [(83, 61), (80, 60)])  # a non-integer and a 2x scale
+@pytest.mark.parametrize("strip_pixels", [None, 300])  # one strip; strips of a few rows
+# a non-integer scale, 2x, and 2x with the photo's last row and column of blocks padded
+@pytest.mark.parametrize("size", [(83, 61), (80, 60), (79, 59)])
 def test_guided_labels_match_the_whole_photo_guided_filter(size, strip_pixels, monkeypatch):
     """Inside the figure's box only, with the guide's statistics shared by the classes,
     by strips of rows (a large photo's), and still the labels of a guided filter of each
-    class map over the whole photo."""
+    class map over the whole photo: enlarged by exactly 2 where the working photo is the
+    photo's 2x2 blocks (79 rows: 40 blocks, the last one edge-padded)."""
     from runwaycut.person import matting
     from runwaycut.person.matting import guided_upsample
 
@@ -119,10 +121,13 @@ def test_guided_labels_match_the_whole_photo_guided_filter(size, strip_pixels, m
     maps = raw / raw.sum(axis=2, keepdims=True)
     figure = np.zeros((H, W), bool)
     figure[20:70, 15:45] = rng.random((50, 30)) < 0.8
+    # The whole photo's filter, over the padded photo when its blocks are padded.
+    guide = cv2.copyMakeBorder(image, 0, 80 - H, 0, 60 - W, cv2.BORDER_REPLICATE) \
+        if size == (79, 59) else image
     expected = np.empty((H, W, 3), np.float32)
     for c in range(2):
-        expected[..., c] = guided_upsample(small, np.ascontiguousarray(maps[..., c]), image,
-                                           radius=3, eps=1e-3)
+        expected[..., c] = guided_upsample(small, np.ascontiguousarray(maps[..., c]), guide,
+                                           radius=3, eps=1e-3)[:H, :W]
     expected[..., 2] = 1 - expected[..., 0] - expected[..., 1]
     labels = guided_labels(small, maps, image, figure, radius=3, eps=1e-3)
     assert np.array_equal(labels, label_map(expected, figure))
@@ -349,6 +354,71 @@ def test_working_size():
     small, fig = to_work(image, figure, 0.5)
     assert small.shape == (416, 275, 3) and fig.shape == (416, 275)
     assert abs(int(fig.sum()) * 4 - int(figure.sum())) < 0.02 * figure.sum()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(200, 4000), st.integers(100, 4000), st.integers(0, 2**32 - 1))
+def test_working_size_is_a_whole_factor_where_one_is_close(long, short, seed):
+    """Within 2% of the working side a photo is shrunk in whole k x k blocks (the last
+    ones edge-padded): each working pixel is its block's mean, as OpenCV's fast area
+    path computes it; elsewhere the working side is the working side exactly."""
+    shape = (long, min(short, long))
+    scale = work_scale(shape, 416)
+    k = round(1 / scale)
+    if long <= 416:
+        assert scale == 1.0
+    elif abs(k * scale - 1) < 1e-12:
+        assert k >= 2 and abs(-(-long // k) - 416) <= 0.02 * 416 + 0.5
+    else:
+        assert round(long * scale) == 416
+        assert all(abs(long / j - 416) > 0.02 * 416 for j in range(2, long // 100 + 2))
+    if long > 1000 or scale == 1.0 or abs(k * scale - 1) >= 1e-12:
+        return
+    rng = np.random.default_rng(seed)
+    image = rng.integers(0, 256, shape + (3,), dtype=np.uint8)
+    figure = rng.random(shape) < 0.5
+    small, fig = to_work(image, figure, scale)
+    h, w = -(-shape[0] // k), -(-shape[1] // k)
+    padded = np.pad(image.astype(np.float64), ((0, h * k - shape[0]), (0, w * k - shape[1]),
+                                              (0, 0)), mode="edge")
+    means = padded.reshape(h, k, w, k, 3).mean(axis=(1, 3))
+    assert small.shape == (h, w, 3) and fig.shape == (h, w)
+    assert np.abs(small - means).max() <= 0.5 + 1e-9  # rounded to uint8
+    cover = np.pad(figure.astype(np.float64), ((0, h * k - shape[0]), (0, w * k - shape[1])),
+                   mode="edge").reshape(h, k, w, k).mean(axis=(1, 3))
+    assert not (fig & (cover < 0.49)).any() and (fig | (cover <= 0.51)).all()
+
+
+def test_features_of_some_rows_are_those_rows_of_all_features():
+    """``rows`` describes only those pixels, each as it is among all of them; the
+    small Gaussian and the texture, filtered over the figure's box only, equal the
+    whole image's filters at the figure's pixels."""
+    from runwaycut.garment.colors import rgb_to_lab
+
+    model = load_garment_model()
+    rng = np.random.default_rng(3)
+    image = cv2.GaussianBlur(rng.integers(0, 256, (160, 110, 3), dtype=np.uint8), (0, 0), 1)
+    figure = np.zeros((160, 110), bool)
+    figure[30:150, 40:80] = rng.random((120, 40)) < 0.9
+    landmarks = np.zeros((33, 5), np.float32)
+    landmarks[:, 0] = rng.uniform(45, 75, 33)
+    landmarks[:, 1] = np.linspace(35, 145, 33)
+    landmarks[:, 2:] = 1
+    every = pixel_features(image, figure, landmarks, model.priors)
+    rows = rng.random(int(figure.sum())) < 0.5
+    some = pixel_features(image, figure, landmarks, model.priors, rows=rows)
+    assert np.array_equal(some.features, every.features[rows])
+    assert np.array_equal(some.index, every.index) and some.rows is rows
+    lab = rgb_to_lab(image)
+    sigma = max(every.frame.scale * 0.03, 0.8)
+    smooth = cv2.GaussianBlur(lab, (0, 0), sigma)[figure]
+    col = FEATURE_NAMES.index
+    assert np.array_equal(every.features[:, [col("L_smooth"), col("a_smooth"), col("b_smooth")]],
+                          smooth)
+    grey = np.ascontiguousarray(lab[..., 0])
+    mean = cv2.blur(grey, (5, 5))
+    texture = np.sqrt(np.maximum(cv2.blur(grey * grey, (5, 5)) - mean * mean, 0))[figure]
+    assert np.array_equal(every.features[:, col("texture")], texture)
 
 
 # --- command line -----------------------------------------------------------------------------

@@ -88,6 +88,61 @@ def _span(mask_axis: np.ndarray) -> tuple[int, int]:
     return int(where[0]), int(where[-1]) + 1
 
 
+def whole_factor(small_shape: tuple[int, ...], shape: tuple[int, ...]) -> int | None:
+    """The whole factor ``k`` by which a photo of ``shape`` shrinks to ``small_shape`` in
+    :func:`~runwaycut.garment.features.shrink_whole` (``ceil(H / k), ceil(W / k)``), or None.
+
+    Examples
+    --------
+    >>> whole_factor((413, 275), (825, 550)), whole_factor((416, 277), (825, 550))
+    (2, None)
+    """
+    (h, w), (H, W) = small_shape[:2], shape[:2]
+    k = round(H / h) if h else 0
+    if k >= 2 and -(-H // k) == h and -(-W // k) == w:
+        return k
+    return None
+
+
+def _enlarged_box(coef: np.ndarray, corner: tuple[int, int], shape: tuple[int, int], k: int,
+                  rows: slice, cols: slice) -> np.ndarray:
+    """Photo rows ``rows`` and columns ``cols`` of working-size maps enlarged exactly ``k``
+    times (``cv2.resize`` to ``k`` times their size, bilinear), from the part of the
+    maps held in ``coef``.
+
+    Parameters
+    ----------
+    coef : (m, n, C) float32 array
+        The maps' working rows and columns from ``corner`` on; they must hold every
+        working pixel the wanted photo pixels read (the maps' own edges excepted).
+    corner : (row, col)
+        Where ``coef`` starts in the working maps.
+    shape : (h, w)
+        The whole working maps' size.
+    k : int
+    rows, cols : slice
+        Photo pixels wanted.
+
+    Returns
+    -------
+    part : (len(rows), len(cols), C) float32 array
+        Equal to the whole maps' enlargement there: OpenCV reads each photo pixel from
+        the same two working pixels a side with the same weights, and ``coef``'s cut
+        edges are never read (only the maps' own edges, which both clamp alike).
+    """
+    def reach(span: slice, first: int, held: int, total: int) -> tuple[int, int]:
+        taps, _ = linear_taps(total, total * k, span.start, span.stop)
+        return max(first, int(taps[0])), min(first + held, int(taps[-1]) + 2)
+
+    r0, c0 = corner
+    a0, a1 = reach(rows, r0, coef.shape[0], shape[0])
+    b0, b1 = reach(cols, c0, coef.shape[1], shape[1])
+    part = coef[a0 - r0:a1 - r0, b0 - c0:b1 - c0]
+    big = cv2.resize(np.ascontiguousarray(part), ((b1 - b0) * k, (a1 - a0) * k),
+                     interpolation=cv2.INTER_LINEAR).reshape((a1 - a0) * k, (b1 - b0) * k, -1)
+    return big[rows.start - k * a0:rows.stop - k * a0, cols.start - k * b0:cols.stop - k * b0]
+
+
 def guided_labels(small: np.ndarray, maps: np.ndarray, image: np.ndarray,
                   figure: np.ndarray, radius: int, eps: float) -> np.ndarray:
     """Four-class labels of the photo's figure pixels from working-size class maps,
@@ -118,6 +173,12 @@ def guided_labels(small: np.ndarray, maps: np.ndarray, image: np.ndarray,
     The filter is linear and keeps constants, so maps that add up to 1 still do after
     it: the last class's probability is what the others leave, and only the others are
     filtered.
+
+    The coefficients are enlarged to the photo's size bilinearly: by exactly ``k`` when
+    ``small`` is the photo shrunk ``k`` times in whole blocks (:func:`whole_factor`;
+    working pixel ``i`` covers photo pixels ``k i .. k i + k - 1``, the last block
+    edge-padded), over the figure's box only (0.4 of the photo's pixels on CCP photos);
+    otherwise from ``(h, w)`` to ``(H, W)``, over the box's rows.
     """
     if maps.shape[2] != len(FIGURE_CLASSES):
         raise ValueError(f"expected the maps of {len(FIGURE_CLASSES)} classes, got "
@@ -129,31 +190,41 @@ def guided_labels(small: np.ndarray, maps: np.ndarray, image: np.ndarray,
         return labels
     y0, y1 = _span(figure.any(axis=1))
     x0, x1 = _span(figure.any(axis=0))
+    k = whole_factor(small.shape, image.shape)
     # Working pixels the window reads, and those their coefficients read (two box
     # filters of ``radius``): the coefficients there are the whole photo's.
-    sy, _ = linear_taps(h, H, y0, y1)
-    sx, _ = linear_taps(w, W, x0, x1)
+    sy, _ = linear_taps(h, h * k if k else H, y0, y1)
+    sx, _ = linear_taps(w, w * k if k else W, x0, x1)
     margin = 2 * radius
     r0, r1 = max(0, int(sy[0]) - margin), min(h, int(sy[-1]) + 2 + margin)
     c0, c1 = max(0, int(sx[0]) - margin), min(w, int(sx[-1]) + 2 + margin)
     guide = small[r0:r1, c0:c1].astype(np.float32) * np.float32(1 / 255)
     planes = np.ascontiguousarray(maps[r0:r1, c0:c1, :-1].transpose(2, 0, 1))
     coef = guided_coefficients(guide, planes, radius, eps)
-    # The working-size coefficient maps (zero off the crop the window reads), enlarged by
-    # strips of the figure's rows (:func:`resize_rows`): a large photo's full-size maps
-    # are never all in memory (four float planes a class: 0.4 GB at 24 megapixels).
-    wholes = []
-    for c in coef:
-        whole = np.zeros((h, w, 4), np.float32)
-        whole[r0:r1, c0:c1] = c
-        wholes.append(whole)
-    for s0, s1 in row_strips(y1 - y0, W):
+    if k:
+        def enlarged(c, rows):
+            return _enlarged_box(c, (r0, c0), (h, w), k, rows, slice(x0, x1))
+    else:
+        # The working-size coefficient maps (zero off the crop the window reads),
+        # enlarged by strips of the figure's rows (:func:`resize_rows`).
+        wholes = []
+        for c in coef:
+            whole = np.zeros((h, w, 4), np.float32)
+            whole[r0:r1, c0:c1] = c
+            wholes.append(whole)
+        coef = wholes
+
+        def enlarged(c, rows):
+            return resize_rows(c, (W, H), rows.start, rows.stop)[:, x0:x1]
+    # By strips of rows: a large photo's full-size maps are never all in memory (four
+    # float planes a class: 0.4 GB at 24 megapixels).
+    for s0, s1 in row_strips(y1 - y0, x1 - x0 if k else W):
         rows = slice(y0 + s0, y0 + s1)
         crop = image[rows, x0:x1].astype(np.float32) * np.float32(1 / 255)
         cr, cg, cb = (np.ascontiguousarray(crop[..., i]) for i in range(3))
         probs = []
-        for whole in wholes:
-            big = resize_rows(whole, (W, H), rows.start, rows.stop)[:, x0:x1]
+        for c in coef:
+            big = enlarged(c, rows)
             probs.append((big[..., 0] * cr + big[..., 1] * cg + big[..., 2] * cb) + big[..., 3])
         last = np.float32(1) - probs[0]
         for p in probs[1:]:
@@ -168,4 +239,4 @@ def guided_labels(small: np.ndarray, maps: np.ndarray, image: np.ndarray,
     return labels
 
 
-__all__ = ["guided_coefficients", "guided_labels"]
+__all__ = ["guided_coefficients", "guided_labels", "whole_factor"]

@@ -21,6 +21,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .features import shrink_whole
+
 #: The network's window, (rows, columns): about a full-length figure's proportions.
 INPUT_SHAPE = (128, 88)
 
@@ -139,35 +141,6 @@ def warp(array: np.ndarray, affine: np.ndarray, shape: tuple[int, int] = INPUT_S
     bv = (border,) * 4
     return cv2.warpAffine(array, affine, (shape[1], shape[0]), flags=flags,
                           borderMode=cv2.BORDER_CONSTANT, borderValue=bv)
-
-
-def shrink_whole(array: np.ndarray, k: int) -> np.ndarray:
-    """Each ``k x k`` block of ``array`` averaged into one pixel (``INTER_AREA``).
-
-    The last row and column of blocks are completed by repeating the edge, so that the
-    factor is exactly ``k``: OpenCV's area resize takes its fast path only for a whole
-    factor (0.85 against 2.8 ms for a 550x834 RGB photo shrunk 4 times, 0.39 against
-    1.39 ms in float32, on one core).
-
-    Parameters
-    ----------
-    array : (H, W) or (H, W, C) array
-    k : int
-        Factor, at least 1.
-
-    Returns
-    -------
-    small : (ceil(H / k), ceil(W / k)) or (..., C) array of ``array``'s dtype
-        Pixel ``(i, j)`` covers the photo's pixels ``k i .. k i + k - 1`` (rows) and
-        ``k j .. k j + k - 1`` (columns).
-    """
-    if k <= 1:
-        return array
-    h, w = array.shape[:2]
-    pad_y, pad_x = -h % k, -w % k
-    if pad_y or pad_x:
-        array = cv2.copyMakeBorder(array, 0, pad_y, 0, pad_x, cv2.BORDER_REPLICATE)
-    return cv2.resize(array, ((w + pad_x) // k, (h + pad_y) // k), interpolation=cv2.INTER_AREA)
 
 
 def part_maps(points: np.ndarray | None, shape: tuple[int, int] = INPUT_SHAPE,

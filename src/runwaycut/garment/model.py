@@ -116,8 +116,9 @@ class GarmentModel:
     info: dict = field(default_factory=dict)
 
     def predict(self, fs: FeatureSet, rows: np.ndarray | None = None) -> np.ndarray:
-        """Probabilities ``(N, 3)`` of the figure pixels of ``fs`` (of those ``rows``
-        selects, a ``(N,)`` bool or index array, when given)."""
+        """Probabilities ``(N, 3)`` of the rows of ``fs.features`` (the figure's pixels, or
+        those of ``fs.rows``; of those ``rows`` selects among them, a bool or index
+        array, when given)."""
         return self.net.predict_proba(fs.features if rows is None else fs.features[rows])
 
     def to_json(self) -> str:
