@@ -19,6 +19,7 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import cv2
 import numpy as np
 
 from ..io import encode_png
@@ -77,14 +78,18 @@ def item_summary(result: ItemsResult) -> list[dict]:
 
     counts = result.counts
     figure_pixels = max(int(np.count_nonzero(result.figure)), 1)
-    boxes = find_objects(result.labels)  # each item's box, all in one pass: [item - 1]
+    # Each item's box, all in one pass over the box of the items (labels: uint8, 0
+    # around them): [item - 1], from (x0, y0) on.
+    x0, y0, w, h = cv2.boundingRect(np.ascontiguousarray(result.labels, np.uint8))
+    boxes = find_objects(result.labels[y0:y0 + h, x0:x0 + w])
     out = []
     for name in result.present:
         index = ITEM_NAMES.index(name)
         rows, cols = boxes[index - 1]
         out.append({"name": name, "index": index, "pixels": int(counts[index]),
                     "share_of_figure": round(int(counts[index]) / figure_pixels, 6),
-                    "bbox": [cols.start, rows.start, cols.stop - 1, rows.stop - 1],
+                    "bbox": [x0 + cols.start, y0 + rows.start, x0 + cols.stop - 1,
+                             y0 + rows.stop - 1],
                     "colors": [c.as_dict() for c in result.colors.get(name, [])]})
     return out
 
