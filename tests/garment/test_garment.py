@@ -22,7 +22,8 @@ from runwaycut.garment.model import GarmentModel, load_garment_model
 from runwaycut.garment.outputs import garment_cutout, labels_png, labels_rgb
 from runwaycut.garment.guided import guided_labels
 from runwaycut.garment.labelmap import label_garment, label_map, region_mean, region_rows
-from runwaycut.garment.features import pixel_features, to_work, work_scale
+from runwaycut.garment.features import (WHOLE_FACTOR_TOLERANCE, pixel_features, to_work,
+                                        work_scale)
 from runwaycut.scoring.labels import (CLASS_NAMES, SEG_RANGES_BGR, classify_seg_colors, load_item,
                                       open_dataset)
 from runwaycut.scoring.metrics import mask_scores
@@ -359,7 +360,7 @@ def test_working_size():
 @settings(max_examples=60, deadline=None)
 @given(st.integers(200, 4000), st.integers(100, 4000), st.integers(0, 2**32 - 1))
 def test_working_size_is_a_whole_factor_where_one_is_close(long, short, seed):
-    """Within 2% of the working side a photo is shrunk in whole k x k blocks (the last
+    """Within 5% of the working side a photo is shrunk in whole k x k blocks (the last
     ones edge-padded): each working pixel is its block's mean, as OpenCV's fast area
     path computes it; elsewhere the working side is the working side exactly."""
     shape = (long, min(short, long))
@@ -368,10 +369,11 @@ def test_working_size_is_a_whole_factor_where_one_is_close(long, short, seed):
     if long <= 416:
         assert scale == 1.0
     elif abs(k * scale - 1) < 1e-12:
-        assert k >= 2 and abs(-(-long // k) - 416) <= 0.02 * 416 + 0.5
+        assert k >= 2 and abs(-(-long // k) - 416) <= WHOLE_FACTOR_TOLERANCE * 416 + 0.5
     else:
         assert round(long * scale) == 416
-        assert all(abs(long / j - 416) > 0.02 * 416 for j in range(2, long // 100 + 2))
+        assert all(abs(long / j - 416) > WHOLE_FACTOR_TOLERANCE * 416
+                   for j in range(2, long // 100 + 2))
     if long > 1000 or scale == 1.0 or abs(k * scale - 1) >= 1e-12:
         return
     rng = np.random.default_rng(seed)
@@ -523,3 +525,34 @@ def test_explain_target_garment(tmp_path):
     result = _run("explain", EXAMPLES / "0087.jpg", "-o", out, "--target", "garment",
                   "--method", "nope")
     assert result.exit_code == 2 and "nope" in result.output
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_region_colour_and_body_frame_read_the_figure_pixels_in_their_polygons(seed):
+    """Drawn over the polygons' box only, the colour model is that of the figure pixels
+    inside the polygons drawn over the whole image, polygons partly or wholly off the
+    image included; the body frame spans the figure's box."""
+    from runwaycut.garment.body import _colour_model, body_frame, region_colour
+    from runwaycut.garment.types import ColourModel
+
+    rng = np.random.default_rng(seed)
+    h, w = int(rng.integers(20, 80)), int(rng.integers(20, 80))
+    lab = rng.uniform(0, 100, (h, w, 3)).astype(np.float32)
+    figure = rng.random((h, w)) < 0.7
+    polygons = [rng.uniform(-30, max(h, w) + 30, (int(rng.integers(3, 6)), 2))
+                for _ in range(int(rng.integers(1, 3)))]
+    default = ColourModel(np.zeros(3, np.float32), np.eye(3, dtype=np.float32), "default", 0)
+    got = region_colour(lab, figure, polygons, "torso", default, min_pixels=5)
+    mask = np.zeros((h, w), np.uint8)
+    cv2.fillPoly(mask, [np.round(p).astype(np.int32) for p in polygons], 1)
+    pixels = lab[(mask > 0) & figure]
+    want = _colour_model(pixels, "torso") if len(pixels) >= 5 else None
+    want = default if want is None else want
+    assert got.source == want.source and got.pixels == want.pixels
+    assert np.array_equal(got.mean, want.mean) and np.array_equal(got.cov, want.cov)
+    mean_pose = np.zeros((33, 2), np.float32)
+    frame = body_frame(figure, None, mean_pose)
+    ys, xs = np.nonzero(figure)
+    assert np.allclose(frame.points[:, 0], (xs.min() + xs.max() + 1) / 2)
+    assert np.allclose(frame.points[:, 1], ys.min())

@@ -64,9 +64,9 @@ def body_frame(figure: np.ndarray, landmarks: np.ndarray | None,
     -------
     frame : BodyFrame
     """
-    ys, xs = np.nonzero(figure)
-    if len(ys):
-        y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    x0, y0, bw, bh = cv2.boundingRect(np.asarray(figure, bool).view(np.uint8))
+    if bw:
+        y1, x1 = y0 + bh, x0 + bw
     else:
         h, w = figure.shape
         y0, y1, x0, x1 = 0, h, 0, w
@@ -174,10 +174,16 @@ def region_colour(lab: np.ndarray, figure: np.ndarray, polygons: list, source: s
                   default: ColourModel, min_pixels: int = 20) -> ColourModel:
     """Colour model of the figure pixels inside some polygons (the torso, the thighs)."""
     h, w = figure.shape
-    mask = np.zeros((h, w), np.uint8)
     pts = [np.clip(np.round(p), -1e6, 1e6).astype(np.int32) for p in polygons]
-    cv2.fillPoly(mask, pts, 1)
-    pixels = lab[(mask > 0) & figure]
+    # Drawn over the polygons' box only (clipped to the image), shifted to its corner.
+    x0, y0, bw, bh = cv2.boundingRect(np.concatenate(pts).reshape(-1, 1, 2))
+    x1, y1 = min(x0 + bw, w), min(y0 + bh, h)
+    x0, y0 = max(x0, 0), max(y0, 0)
+    if x1 <= x0 or y1 <= y0:
+        return default
+    mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    cv2.fillPoly(mask, pts, 1, offset=(-int(x0), -int(y0)))
+    pixels = lab[y0:y1, x0:x1][(mask > 0) & figure[y0:y1, x0:x1]]
     if len(pixels) < min_pixels:
         return default
     model = _colour_model(pixels, source)
