@@ -42,15 +42,16 @@ def probability_maps(fs: FeatureSet, proba: np.ndarray, smooth: float) -> np.nda
     maps = _scatter(fs, proba)
     inside = _scatter(fs, np.ones((len(fs.index), 1), np.float32))[..., 0]
     if smooth > 0:
-        blur = cv2.GaussianBlur(maps, (0, 0), smooth)
+        maps = cv2.GaussianBlur(maps, (0, 0), smooth)
         norm = cv2.GaussianBlur(inside, (0, 0), smooth)
         # Divided by the figure's weight: not diluted at the outline, and carried a few
         # pixels past it (figure pixels of the full-size mask that the working one lacks).
         reached = norm > 1e-3
-        maps = np.where(reached[..., None], blur / np.maximum(norm, 1e-3)[..., None], 0)
+        maps /= np.maximum(norm, np.float32(1e-3))[..., None]  # (in place: float32 all along)
+        maps[~reached] = 0
         inside = reached.astype(np.float32)
     maps[..., FIGURE_CLASSES.index(GARMENT)] += 1 - inside
-    return maps.astype(np.float32)
+    return maps
 
 
 def figure_regions(image: np.ndarray, index: np.ndarray, shape: tuple[int, int],
