@@ -41,6 +41,31 @@ def test_regroup_makes_the_item_map_agree_with_the_classes(seed):
     assert np.array_equal(out[agree], items[agree])  # only the disagreeing pixels change
 
 
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_regroup_reads_the_scores_where_each_pixel_lies(seed):
+    """A figure off the map's corner (its box is where regrouping works): each pixel
+    that changes takes the likeliest item of its class at its own place."""
+    from runwaycut.garment.items_fusion import _enlarged_scores
+
+    rng = np.random.default_rng(seed)
+    H, W = 70, 50
+    y0, x0 = int(rng.integers(1, 20)), int(rng.integers(1, 15))
+    items = np.zeros((H, W), np.uint8)
+    classes = np.zeros((H, W), np.uint8)
+    items[y0:y0 + 40, x0:x0 + 30] = rng.integers(1, K, (40, 30))
+    classes[y0:y0 + 40, x0:x0 + 30] = rng.integers(1, 4, (40, 30))
+    logits = rng.normal(size=(K, *INPUT_SHAPE)).astype(np.float32)
+    affine = crop_transform((x0, y0, x0 + 29, y0 + 39), (H, W))
+    out, _ = regroup(items, classes, logits, affine, UPSCALE)
+    ys, xs = np.nonzero(ITEM_TO_CLASS[items] != classes)
+    scores = _enlarged_scores(logits, affine, UPSCALE)(ys, xs)
+    for (y, x), s in zip(zip(ys, xs), scores):
+        members = np.flatnonzero(ITEM_TO_CLASS == classes[y, x])
+        assert out[y, x] == members[np.argmax(s[members])]
+    assert not out[classes == 0].any()
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.integers(0, 2**32 - 1), st.floats(0.01, 0.2))
 def test_regroup_makes_no_item_too_small_to_count(seed, min_share):

@@ -204,7 +204,10 @@ def items_from_logits(logits: np.ndarray, affine: np.ndarray, figure: np.ndarray
     flags = cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP
     item_full = cv2.warpAffine(item, to_big, (W, H), flags=flags,
                                borderMode=cv2.BORDER_REPLICATE)
-    labels = np.where(figure, item_full, np.uint8(0))
+    labels = np.zeros((H, W), np.uint8)
+    box = bounding_box(figure)
+    if box is not None:  # (a full-size pass over the figure's box only)
+        labels[box] = np.where(figure[box], item_full[box], np.uint8(0))
     taken = _carried(big, to_big, figure, taken_in, take)
     if taken is not None:
         carried, add = taken

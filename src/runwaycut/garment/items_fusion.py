@@ -44,6 +44,13 @@ REGION_WEIGHT = 0.5
 _HEADWEAR = ITEM_NAMES.index("headwear")
 
 
+def items_box(items: np.ndarray) -> tuple[slice, slice] | None:
+    """The box of an item map's items (its non-zero pixels), None when it has none:
+    full-size passes over an item map need only it (about 0.4 of a CCP photo)."""
+    x, y, w, h = cv2.boundingRect(np.ascontiguousarray(items, np.uint8))
+    return (slice(y, y + h), slice(x, x + w)) if w else None
+
+
 def garment_prior(probabilities: np.ndarray, scale: float, affine: np.ndarray,
                   shape: tuple[int, int]) -> np.ndarray:
     """Log-probability of each item's four-class group under the pixel classifier, over
@@ -109,12 +116,18 @@ def fused_classes(items: np.ndarray, classes: np.ndarray) -> np.ndarray:
     >>> fused_classes(items, mlp)
     array([[0, 2, 2, 1, 1, 3, 3]], dtype=uint8)
     """
+    out = np.zeros(np.shape(items), np.uint8)
+    box = items_box(items)
+    if box is None:  # (background everywhere)
+        return out
+    items, classes = items[box], classes[box]
     from_items = lookup(ITEM_TO_CLASS, items)
     fused = np.where(classes == SKIN_HAIR, np.uint8(SKIN_HAIR),
                      np.where(from_items == SKIN_HAIR, classes, from_items))
     fused[items == _HEADWEAR] = ACCESSORY
     fused[items == 0] = BACKGROUND
-    return fused.astype(np.uint8)
+    out[box] = fused
+    return out
 
 
 def regroup(items: np.ndarray, classes: np.ndarray, logits: np.ndarray, affine: np.ndarray,
@@ -144,12 +157,22 @@ def regroup(items: np.ndarray, classes: np.ndarray, logits: np.ndarray, affine: 
     items, classes : (H, W) uint8 arrays
         ``ITEM_TO_CLASS[items] == classes`` everywhere.
     """
-    wrong = lookup(ITEM_TO_CLASS, items) != classes
+    box = items_box(items)
+    if box is None:
+        return items, classes
+    # Within the items' box (background, of one class in both maps, all around it).
+    wrong = lookup(ITEM_TO_CLASS, items[box]) != classes[box]
     if not wrong.any():
         return items, classes
-    before = items
-    items, classes = items.copy(), classes.copy()
-    scores_at = _enlarged_scores(logits, affine, upscale)
+    y0, x0 = box[0].start, box[1].start
+    whole_items, whole_classes = items.copy(), classes.copy()
+    items, classes = whole_items[box], whole_classes[box]  # (views: changed in place)
+    before = items.copy()
+    box_scores_at = _enlarged_scores(logits, affine, upscale)
+
+    def scores_at(ys, xs):
+        return box_scores_at(ys + y0, xs + x0)
+
     ys, xs = np.nonzero(wrong)
     scores = scores_at(ys, xs)
     wanted = classes[ys, xs]
@@ -175,7 +198,7 @@ def regroup(items: np.ndarray, classes: np.ndarray, logits: np.ndarray, affine: 
         if others.size:
             py, px = np.nonzero(items == item)
             items[py, px] = others[np.argmax(scores_at(py, px)[:, others], axis=1)]
-    return items, classes
+    return whole_items, whole_classes
 
 
 def smooth_in_regions(big: np.ndarray, to_big: np.ndarray, regions: np.ndarray, scale: float,
@@ -246,5 +269,5 @@ def _enlarged_scores(logits: np.ndarray, affine: np.ndarray, upscale: int):
     return scores_at
 
 
-__all__ = ["FUSION_WEIGHT", "REGION_WEIGHT", "fused_classes", "garment_prior", "regroup",
-           "smooth_in_regions", "to_enlarged"]
+__all__ = ["FUSION_WEIGHT", "REGION_WEIGHT", "fused_classes", "garment_prior", "items_box",
+           "regroup", "smooth_in_regions", "to_enlarged"]
