@@ -257,6 +257,33 @@ MUTANTS: list[Mutant] = [
     Mutant("items: the four-class map the classifier's alone (items' classes ignored)",
            "src/runwaycut/garment/items_fusion.py", "    from_items = lookup(ITEM_TO_CLASS, items)\n",
            "    from_items = classes  # MUTANT\n", ("tests/garment/test_items_fusion.py",)),
+    # --- issues 11 and 14, session 16: the garment step's boxes and whole factors ---
+    Mutant("garment: a padded whole-factor photo's maps enlarged to its size, not k times",
+           "src/runwaycut/garment/guided.py",
+           "    if k >= 2 and -(-H // k) == h and -(-W // k) == w:",
+           "    if False:  # MUTANT",
+           ("tests/garment/test_garment.py::test_guided_labels_match_the_whole_photo_guided_filter",)),
+    Mutant("garment: the small Gaussian filtered over the figure's box with no margin",
+           "src/runwaycut/garment/features.py",
+           "    box = bounding_box(figure, max((int(round(sigma * 8 + 1)) | 1) // 2, 2) + 1)",
+           "    box = bounding_box(figure, 2)  # MUTANT",
+           ("tests/garment/test_garment.py::test_features_of_some_rows_are_those_rows_of_all_features",)),
+    Mutant("garment: the rows' features taken from the first pixels, not the rows'",
+           "src/runwaycut/garment/features.py",
+           "    index = all_index if rows is None else all_index[rows]",
+           "    index = all_index if rows is None else all_index[:int(np.count_nonzero(rows))]",
+           ("tests/garment/test_garment.py::test_features_of_some_rows_are_those_rows_of_all_features",)),
+    Mutant("garment: torso colour polygons drawn without the box's offset",
+           "src/runwaycut/garment/body.py",
+           "    cv2.fillPoly(mask, pts, 1, offset=(-int(x0), -int(y0)))",
+           "    cv2.fillPoly(mask, pts, 1)  # MUTANT",
+           ("tests/garment/test_garment.py::"
+            "test_region_colour_and_body_frame_read_the_figure_pixels_in_their_polygons",)),
+    Mutant("items: regrouping reads the scores at box coordinates, not the photo's",
+           "src/runwaycut/garment/items_fusion.py",
+           "        return box_scores_at(ys + y0, xs + x0)",
+           "        return box_scores_at(ys, xs)  # MUTANT",
+           ("tests/garment/test_items_fusion.py::test_regroup_reads_the_scores_where_each_pixel_lies",)),
 ]
 
 
