@@ -419,7 +419,7 @@ def parse_items(image: np.ndarray, figure: np.ndarray | None = None, *,
     >>> image = runwaycut.read_image("examples/photos/0087.jpg")  # doctest: +SKIP
     >>> items = runwaycut.parse_items(image)                      # doctest: +SKIP
     >>> items.present                                              # doctest: +SKIP
-    ['skin', 'hair', 'top', 'skirt', 'shoes', 'bag']
+    ['skin', 'hair', 'top', 'outerwear', 'pants', 'shoes']
     """
     image = rgb_image(image)
     warnings: list[str] = []
