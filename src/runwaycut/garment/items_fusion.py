@@ -4,7 +4,7 @@ The item network (:mod:`runwaycut.garment.items_model`) sees the whole figure at
 a coarse window (128 x 88): it tells a top from outerwear and a dress from a skirt, but
 its skin and hair outlines are blurred and it mixes skin with light garments. The
 garment's pixel classifier (:func:`runwaycut.garment.labelmap.label_garment`) sees
-colour at the working size (416 px) with the photo's own skin colour: it is the
+colour at the working size (about 416 px) with the photo's own skin colour: it is the
 better judge of skin+hair, the weaker one of garment against accessory (a belt, a bag).
 Measured on the 60 validation and 30 held-out photos the item network never saw
 (``benchmarks/bench_items.py``), with both on one photo:

@@ -105,7 +105,8 @@ class GarmentModel:
     net : MLP
     priors : GarmentPriors
     work_side : int
-        Working size (long side, pixels) the model was trained at.
+        Working size (long side, pixels) the model was trained at; a photo is shrunk to
+        it, or by a whole factor to within 5% of it (:func:`~runwaycut.garment.features.work_scale`).
     info : dict
         How it was trained (data, parameters), for the record.
     """
