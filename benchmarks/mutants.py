@@ -247,7 +247,7 @@ MUTANTS: list[Mutant] = [
            "PART_REACH = 1.5  # MUTANT\n",
            ("tests/garment/test_items.py::test_part_maps_are_the_gaussian_of_the_distance_to_each_segment",)),
     Mutant("scoring: label counts miss the background outside the labels' box",
-           "src/runwaycut/scoring/items.py", "        counts[0] = labels.size - w * h\n",
+           "src/runwaycut/scoring/items.py", "        counts[0] = labels.size - boxed.size\n",
            "        counts[0] = 0  # MUTANT\n",
            ("tests/garment/test_items.py::test_item_counts_are_the_pixels_of_each_item",)),
     Mutant("start-up: remove's path imports scikit-learn (1.4 s)",

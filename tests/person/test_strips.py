@@ -203,3 +203,29 @@ def test_folded_mlp_equals_the_plain_evaluation():
             a = np.maximum(a, 0)
     plain = 1 / (1 + np.exp(-np.clip(a[:, 0], -30, 30)))
     np.testing.assert_allclose(model.predict_proba(x), plain, atol=1e-5)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 40), st.integers(1, 40), st.integers(0, 5),
+       st.sampled_from(["bool", "uint8", "float32"]))
+def test_bounding_box_is_the_box_of_the_non_zero_pixels(seed, h, w, pad, kind):
+    """Bool and uint8 masks (label maps) go by OpenCV, others by NumPy: the same box,
+    widened by ``pad`` and clipped to the mask; None when no pixel is set."""
+    from runwaycut.person.band import bounding_box
+
+    rng = np.random.default_rng(seed)
+    mask = np.zeros((h, w), np.uint8)
+    if rng.random() < 0.9:
+        y0, x0 = rng.integers(0, h), rng.integers(0, w)
+        y1, x1 = rng.integers(y0 + 1, h + 1), rng.integers(x0 + 1, w + 1)
+        mask[y0:y1, x0:x1] = rng.integers(0, 14, (y1 - y0, x1 - x0))
+    mask = {"bool": mask > 0, "uint8": mask, "float32": mask.astype(np.float32)}[kind]
+    if rng.random() < 0.5:  # a view that is not contiguous
+        mask = np.pad(mask, ((0, 0), (0, 3)))[:, :w]
+    box = bounding_box(mask, pad)
+    ys, xs = np.nonzero(mask)
+    if not len(ys):
+        assert box is None
+        return
+    assert box == (slice(max(0, ys.min() - pad), min(h, ys.max() + 1 + pad)),
+                   slice(max(0, xs.min() - pad), min(w, xs.max() + 1 + pad)))

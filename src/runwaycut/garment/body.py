@@ -10,6 +10,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 from .types import BodyFrame, ColourModel, _L_HIP, _L_KNEE, _L_SHOULDER, _N_BODY, _R_HIP, _R_KNEE, _R_SHOULDER
+from ..person.band import bounding_box
 from ..person.segmenter import face_square
 
 
@@ -64,12 +65,10 @@ def body_frame(figure: np.ndarray, landmarks: np.ndarray | None,
     -------
     frame : BodyFrame
     """
-    x0, y0, bw, bh = cv2.boundingRect(np.asarray(figure, bool).view(np.uint8))
-    if bw:
-        y1, x1 = y0 + bh, x0 + bw
-    else:
-        h, w = figure.shape
-        y0, y1, x0, x1 = 0, h, 0, w
+    box = bounding_box(np.asarray(figure, bool))
+    if box is None:
+        box = (slice(0, figure.shape[0]), slice(0, figure.shape[1]))
+    (y0, y1), (x0, x1) = (box[0].start, box[0].stop), (box[1].start, box[1].stop)
     height = float(max(y1 - y0, 1))
     face = None
     if landmarks is not None:

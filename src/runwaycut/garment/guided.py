@@ -24,6 +24,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from ..person.band import bounding_box
 from ..person.matting import guide_inverse, linear_taps, resize_rows, row_strips
 
 from .types import BACKGROUND, FIGURE_CLASSES
@@ -81,11 +82,6 @@ def guided_coefficients(guide: np.ndarray, maps: np.ndarray, radius: int,
         ab = irb * cr + igb * cg + ibb * cb
         coef[c] = _box(cv2.merge([ar, ag, ab, mp - ar * mr - ag * mg - ab * mb]), radius)
     return coef
-
-
-def _span(mask_axis: np.ndarray) -> tuple[int, int]:
-    where = np.flatnonzero(mask_axis)
-    return int(where[0]), int(where[-1]) + 1
 
 
 def whole_factor(small_shape: tuple[int, ...], shape: tuple[int, ...]) -> int | None:
@@ -186,10 +182,10 @@ def guided_labels(small: np.ndarray, maps: np.ndarray, image: np.ndarray,
     H, W = image.shape[:2]
     h, w = small.shape[:2]
     labels = np.zeros((H, W), np.uint8)
-    if not figure.any():
+    box = bounding_box(figure)
+    if box is None:
         return labels
-    y0, y1 = _span(figure.any(axis=1))
-    x0, x1 = _span(figure.any(axis=0))
+    (y0, y1), (x0, x1) = (box[0].start, box[0].stop), (box[1].start, box[1].stop)
     k = whole_factor(small.shape, image.shape)
     # Working pixels the window reads, and those their coefficients read (two box
     # filters of ``radius``): the coefficients there are the whole photo's.

@@ -27,6 +27,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from ..person.band import bounding_box
 from ..scoring.items import ITEM_NAMES, ITEM_TO_CLASS, item_counts, lookup
 from .types import ACCESSORY, BACKGROUND, FIGURE_CLASSES, SKIN_HAIR
 
@@ -42,13 +43,6 @@ FUSION_WEIGHT = 1.0
 REGION_WEIGHT = 0.5
 
 _HEADWEAR = ITEM_NAMES.index("headwear")
-
-
-def items_box(items: np.ndarray) -> tuple[slice, slice] | None:
-    """The box of an item map's items (its non-zero pixels), None when it has none:
-    full-size passes over an item map need only it (about 0.4 of a CCP photo)."""
-    x, y, w, h = cv2.boundingRect(np.ascontiguousarray(items, np.uint8))
-    return (slice(y, y + h), slice(x, x + w)) if w else None
 
 
 def garment_prior(probabilities: np.ndarray, scale: float, affine: np.ndarray,
@@ -117,7 +111,7 @@ def fused_classes(items: np.ndarray, classes: np.ndarray) -> np.ndarray:
     array([[0, 2, 2, 1, 1, 3, 3]], dtype=uint8)
     """
     out = np.zeros(np.shape(items), np.uint8)
-    box = items_box(items)
+    box = bounding_box(items)
     if box is None:  # (background everywhere)
         return out
     items, classes = items[box], classes[box]
@@ -157,7 +151,7 @@ def regroup(items: np.ndarray, classes: np.ndarray, logits: np.ndarray, affine: 
     items, classes : (H, W) uint8 arrays
         ``ITEM_TO_CLASS[items] == classes`` everywhere.
     """
-    box = items_box(items)
+    box = bounding_box(items)
     if box is None:
         return items, classes
     # Within the items' box (background, of one class in both maps, all around it).
@@ -269,5 +263,5 @@ def _enlarged_scores(logits: np.ndarray, affine: np.ndarray, upscale: int):
     return scores_at
 
 
-__all__ = ["FUSION_WEIGHT", "REGION_WEIGHT", "fused_classes", "garment_prior", "items_box",
-           "regroup", "smooth_in_regions", "to_enlarged"]
+__all__ = ["FUSION_WEIGHT", "REGION_WEIGHT", "fused_classes", "garment_prior", "regroup",
+           "smooth_in_regions", "to_enlarged"]

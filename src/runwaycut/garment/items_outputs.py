@@ -19,10 +19,10 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import cv2
 import numpy as np
 
 from ..io import encode_png
+from ..person.band import bounding_box
 from ..scoring.items import ITEM_NAMES
 from .items import ITEM_COLORS, ItemsResult, with_items
 from .outputs import GarmentMethod, class_cutout, garment_blobs
@@ -78,10 +78,11 @@ def item_summary(result: ItemsResult) -> list[dict]:
 
     counts = result.counts
     figure_pixels = max(int(np.count_nonzero(result.figure)), 1)
-    # Each item's box, all in one pass over the box of the items (labels: uint8, 0
-    # around them): [item - 1], from (x0, y0) on.
-    x0, y0, w, h = cv2.boundingRect(np.ascontiguousarray(result.labels, np.uint8))
-    boxes = find_objects(result.labels[y0:y0 + h, x0:x0 + w])
+    # Each item's box, all in one pass over the box of the items (0 around them):
+    # [item - 1], from (x0, y0) on.
+    box = bounding_box(result.labels) or (slice(0, 0), slice(0, 0))
+    y0, x0 = box[0].start, box[1].start
+    boxes = find_objects(result.labels[box])
     out = []
     for name in result.present:
         index = ITEM_NAMES.index(name)

@@ -103,14 +103,25 @@ def band_near_figure(prob, selfie, params: BandParams, scale: float):
 
 
 def bounding_box(mask: np.ndarray, pad: int = 0):
-    """Slices of the bounding box of ``mask``'s True pixels widened by ``pad`` (None if empty)."""
-    rows = np.flatnonzero(mask.any(axis=1))
-    if rows.size == 0:
-        return None
-    cols = np.flatnonzero(mask.any(axis=0))
+    """Slices of the bounding box of ``mask``'s True (non-zero) pixels widened by ``pad``
+    (None if empty).
+
+    A 2-D bool or uint8 mask (a label map too) goes by ``cv2.boundingRect``, one pass
+    (0.05 against 0.3 ms for ``any`` along both axes on a 550x834 mask)."""
+    mask = np.asarray(mask)
     h, w = mask.shape
-    return (slice(max(0, rows[0] - pad), min(h, rows[-1] + 1 + pad)),
-            slice(max(0, cols[0] - pad), min(w, cols[-1] + 1 + pad)))
+    if mask.dtype in (np.bool_, np.uint8) and mask.size:
+        x0, y0, bw, bh = cv2.boundingRect(np.ascontiguousarray(mask).view(np.uint8))
+        if not bw:
+            return None
+        y1, x1 = y0 + bh, x0 + bw
+    else:
+        rows = np.flatnonzero(mask.any(axis=1))
+        if rows.size == 0:
+            return None
+        cols = np.flatnonzero(mask.any(axis=0))
+        y0, y1, x0, x1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+    return (slice(max(0, y0 - pad), min(h, y1 + pad)), slice(max(0, x0 - pad), min(w, x1 + pad)))
 
 
 def widen_to_multiple(box, shape: tuple[int, int], multiple: int):

@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from ..errors import LabelError
+from ..person.band import bounding_box
 
 #: The 14 item classes, in label-map index order.
 ITEM_NAMES = ("background", "skin", "hair", "top", "outerwear", "dress", "skirt", "pants",
@@ -105,11 +106,13 @@ def label_counts(labels: np.ndarray, n: int) -> np.ndarray:
         # Outside the box of its other labels a map is all 0 (a photo's background):
         # counted at once. A histogram of one value repeated is slow (each count waits
         # on the last): a CCP item map, 80% background, took 1.22 ms whole, 0.33 boxed.
-        x, y, w, h = cv2.boundingRect(labels)
-        counts[0] = labels.size - w * h
-        labels = labels[y:y + h, x:x + w]
-        if labels.size == 0:
+        box = bounding_box(labels)
+        if box is None:
+            counts[0] = labels.size
             return counts
+        boxed = labels[box]
+        counts[0] = labels.size - boxed.size
+        labels = boxed
     table = labels.reshape(-1, labels.shape[-1]) if labels.ndim >= 2 else labels.reshape(1, -1)
     if table.shape[1] >= HISTOGRAM_EXACT:
         return counts + np.bincount(table.ravel(), minlength=256)[:n].astype(np.int64)
