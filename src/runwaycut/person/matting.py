@@ -436,27 +436,32 @@ def _second_pass(image: np.ndarray, alpha: np.ndarray, first_fg: np.ndarray,
     output photo) at the wanted pixels."""
     a = np.ascontiguousarray(alpha)
     # Fractional pixels of the whole crop, margins included: the first pass changes
-    # them all, and the second pass at the wanted pixels reads them.
-    iy, ix = np.nonzero((a > 0) & (a < 1))
-    if iy.size == 0:
+    # them all, and the second pass at the wanted pixels reads them. Gathered by flat
+    # index (``take``): several times faster than by (row, column) pairs.
+    at = np.flatnonzero((a > 0) & (a < 1))
+    if at.size == 0:
         return
     img = image.astype(np.float32) * np.float32(1 / 255)
-    ai = a[iy, ix][:, None]
-    img_i = img[iy, ix]
-    fg_i, bg_i = first_fg[iy, ix], first_bg[iy, ix]
+    first_fg = np.ascontiguousarray(first_fg)
+    first_bg = np.ascontiguousarray(first_bg)
+    ai = a.ravel().take(at)[:, None]
+    img_i = img.reshape(-1, 3).take(at, axis=0)
+    fg_i = first_fg.reshape(-1, 3).take(at, axis=0)
+    bg_i = first_bg.reshape(-1, 3).take(at, axis=0)
     # The first pass changes only the fractional pixels (where alpha is 0 or 1, F = I).
     fg_i = np.clip(fg_i + ai * (img_i - ai * fg_i - (1 - ai) * bg_i), 0, 1)
     fg_a = cv2.multiply(img, cv2.cvtColor(a, cv2.COLOR_GRAY2RGB))
-    fg_a[iy, ix] = fg_i * ai
-    bg_a = cv2.multiply(np.ascontiguousarray(first_bg), cv2.cvtColor(1 - a, cv2.COLOR_GRAY2RGB))
+    fg_a.reshape(-1, 3)[at] = fg_i * ai
+    bg_a = cv2.multiply(first_bg, cv2.cvtColor(1 - a, cv2.COLOR_GRAY2RGB))
     # Second pass (7 px box), evaluated at the wanted pixels only.
-    keep = wanted[iy, ix]
-    iy, ix, ai, img_i = iy[keep], ix[keep], ai[keep], img_i[keep]
+    keep = np.ascontiguousarray(wanted).ravel().take(at)
+    at, ai, img_i = at[keep], ai[keep], img_i[keep]
     k = (7, 7)
-    blurred_a = cv2.blur(a, k)[iy, ix][:, None]
-    blurred_fg = cv2.blur(fg_a, k)[iy, ix] / (blurred_a + 1e-5)
-    blurred_bg = cv2.blur(bg_a, k)[iy, ix] / ((1 - blurred_a) + 1e-5)
+    blurred_a = cv2.blur(a, k).ravel().take(at)[:, None]
+    blurred_fg = cv2.blur(fg_a, k).reshape(-1, 3).take(at, axis=0) / (blurred_a + 1e-5)
+    blurred_bg = cv2.blur(bg_a, k).reshape(-1, 3).take(at, axis=0) / ((1 - blurred_a) + 1e-5)
     fg_soft = blurred_fg + ai * (img_i - ai * blurred_fg - (1 - ai) * blurred_bg)
+    iy, ix = np.divmod(at, a.shape[1])
     out[iy, ix] = np.clip(np.rint(fg_soft * 255), 0, 255)
 
 
