@@ -78,6 +78,8 @@ def main(argv=None) -> int:
     ap.add_argument("--cache", default="/tmp/runwaycut-items-cache")
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--epochs", type=int, default=75, help="75: the shipped recipe")
+    ap.add_argument("--presence", type=float, default=0.0,
+                    help="weight of the photo-level presence head's loss (train_items.py's)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--only-fold", type=int, default=None, help="run one fold (0-based)")
@@ -101,7 +103,8 @@ def main(argv=None) -> int:
         if args.only_fold is not None and f != args.only_fold:
             continue
         train_names = [n for g, other in enumerate(folds) if g != f for n in other]
-        kept = Path(args.out) / f"k{args.folds}-e{args.epochs}-s{args.seed}-fold{f}.npz"
+        head = f"-p{args.presence:g}" if args.presence else ""
+        kept = Path(args.out) / f"k{args.folds}-e{args.epochs}-s{args.seed}{head}-fold{f}.npz"
         if args.report and not kept.exists():
             continue
         if kept.exists():
@@ -110,7 +113,7 @@ def main(argv=None) -> int:
         else:
             x, y = tensors([by_name[n] for n in train_names], progress=lambda m: None)
             net = train(x, y, epochs=args.epochs, seed=args.seed, dice=1.0, weight_power=0.5,
-                        threads=args.threads, progress=lambda m: None)
+                        threads=args.threads, presence=args.presence, progress=lambda m: None)
             torch.set_num_threads(1)
             cm, fold_ms = score_fold(net, [by_name[n] for n in fold])
             torch.set_num_threads(args.threads)
@@ -125,6 +128,8 @@ def main(argv=None) -> int:
               f"({(time.perf_counter() - start) / 60:.0f} min)", flush=True)
     s = confusion_scores(total)
     recipe = "the shipped recipe" if args.epochs == 75 else f"{args.epochs} epochs, not the shipped 75"
+    if args.presence:
+        recipe += f", presence head (weight {args.presence:g})"
     scored = sum(len(folds[f]) for f in done)
     print(f"\n# {args.folds}-fold cross-validation ({len(done)} of its folds), {scored} dev "
           f"photos scored (held-out "

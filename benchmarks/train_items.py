@@ -86,6 +86,8 @@ def main(argv=None) -> int:
     ap.add_argument("--dice", type=float, default=1.0, help="weight of the Dice loss term")
     ap.add_argument("--weight-power", type=float, default=0.5,
                     help="cross-entropy class weights: (median freq / freq) ** this")
+    ap.add_argument("--presence", type=float, default=0.0,
+                    help="weight of the photo-level presence head's loss (0: no head)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--widths", default="16,24,32,48,64",
                     help="channels of the U-Net's five levels, comma-separated (the shipped "
@@ -134,6 +136,7 @@ def main(argv=None) -> int:
     net = train(x, y, epochs=args.epochs,
                 seed=args.seed if args.train_seed is None else args.train_seed, validate=validate,
                 dice=args.dice, weight_power=args.weight_power, threads=args.threads,
+                presence=args.presence,
                 widths=tuple(int(w) for w in args.widths.split(",")),
                 progress=lambda m: print(m, flush=True))
     if args.state:

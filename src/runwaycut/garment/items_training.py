@@ -217,8 +217,16 @@ def augment(x, y, rng: np.random.Generator):
 
 # --- the network -----------------------------------------------------------------------------
 
-def make_net(widths=(16, 24, 32, 48, 64)):
-    """:class:`ItemNet`: a small U-Net (BatchNorm + ReLU; 2x2 max-pool down, bilinear up)."""
+def make_net(widths=(16, 24, 32, 48, 64), presence: bool = False):
+    """:class:`ItemNet`: a small U-Net (BatchNorm + ReLU; 2x2 max-pool down, bilinear up).
+
+    ``presence``: also a photo-level head, which items the window holds (its bottleneck's
+    features averaged over the window, one linear layer: ``net.presence_logits`` after
+    each forward), whose log-probability is added to each item's logits everywhere in the
+    window: an item the head rules out is ruled out at every pixel. (The items worn are
+    the item map's largest error: with each photo's items known, the shipped pipeline's
+    mean item IoU on the 90 photos it never saw goes from 0.520 to 0.661.)
+    """
     import torch
     from torch import nn
 
@@ -240,20 +248,46 @@ def make_net(widths=(16, 24, 32, 48, 64)):
                                          nn.BatchNorm2d(w[0]), nn.ReLU(inplace=True))
             self.out = nn.Conv2d(w[0], len(ITEM_NAMES), 1)
             self.pool = nn.MaxPool2d(2)
+            self.presence = nn.Linear(w[-1], len(ITEM_NAMES)) if presence else None
+            self.presence_logits = None
 
         def forward(self, x):
             skips = [self.stem(x)]
             for layer in self.down:
                 skips.append(layer(self.pool(skips[-1])))
             h = skips.pop()
+            if self.presence is not None:
+                self.presence_logits = self.presence(h.mean(dim=(2, 3)))
             for layer in list(self.up) + [self.head_up]:
                 skip = skips.pop()
                 h = nn.functional.interpolate(h, size=skip.shape[2:], mode="bilinear",
                                               align_corners=False)
                 h = layer(torch.cat([h, skip], dim=1))
-            return self.out(h)
+            out = self.out(h)
+            if self.presence is not None:
+                out = out + nn.functional.logsigmoid(self.presence_logits)[:, :, None, None]
+            return out
 
     return ItemNet()
+
+
+#: Smallest share of a window's figure pixels an item must hold to count as present
+#: there (the presence head's target): :data:`runwaycut.garment.items.MIN_ITEM_SHARE`.
+PRESENT_SHARE = 0.005
+
+
+def presence_targets(target, k: int = len(ITEM_NAMES), ignore_index: int = 255):
+    """``(B, k)`` float tensor: 1 where an item holds at least :data:`PRESENT_SHARE` of
+    the window's figure pixels (background: present wherever it has a pixel)."""
+    import torch
+
+    valid = target != ignore_index
+    onehot = torch.nn.functional.one_hot(torch.where(valid, target, 0), k) * valid[..., None]
+    counts = onehot.sum(dim=(1, 2)).to(torch.float32)  # (B, k)
+    figure = counts[:, 1:].sum(dim=1, keepdim=True)
+    present = counts >= torch.clamp(PRESENT_SHARE * figure, min=1.0)
+    present[:, 0] = counts[:, 0] > 0
+    return present.to(torch.float32)
 
 
 def class_weights(y: np.ndarray, power: float = 0.5) -> np.ndarray:
@@ -293,12 +327,14 @@ def dice_loss(logits, target, ignore_index: int = 255):
 
 def train(x, y, *, epochs: int = 30, batch: int = 16, lr: float = 3e-3, seed: int = 0,
           threads: int = 1, progress=print, validate=None, widths=(16, 24, 32, 48, 64),
-          dice: float = 0.0, weight_power: float = 0.5):
+          dice: float = 0.0, weight_power: float = 0.5, presence: float = 0.0):
     """Fit :func:`make_net` on cached windows (:func:`tensors`); returns the network
     (eval mode). One thread by default: on a shared machine more threads mostly wait.
 
     The loss is cross-entropy weighted by :func:`class_weights` (``weight_power``) plus
-    ``dice`` times :func:`dice_loss`.
+    ``dice`` times :func:`dice_loss`, plus ``presence`` times the binary cross-entropy of
+    the photo-level head (:func:`make_net`'s ``presence``; none when 0) against
+    :func:`presence_targets`.
     ``validate(net, epoch)``, if given, is called after some epochs (for the log).
     """
     import torch
@@ -306,7 +342,7 @@ def train(x, y, *, epochs: int = 30, batch: int = 16, lr: float = 3e-3, seed: in
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
     rng = np.random.default_rng(seed)
-    net = make_net(widths)
+    net = make_net(widths, presence=presence > 0)
     weights = torch.from_numpy(class_weights(y, weight_power))
     loss_fn = torch.nn.CrossEntropyLoss(weight=weights, ignore_index=255)
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
@@ -324,6 +360,9 @@ def train(x, y, *, epochs: int = 30, batch: int = 16, lr: float = 3e-3, seed: in
             loss = loss_fn(logits, yb)
             if dice:
                 loss = loss + dice * dice_loss(logits, yb)
+            if presence:
+                loss = loss + presence * torch.nn.functional.binary_cross_entropy_with_logits(
+                    net.presence_logits, presence_targets(yb))
             opt.zero_grad()
             loss.backward()
             opt.step()
