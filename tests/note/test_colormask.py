@@ -201,3 +201,20 @@ def test_bad_palettes_are_refused():
         distance_map(image, np.zeros((2, 4), np.uint8))
     with pytest.raises(ValueError):
         distance_map(image, np.array([[300, 0, 0]]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2 ** 32 - 1), st.sampled_from(["absolute", "relative"]))
+def test_the_few_pixels_path_gives_opencvs_numbers(seed, band):
+    # An image of at most 4 pixels is measured by NumPy (OpenCV may take it for a
+    # Scalar); on larger images both paths must give the same numbers, bit for bit.
+    from runwaycut.note.colormask import _one_color_distance, _one_color_distance_numpy
+
+    rng = np.random.default_rng(seed)
+    image = rng.integers(0, 256, (rng.integers(2, 40), rng.integers(3, 40), 3), dtype=np.uint8)
+    color = rng.integers(0, 256, 3).astype(np.uint8)
+    color[rng.integers(0, 3)] = rng.choice([0, color[0]])  # a zero channel now and then
+    planes = cv2.split(image)
+    want = _one_color_distance(planes, color, band)
+    got = _one_color_distance_numpy(planes, color, band)
+    assert got.dtype == want.dtype and got.tobytes() == want.tobytes()

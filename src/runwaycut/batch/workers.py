@@ -454,11 +454,20 @@ def _init_worker(settings: BatchSettings, parent: int) -> None:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
 
 
+#: Seconds a worker whose parent died has to finish unwinding (its photo's writes, its
+#: temporary files removed) before it quits regardless: a read or a write that hangs
+#: (a stalled network disk) must not keep an orphan alive.
+ORPHAN_GRACE = 5.0
+
+
 def _watch_parent(parent: int, every: float = 0.25) -> None:
-    """Quit (through SIGTERM, so temporary files go) once the parent process is gone."""
+    """Quit (through SIGTERM, so temporary files go) once the parent process is gone;
+    still here :data:`ORPHAN_GRACE` seconds later, quit at once."""
     while os.getppid() == parent:
         time.sleep(every)
     os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(ORPHAN_GRACE)
+    os._exit(128 + signal.SIGTERM)
 
 
 def _on_sigterm(signum, frame):

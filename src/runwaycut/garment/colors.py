@@ -51,6 +51,7 @@ G. Sharma, W. Wu, E. Dalal, "The CIEDE2000 color-difference formula", 2005.
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from dataclasses import asdict, dataclass
 
 import cv2
@@ -224,7 +225,13 @@ def lab_to_rgb(lab: np.ndarray) -> np.ndarray:
     return np.clip(np.round(flat * 255), 0, 255).astype(np.uint8).reshape(lab.shape)
 
 
-_TABLE_LAB = rgb_to_lab(np.array([_hex_to_rgb(h) for _, _, h in COLOR_NAMES], np.uint8))
+@lru_cache(maxsize=1)
+def _table_lab() -> np.ndarray:
+    """The Lab colours of :data:`COLOR_NAMES`, float64, on first use: not at import,
+    where OpenCV 5's first conversion would start its thread pool in a process that may
+    yet fork batch workers (:func:`runwaycut.batch.workers._single_threaded`)."""
+    return rgb_to_lab(np.array([_hex_to_rgb(h) for _, _, h in COLOR_NAMES],
+                               np.uint8)).astype(np.float64)
 
 
 def name_color(lab: np.ndarray) -> tuple[str, str]:
@@ -260,7 +267,7 @@ def name_colors(labs: np.ndarray) -> list[tuple[str, str]]:
     names : list of (name, family)
     """
     labs = np.asarray(labs, np.float64).reshape(-1, 3)
-    table = _TABLE_LAB.astype(np.float64)
+    table = _table_lab()
     d = deltaE_ciede2000(np.repeat(labs, len(table), axis=0), np.tile(table, (len(labs), 1)),
                          kL=NAME_KL).reshape(len(labs), len(table))
     return [COLOR_NAMES[int(i)][:2] for i in np.argmin(d, axis=1)]

@@ -215,14 +215,28 @@ def band_bounds(color: np.ndarray, threshold: float, band: Band = "absolute"):
 
 def _one_color_distance(planes, color, band: Band) -> np.ndarray:
     """Chebyshev (absolute) or relative distance of all pixels to one colour."""
-    if planes[0].shape == (4, 1):  # OpenCV mistakes a 4x1 array for a Scalar: use 1x4
-        return _one_color_distance([p.T for p in planes], color, band).T.copy()
+    if planes[0].size <= 4:
+        # OpenCV may take an array this small for a Scalar (a 4x1 one in OpenCV 4, a 1x1
+        # one against a number in OpenCV 5, whose answer is then 4x1): NumPy's arithmetic,
+        # the same numbers.
+        return _one_color_distance_numpy(planes, color, band)
     diffs = [cv2.absdiff(plane, float(v)) for plane, v in zip(planes, color)]
     if band == "absolute":
         return cv2.max(cv2.max(diffs[0], diffs[1]), diffs[2])
     scaled = [cv2.multiply(d, 1.0, scale=(1.0 / float(v)) if v else float(_FAR), dtype=cv2.CV_32F)
               for d, v in zip(diffs, color)]
     return cv2.max(cv2.max(scaled[0], scaled[1]), scaled[2])
+
+
+def _one_color_distance_numpy(planes, color, band: Band) -> np.ndarray:
+    """:func:`_one_color_distance` by NumPy (for a few pixels): the same numbers."""
+    diffs = [np.abs(plane.astype(np.int16) - int(v)).astype(np.uint8)
+             for plane, v in zip(planes, color)]
+    if band == "absolute":
+        return np.maximum(np.maximum(diffs[0], diffs[1]), diffs[2])
+    scaled = [d.astype(np.float32) * np.float32((1.0 / float(v)) if v else _FAR)
+              for d, v in zip(diffs, color)]  # (in float32, as OpenCV scales)
+    return np.maximum(np.maximum(scaled[0], scaled[1]), scaled[2])
 
 
 def _check_colors(colors) -> np.ndarray:

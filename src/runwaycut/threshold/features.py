@@ -173,6 +173,8 @@ def _mean_std(region: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _hist(region: np.ndarray) -> np.ndarray:
     """256-bin histogram of a uint8 region, float64."""
+    if region.size == 0:  # (a strip of no columns: OpenCV 5's calcHist refuses it)
+        return np.zeros(256, np.float64)
     region = np.ascontiguousarray(region)
     return cv2.calcHist([region], [0], None, [256], [0, 256]).ravel().astype(np.float64)
 
