@@ -51,8 +51,8 @@ G. Sharma, W. Wu, E. Dalal, "The CIEDE2000 color-difference formula", 2005.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 
 import cv2
 import numpy as np
