@@ -194,7 +194,7 @@ MUTANTS: list[Mutant] = [
            "src/runwaycut/batch/workers.py",
            "    time.sleep(ORPHAN_GRACE)\n    os._exit(128 + signal.SIGTERM)\n",
            "    time.sleep(ORPHAN_GRACE)  # MUTANT\n",
-           ("tests/batch/test_batch.py::test_a_killed_run_resumes_to_the_same_outputs",)),
+           ("tests/batch/test_batch.py::test_an_orphaned_worker_quits_even_when_a_read_hangs",)),
     Mutant("matting: the second pass writes its colours to pixels read with the wrong row length",
            "src/runwaycut/person/matting.py", "    iy, ix = np.divmod(at, a.shape[1])",
            "    iy, ix = np.divmod(at, a.shape[1] + 1)  # MUTANT",

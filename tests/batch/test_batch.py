@@ -322,6 +322,54 @@ def test_a_killed_run_resumes_to_the_same_outputs(tmp_path):
     assert tmp_leftovers(out) == []
 
 
+#: A worker process (forked by a stand-in parent) in the middle of a photo whose read
+#: hangs on a second thread, as a stalled disk would leave it: its SIGTERM unwinding
+#: then waits for that thread for ever.
+ORPHAN = """
+import os, signal, threading, time
+from concurrent.futures import ThreadPoolExecutor
+import runwaycut.batch.workers as workers
+child = os.fork()
+if child:
+    print(child, flush=True)
+    time.sleep(600)  # the parent, killed by the test
+else:
+    workers._WORKER["busy"] = True
+    signal.signal(signal.SIGTERM, workers._on_sigterm)
+    threading.Thread(target=workers._watch_parent, args=(os.getppid(),), daemon=True).start()
+    with ThreadPoolExecutor(1) as reader:
+        reader.submit(time.sleep, 3600).result()
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks; reads /proc")
+def test_an_orphaned_worker_quits_even_when_a_read_hangs():
+    psutil = pytest.importorskip("psutil")
+    from runwaycut.batch.workers import ORPHAN_GRACE
+
+    parent = subprocess.Popen([sys.executable, "-c", ORPHAN], stdout=subprocess.PIPE, text=True)
+    try:
+        worker = psutil.Process(int(parent.stdout.readline()))
+        parent.kill()
+        parent.wait(10)
+
+        def gone() -> bool:
+            try:
+                return worker.status() in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD)
+            except psutil.NoSuchProcess:
+                return True
+        assert _wait_for(gone, timeout=ORPHAN_GRACE + 10, step=0.05), \
+            "the orphaned worker is still running"
+    finally:
+        parent.kill()
+        for proc in psutil.process_iter():  # nothing of this test left running
+            try:
+                if proc.pid != os.getpid() and ORPHAN.strip()[:20] in " ".join(proc.cmdline()):
+                    proc.kill()
+            except psutil.Error:
+                pass
+
+
 #: ``sitecustomize`` for the commands of the Ctrl-C tests: in every process of the run
 #: (the command and its workers, forked or spawned), photos from ``0004`` on wait for a
 #: gate file that never comes, so the signal always lands mid-run. (Without it the test
