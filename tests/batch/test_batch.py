@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -348,6 +349,7 @@ def test_an_orphaned_worker_quits_even_when_a_read_hangs():
     from runwaycut.batch.workers import ORPHAN_GRACE
 
     parent = subprocess.Popen([sys.executable, "-c", ORPHAN], stdout=subprocess.PIPE, text=True)
+    worker = None
     try:
         worker = psutil.Process(int(parent.stdout.readline()))
         parent.kill()
@@ -360,14 +362,11 @@ def test_an_orphaned_worker_quits_even_when_a_read_hangs():
                 return True
         assert _wait_for(gone, timeout=ORPHAN_GRACE + 10, step=0.05), \
             "the orphaned worker is still running"
-    finally:
+    finally:  # nothing of this test left running
         parent.kill()
-        for proc in psutil.process_iter():  # nothing of this test left running
-            try:
-                if proc.pid != os.getpid() and ORPHAN.strip()[:20] in " ".join(proc.cmdline()):
-                    proc.kill()
-            except psutil.Error:
-                pass
+        if worker is not None:
+            with contextlib.suppress(psutil.Error):
+                worker.kill()
 
 
 #: ``sitecustomize`` for the commands of the Ctrl-C tests: in every process of the run

@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 
 from ..scoring.items import ITEM_NAMES, ccp_item_table
+from .items import MIN_ITEM_SHARE
 from .items_inputs import (
     CHANNEL_NAMES,
     INPUT_SHAPE,
@@ -271,21 +272,18 @@ def make_net(widths=(16, 24, 32, 48, 64), presence: bool = False):
     return ItemNet()
 
 
-#: Smallest share of a window's figure pixels an item must hold to count as present
-#: there (the presence head's target): :data:`runwaycut.garment.items.MIN_ITEM_SHARE`.
-PRESENT_SHARE = 0.005
-
-
 def presence_targets(target, k: int = len(ITEM_NAMES), ignore_index: int = 255):
-    """``(B, k)`` float tensor: 1 where an item holds at least :data:`PRESENT_SHARE` of
-    the window's figure pixels (background: present wherever it has a pixel)."""
+    """``(B, k)`` float tensor: 1 where an item holds at least
+    :data:`~runwaycut.garment.items.MIN_ITEM_SHARE` of the window's figure pixels (the
+    share under which the item map drops an item; background: present wherever it has a
+    pixel)."""
     import torch
 
     valid = target != ignore_index
     onehot = torch.nn.functional.one_hot(torch.where(valid, target, 0), k) * valid[..., None]
     counts = onehot.sum(dim=(1, 2)).to(torch.float32)  # (B, k)
     figure = counts[:, 1:].sum(dim=1, keepdim=True)
-    present = counts >= torch.clamp(PRESENT_SHARE * figure, min=1.0)
+    present = counts >= torch.clamp(MIN_ITEM_SHARE * figure, min=1.0)
     present[:, 0] = counts[:, 0] > 0
     return present.to(torch.float32)
 
