@@ -15,7 +15,7 @@ import importlib
 import signal
 import sys
 
-from ._common import EXIT_INTERRUPTED, console
+from ._common import EXIT_INTERRUPTED, say
 
 #: The subcommand modules, in the order ``--help`` lists them.
 COMMANDS = ("remove", "explain", "evaluate", "tune", "train", "serve")
@@ -62,7 +62,7 @@ def main() -> None:
         signal.signal(signal.SIGTERM, terminate)
         register(commands_needed(sys.argv[1:]))()
     except KeyboardInterrupt:
-        console.print("interrupted", style="yellow", highlight=False)
+        say("interrupted", style="yellow")
         sys.exit(EXIT_INTERRUPTED)
 
 

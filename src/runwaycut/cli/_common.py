@@ -3,16 +3,62 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
 from ..errors import RunwaycutError
 
-#: Messages and progress go to stderr; stdout stays for data a user may pipe.
-console = Console(stderr=True)
+_console = None
+
+
+def rich_console():
+    """Rich's console on stderr (messages and progress go to stderr; stdout stays for
+    data a user may pipe), made on first use: importing Rich costs a command about
+    55 ms of start-up, which ``remove`` spares where stderr is not a terminal (see
+    :func:`styled`)."""
+    global _console
+    if _console is None:
+        from rich.console import Console
+
+        _console = Console(stderr=True)
+    return _console
+
+
+def __getattr__(name):  # ``from ._common import console``: Rich's, made then (PEP 562)
+    if name == "console":
+        return rich_console()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def styled() -> bool:
+    """Whether stderr gets Rich's colours and progress bars: it is a terminal, or Rich
+    is told to style anyway (``FORCE_COLOR``, ``TTY_COMPATIBLE=1``). Elsewhere (a pipe,
+    a log file, a job scheduler) Rich would print the same plain lines."""
+    if os.environ.get("FORCE_COLOR") or os.environ.get("TTY_COMPATIBLE") == "1":
+        return True
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):  # replaced or closed
+        return False
+
+
+def say(text: str, label: str = "", style: str | None = None) -> None:
+    """One message on stderr: ``label`` (``"error:"``) in ``style``, then ``text`` as
+    it is (no markup read in it); without a label, all of ``text`` in ``style``.
+
+    Through Rich where :func:`styled`, else a plain line (Rich not imported)."""
+    if styled():
+        from rich.text import Text
+
+        line = (Text.assemble((label, style or ""), " ", text) if label
+                else Text(text, style=style or ""))
+        rich_console().print(line, highlight=False, soft_wrap=True)
+        return
+    sys.stderr.write(f"{label} {text}\n" if label else f"{text}\n")
+    sys.stderr.flush()
+
 
 #: Exit code for bad input (unreadable photo, invalid option value), as Click's usage errors.
 EXIT_BAD_INPUT = 2
@@ -32,8 +78,7 @@ def one_line(text: str) -> str:
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> "typer.Exit":
     """Print a one-line error and return the Exit to raise."""
-    console.print(f"[bold red]error:[/] {escape(one_line(message))}", highlight=False,
-                  soft_wrap=True)
+    say(one_line(message), "error:", "bold red")
     return typer.Exit(code)
 
 
@@ -52,7 +97,7 @@ def reports_errors(command):
             where = f"{exc.filename}: " if exc.filename else ""
             raise fail(f"{where}{exc.strerror or exc}") from None
         except KeyboardInterrupt:
-            console.print("interrupted", style="yellow")
+            say("interrupted", style="yellow")
             sys.exit(EXIT_INTERRUPTED)
 
     return wrapper
@@ -62,7 +107,7 @@ def report_scored(summary: dict, csv, report) -> None:
     """The last line of ``evaluate`` (figure, garment or items): what was scored and where
     the rows are; exit 2 when a photo failed, an error when none could be scored."""
     where = f"rows in {csv}" + (f", report in {report}" if report is not None else "")
-    console.print(f"{summary['scored']} of {summary['photos']} photos scored, "
+    rich_console().print(f"{summary['scored']} of {summary['photos']} photos scored, "
                   f"{summary['failed']} failed, {summary['skipped']} skipped; {where}",
                   highlight=False)
     if summary["failed"]:

@@ -10,10 +10,6 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
-from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn,
-                           TimeElapsedColumn, TimeRemainingColumn)
-from rich.markup import escape
-from rich.text import Text
 
 from ..batch.inputs import collect_photos
 from ..batch.outputs import FORMATS
@@ -27,7 +23,8 @@ from ..note.palette import PaletteParams
 from ._app import Command, app
 from ._options import (Band, Block, FillHoles, GarmentModel, KeepLargest, Method, Points, Sampler,
                        Seed, Strip, Target, Threshold, ThresholdModel, Vote, choices)
-from ._common import EXIT_BAD_INPUT, EXIT_INTERRUPTED, console, fail, one_line, reports_errors
+from ._common import (EXIT_BAD_INPUT, EXIT_INTERRUPTED, fail, one_line, reports_errors,
+                      rich_console, say, styled)
 
 
 def palette_options_to_method(threshold: Optional[str], band: str, vote: str, points: int,
@@ -81,10 +78,9 @@ def warn_ignored_palette_options(name: str, **given) -> None:
     """Say which options the backend ``name`` will not use (rather than ignore them silently)."""
     ignored = ignored_palette_options(name, **given)
     if ignored:
-        console.print(f"[yellow]warning:[/] {', '.join(ignored)} "
-                      f"{'applies' if len(ignored) == 1 else 'apply'} to --method palette "
-                      f"only; --method {name} does not use {'it' if len(ignored) == 1 else 'them'}",
-                      highlight=False, soft_wrap=True)
+        say(f"{', '.join(ignored)} {'applies' if len(ignored) == 1 else 'apply'} to --method "
+            f"palette only; --method {name} does not use {'it' if len(ignored) == 1 else 'them'}",
+            "warning:", "yellow")
 
 
 def checked_palette(name: str, **options) -> PaletteMethod:
@@ -120,12 +116,79 @@ def apply_target(backend, target: str, garment_model: Optional[Path] = None,
         raise fail(str(exc)) from None
 
 
-class RateColumn(ProgressColumn):
-    """Photos per second, as the progress bar measures it."""
+class _Bar:
+    """The progress bar and the messages printed above it, on stderr: Rich's bar where
+    stderr is :func:`~runwaycut.cli._common.styled`; elsewhere plain message lines and no
+    bar (Rich would draw none there), without importing Rich."""
 
-    def render(self, task) -> Text:
-        speed = task.finished_speed or task.speed
-        return Text("" if speed is None else f"{speed:.1f} photos/s", style="progress.data.speed")
+    def __init__(self, total: int):
+        self.total = total
+        self._progress = None
+        self._last_refresh = 0.0
+
+    def __enter__(self):
+        if styled():
+            self._progress = _rich_progress()
+            self._progress.__enter__()
+            self._progress.add_task("removing backgrounds", total=self.total)
+            self._progress.refresh()
+            self._last_refresh = time.monotonic()
+        return self
+
+    def __exit__(self, *exc):
+        if self._progress is not None:
+            self._progress.__exit__(*exc)
+
+    def stop(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+    def say(self, text: str, label: str, style: str) -> None:
+        if self._progress is None:
+            say(text, label, style)
+            return
+        from rich.text import Text
+
+        self._progress.console.print(Text.assemble((label, style), " ", text),
+                                     highlight=False, soft_wrap=True)
+
+    def advance(self, skipped: int = 0) -> None:
+        """One more photo done; ``skipped``: the photos found done already so far."""
+        progress = self._progress
+        if progress is None:
+            return
+        task = progress.task_ids[0]
+        if skipped:
+            progress.update(task, total=self.total - skipped,
+                            description=f"removing backgrounds ({skipped} already done)")
+        else:
+            progress.advance(task)
+        now = time.monotonic()
+        if now - self._last_refresh >= 0.1:
+            progress.refresh()
+            self._last_refresh = now
+
+
+def _rich_progress():
+    """Rich's progress bar, with photos per second. Refreshed by hand, not by Rich's
+    refresh thread: with no thread running, worker processes can be forked
+    (milliseconds) instead of spawned (a fresh interpreter each)."""
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn,
+                               TextColumn, TimeElapsedColumn, TimeRemainingColumn)
+    from rich.text import Text
+
+    class RateColumn(ProgressColumn):
+        """Photos per second, as the progress bar measures it."""
+
+        def render(self, task) -> Text:
+            speed = task.finished_speed or task.speed
+            return Text("" if speed is None else f"{speed:.1f} photos/s",
+                        style="progress.data.speed")
+
+    return Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
+                    MofNCompleteColumn(), RateColumn(), TimeElapsedColumn(),
+                    TimeRemainingColumn(), console=rich_console(), transient=True,
+                    auto_refresh=False)
 
 
 #: Errors printed as they happen; the rest are only in the manifest.
@@ -227,40 +290,21 @@ def remove(
         more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
         raise fail(f"{missing[0]}: no such photo{more}")
     shown = skipped = 0
-    # Refreshed by hand, not by Rich's refresh thread: with no thread running, worker
-    # processes can be forked (milliseconds) instead of spawned (a fresh interpreter each).
-    with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
-                  MofNCompleteColumn(), RateColumn(), TimeElapsedColumn(),
-                  TimeRemainingColumn(), console=console, transient=True,
-                  auto_refresh=False) as progress:
-        task = progress.add_task("removing backgrounds", total=len(photos))
-        progress.refresh()
-        last_refresh = time.monotonic()
+    with _Bar(len(photos)) as bar:
 
         def on_record(record) -> None:
-            nonlocal shown, skipped, last_refresh
+            nonlocal shown, skipped
             if record.status == "failed":
                 shown += 1
                 if shown <= _MAX_ERRORS_SHOWN:
-                    progress.console.print(f"[bold red]error:[/] {escape(one_line(record.error))}",
-                                           highlight=False, soft_wrap=True)
+                    bar.say(one_line(record.error), "error:", "bold red")
                 elif shown == _MAX_ERRORS_SHOWN + 1:
-                    progress.console.print("[bold red]error:[/] more failures; see the "
-                                           "manifest", highlight=False)
+                    bar.say("more failures; see the manifest", "error:", "bold red")
             if record.status == "ok" and record.warning:
-                progress.console.print(
-                    f"[yellow]warning:[/] {escape(one_line(f'{record.path}: {record.warning}'))}",
-                    highlight=False, soft_wrap=True)
+                bar.say(one_line(f"{record.path}: {record.warning}"), "warning:", "yellow")
             if record.status == "skipped":
                 skipped += 1
-                progress.update(task, total=progress.tasks[0].total - 1,
-                                description=f"removing backgrounds ({skipped} already done)")
-            else:
-                progress.advance(task)
-            now = time.monotonic()
-            if now - last_refresh >= 0.1:
-                progress.refresh()
-                last_refresh = now
+            bar.advance(skipped if record.status == "skipped" else 0)
 
         try:
             with _sigterm_as_interrupt():
@@ -270,9 +314,9 @@ def remove(
                                          chunk_size=chunk_size, on_record=on_record,
                                          image_format=image_format)
         except KeyboardInterrupt:
-            progress.stop()
-            console.print("interrupted; the photos done are in the manifest. Run the same "
-                          "command again to resume.", style="yellow", highlight=False)
+            bar.stop()
+            say("interrupted; the photos done are in the manifest. Run the same command "
+                "again to resume.", style="yellow")
             raise typer.Exit(EXIT_INTERRUPTED) from None
     # A rate only means something when photos were made (failures take no time).
     rate = f", {summary.photos_per_s:.2f} photos/s" if summary.ok and summary.photos_per_s else ""
@@ -282,11 +326,9 @@ def remove(
             f" with {summary.workers} worker{'' if summary.workers == 1 else 's'}")
         mean += f" (start-up {summary.startup_s:.1f} s{workers})"
     skipped = f", {summary.skipped} already done" if summary.skipped else ""
-    console.print(escape(one_line(
-        f"{summary.total} photo{'' if summary.total == 1 else 's'}: "
-        f"{summary.ok} done, {summary.failed} failed{skipped} in {summary.seconds:.1f} s"
-        f"{rate}{mean}; results in {out}, manifest {summary.manifest}")),
-        highlight=False, soft_wrap=True)
+    say(one_line(f"{summary.total} photo{'' if summary.total == 1 else 's'}: "
+                 f"{summary.ok} done, {summary.failed} failed{skipped} in {summary.seconds:.1f} s"
+                 f"{rate}{mean}; results in {out}, manifest {summary.manifest}"))
     if summary.failed:
         raise typer.Exit(EXIT_BAD_INPUT)
 
