@@ -150,6 +150,32 @@ def test_console_script_has_no_traceback(tmp_path):
     assert len(lines) == 1 and lines[0].startswith("error:"), proc.stderr
 
 
+@pytest.mark.parametrize("styled", [False, True], ids=["pipe", "FORCE_COLOR"])
+def test_messages_are_verbatim_and_rich_loads_only_to_style_them(tmp_path, styled):
+    """Where stderr is not a terminal, plain lines and Rich not imported (about 55 ms of
+    every run's start-up); told to style (``FORCE_COLOR``), through Rich. Either way a
+    name that looks like Rich markup is printed as it is."""
+    import os
+    import re
+
+    bad = tmp_path / "[red]letter.jpg"
+    bad.write_text("Dear runwaycut, ...")
+    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "TTY_COMPATIBLE")}
+    if styled:
+        env["FORCE_COLOR"] = "1"
+    code = ("import sys\nfrom runwaycut.cli import main\ntry:\n    main()\n"
+            "finally:\n    print('rich' in sys.modules)")
+    proc = subprocess.run([sys.executable, "-c", code, "remove", str(bad),
+                           "--out", str(tmp_path / "out")],
+                          capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 2
+    assert proc.stdout.strip() == str(styled)
+    # Where styled: colour and cursor codes, and the bar redrawn after a carriage return.
+    shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", proc.stderr).replace("\r", "\n")
+    lines = error_lines(shown, str(bad))
+    assert len(lines) == 1 and lines[0].startswith("error:"), proc.stderr
+
+
 def test_error_for_too_narrow_strips_names_the_photo(tmp_path):
     narrow = tmp_path / "narrow.png"
     Image.fromarray(np.full((100, 66, 3), 200, np.uint8)).save(narrow)  # strips 8 px < 9
