@@ -44,17 +44,18 @@ def styled() -> bool:
         return False
 
 
-def say(text: str, label: str = "", style: str | None = None) -> None:
+def say(text: str, label: str = "", style: str | None = None, console=None) -> None:
     """One message on stderr: ``label`` (``"error:"``) in ``style``, then ``text`` as
     it is (no markup read in it); without a label, all of ``text`` in ``style``.
 
-    Through Rich where :func:`styled`, else a plain line (Rich not imported)."""
-    if styled():
+    Through Rich where :func:`styled` (on ``console``, a progress bar's, when given),
+    else a plain line (Rich not imported)."""
+    if console is not None or styled():
         from rich.text import Text
 
         line = (Text.assemble((label, style or ""), " ", text) if label
                 else Text(text, style=style or ""))
-        rich_console().print(line, highlight=False, soft_wrap=True)
+        (console or rich_console()).print(line, highlight=False, soft_wrap=True)
         return
     sys.stderr.write(f"{label} {text}\n" if label else f"{text}\n")
     sys.stderr.flush()

@@ -144,13 +144,8 @@ class _Bar:
             self._progress.stop()
 
     def say(self, text: str, label: str, style: str) -> None:
-        if self._progress is None:
-            say(text, label, style)
-            return
-        from rich.text import Text
-
-        self._progress.console.print(Text.assemble((label, style), " ", text),
-                                     highlight=False, soft_wrap=True)
+        """A message above the bar (see :func:`~runwaycut.cli._common.say`)."""
+        say(text, label, style, None if self._progress is None else self._progress.console)
 
     def advance(self, skipped: int = 0) -> None:
         """One more photo done; ``skipped``: the photos found done already so far."""
