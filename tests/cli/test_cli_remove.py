@@ -176,6 +176,29 @@ def test_messages_are_verbatim_and_rich_loads_only_to_style_them(tmp_path, style
     assert len(lines) == 1 and lines[0].startswith("error:"), proc.stderr
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full")
+@pytest.mark.parametrize("stderr", ["full", "closed"])
+def test_a_stderr_that_cannot_be_written_does_not_change_the_exit_code(tmp_path, stderr):
+    """Messages are dropped when stderr is full or closed; the exit code still tells
+    (2 for a missing photo, 0 for a photo done) and the files are written."""
+    import os
+
+    photo = tmp_path / "grey.png"
+    Image.fromarray(np.full((120, 90, 3), 128, np.uint8)).save(photo)
+    out = tmp_path / "out"
+    with open("/dev/full", "w") as full:
+        def run_with(*args):
+            return subprocess.run(
+                [sys.executable, "-c", "from runwaycut.cli import main; main()", "remove",
+                 *map(str, args), "--out", str(out)],
+                stdout=subprocess.DEVNULL, stderr=full, timeout=120,
+                preexec_fn=(lambda: os.close(2)) if stderr == "closed" else None)
+
+        assert run_with(tmp_path / "missing.jpg").returncode == 2
+        assert run_with(photo, "--method", "palette").returncode == 0
+    assert (out / "grey.mask.png").is_file()
+
+
 def test_error_for_too_narrow_strips_names_the_photo(tmp_path):
     narrow = tmp_path / "narrow.png"
     Image.fromarray(np.full((100, 66, 3), 200, np.uint8)).save(narrow)  # strips 8 px < 9

@@ -49,16 +49,21 @@ def say(text: str, label: str = "", style: str | None = None, console=None) -> N
     it is (no markup read in it); without a label, all of ``text`` in ``style``.
 
     Through Rich where :func:`styled` (on ``console``, a progress bar's, when given),
-    else a plain line (Rich not imported)."""
-    if console is not None or styled():
-        from rich.text import Text
+    else a plain line (Rich not imported). A message that cannot be written (stderr
+    closed, full or a broken pipe) is dropped: the exit code and the manifest still
+    tell."""
+    try:
+        if console is not None or styled():
+            from rich.text import Text
 
-        line = (Text.assemble((label, style or ""), " ", text) if label
-                else Text(text, style=style or ""))
-        (console or rich_console()).print(line, highlight=False, soft_wrap=True)
-        return
-    sys.stderr.write(f"{label} {text}\n" if label else f"{text}\n")
-    sys.stderr.flush()
+            line = (Text.assemble((label, style or ""), " ", text) if label
+                    else Text(text, style=style or ""))
+            (console or rich_console()).print(line, highlight=False, soft_wrap=True)
+        elif sys.stderr is not None:
+            sys.stderr.write(f"{label} {text}\n" if label else f"{text}\n")
+            sys.stderr.flush()
+    except (OSError, ValueError):  # (ValueError: a closed file)
+        pass
 
 
 #: Exit code for bad input (unreadable photo, invalid option value), as Click's usage errors.
