@@ -123,6 +123,7 @@ class _Bar:
 
     def __init__(self, total: int):
         self.total = total
+        self.skipped = 0
         self._progress = None
         self._last_refresh = 0.0
 
@@ -147,15 +148,16 @@ class _Bar:
         """A message above the bar (see :func:`~runwaycut.cli._common.say`)."""
         say(text, label, style, None if self._progress is None else self._progress.console)
 
-    def advance(self, skipped: int = 0) -> None:
-        """One more photo done; ``skipped``: the photos found done already so far."""
+    def advance(self, skipped: bool = False) -> None:
+        """One more photo done; ``skipped``: found done already (it leaves the total)."""
+        self.skipped += skipped
         progress = self._progress
         if progress is None:
             return
         task = progress.task_ids[0]
         if skipped:
-            progress.update(task, total=self.total - skipped,
-                            description=f"removing backgrounds ({skipped} already done)")
+            progress.update(task, total=self.total - self.skipped,
+                            description=f"removing backgrounds ({self.skipped} already done)")
         else:
             progress.advance(task)
         now = time.monotonic()
@@ -284,11 +286,11 @@ def remove(
     if len(missing) == len(photos):  # nothing to do: no output folder, no manifest
         more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
         raise fail(f"{missing[0]}: no such photo{more}")
-    shown = skipped = 0
+    shown = 0
     with _Bar(len(photos)) as bar:
 
         def on_record(record) -> None:
-            nonlocal shown, skipped
+            nonlocal shown
             if record.status == "failed":
                 shown += 1
                 if shown <= _MAX_ERRORS_SHOWN:
@@ -297,9 +299,7 @@ def remove(
                     bar.say("more failures; see the manifest", "error:", "bold red")
             if record.status == "ok" and record.warning:
                 bar.say(one_line(f"{record.path}: {record.warning}"), "warning:", "yellow")
-            if record.status == "skipped":
-                skipped += 1
-            bar.advance(skipped if record.status == "skipped" else 0)
+            bar.advance(skipped=record.status == "skipped")
 
         try:
             with _sigterm_as_interrupt():
