@@ -286,6 +286,12 @@ MUTANTS: list[Mutant] = [
     Mutant("items: the four-class map the classifier's alone (items' classes ignored)",
            "src/runwaycut/garment/items_fusion.py", "    from_items = lookup(ITEM_TO_CLASS, items)\n",
            "    from_items = classes  # MUTANT\n", ("tests/garment/test_items_fusion.py",)),
+    Mutant("start-up: a one-process run imports the process pool (16 ms)",
+           "src/runwaycut/batch/workers.py",
+           "from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait\n",
+           "from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait\n"
+           "from concurrent.futures.process import ProcessPoolExecutor  # MUTANT\n",
+           ("tests/cli/test_cli_remove.py::test_a_run_in_one_process_does_not_load_the_process_pool",)),
     # --- issues 11 and 14, session 16: the garment step's boxes and whole factors ---
     Mutant("garment: a padded whole-factor photo's maps enlarged to its size, not k times",
            "src/runwaycut/garment/guided.py",

@@ -4,8 +4,6 @@ thread while a second one decodes, encodes and writes (:func:`iter_overlapped`).
 
 from __future__ import annotations
 
-
-
 import contextlib
 import os
 import signal
@@ -13,11 +11,10 @@ import sys
 import threading
 import time
 from collections import deque
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 import cv2
 
@@ -25,6 +22,9 @@ from ..errors import DiskFullError
 from ..io import MAX_PIXELS
 from ..methods import FigureMethod
 from .photo import PhotoRecord, PredictedPhoto, predict_photo, read_photo, write_photo
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 #: Name of the file, inside the output folder, recording the parameters of its results.
 
@@ -283,6 +283,10 @@ def _chunks(items: list, workers: int) -> list[list]:
 
 
 def _iter_pool(items, settings, workers) -> Iterator[tuple[int, PhotoRecord]]:
+    # Imported here: the process pool (and multiprocessing) cost a one-process run,
+    # one photo or -j 1, 16 ms of start-up for nothing.
+    from concurrent.futures.process import BrokenProcessPool, ProcessPoolExecutor
+
     queue = deque(_chunks(items, workers))
     suspects: deque = deque()  # photos of a chunk whose worker died, to rerun one by one
     crashes_in_row = 0
