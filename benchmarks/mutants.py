@@ -286,6 +286,12 @@ MUTANTS: list[Mutant] = [
     Mutant("items: the four-class map the classifier's alone (items' classes ignored)",
            "src/runwaycut/garment/items_fusion.py", "    from_items = lookup(ITEM_TO_CLASS, items)\n",
            "    from_items = classes  # MUTANT\n", ("tests/garment/test_items_fusion.py",)),
+    Mutant("cli: evaluate's error lines read as Rich markup (a name's [red] eaten)",
+           "src/runwaycut/cli/evaluate.py",
+           "                say(row[\"error\"], \"error:\", \"bold red\", progress.console)\n",
+           "                progress.console.print(f\"[bold red]error:[/] {row['error']}\")  # MUTANT\n",
+           ("tests/evaluation/test_evaluate_cli.py::"
+            "test_names_that_look_like_markup_are_printed_as_they_are",)),
     Mutant("start-up: a one-process run imports the process pool (16 ms)",
            "src/runwaycut/batch/workers.py",
            "from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait\n",

@@ -126,6 +126,24 @@ def test_label_of_another_size_fails_that_photo_only(masks_set, tmp_path):
     assert rows["look3"]["status"] == "failed" and rows["look1"]["status"] == "ok"
 
 
+@pytest.mark.parametrize("styled", [False, True], ids=["plain", "FORCE_COLOR"])
+def test_names_that_look_like_markup_are_printed_as_they_are(masks_set, tmp_path, styled):
+    """File names in messages are not read as Rich markup: ``[red]look4.png`` is named
+    whole in its error line, and the CSV's path in the last line."""
+    import re
+
+    image, _ = runway_scene(seed=4)
+    cv2.imwrite(str(masks_set / "images" / "[red]look4.png"), image)
+    cv2.imwrite(str(masks_set / "masks" / "[red]look4.png"), np.zeros((10, 12), np.uint8))
+    out = tmp_path / "[bold]s.csv"
+    result = runner.invoke(app, ["evaluate", str(masks_set), "--csv", str(out)],
+                           env={"FORCE_COLOR": "1" if styled else None, "TTY_COMPATIBLE": None})
+    shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", result.output)
+    assert result.exit_code == 2, shown
+    assert "[red]look4.png: label is 12x10" in shown
+    assert f"rows in {out}" in shown
+
+
 def test_bad_input_gives_one_line_errors_and_no_csv(tmp_path, masks_set):
     out = tmp_path / "s.csv"
     r = run("evaluate", tmp_path / "nowhere", "--csv", out)

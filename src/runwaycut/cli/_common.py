@@ -113,9 +113,8 @@ def report_scored(summary: dict, csv, report) -> None:
     """The last line of ``evaluate`` (figure, garment or items): what was scored and where
     the rows are; exit 2 when a photo failed, an error when none could be scored."""
     where = f"rows in {csv}" + (f", report in {report}" if report is not None else "")
-    rich_console().print(f"{summary['scored']} of {summary['photos']} photos scored, "
-                         f"{summary['failed']} failed, {summary['skipped']} skipped; {where}",
-                         highlight=False)
+    say(f"{summary['scored']} of {summary['photos']} photos scored, {summary['failed']} "
+        f"failed, {summary['skipped']} skipped; {where}")
     if summary["failed"]:
         raise typer.Exit(EXIT_BAD_INPUT)
     if not summary["scored"]:

@@ -18,7 +18,7 @@ from ..threshold.rules import THRESHOLD_RULES
 from ._app import Command, app
 from ._options import (GARMENT_MODEL_HELP, PALETTE_PANEL, Band, Block, FillHoles, KeepLargest,
                        Layout, Method, Points, Sampler, Seed, Strip, Vote, choices)
-from ._common import console, fail, report_scored, reports_errors
+from ._common import console, fail, report_scored, reports_errors, say
 from .remove import apply_target, build_method, checked_palette, default_method
 
 #: What evaluate scores: the figure, the garment mask, or the 14 items.
@@ -116,8 +116,7 @@ def evaluate(
         def on_photo(row):
             nonlocal shown
             if row["status"] == "failed" and shown < _MAX_SHOWN:
-                progress.console.print(f"[bold red]error:[/] {row['error']}", highlight=False,
-                                       soft_wrap=True)
+                say(row["error"], "error:", "bold red", progress.console)
                 shown += 1
             progress.advance(task)
 
@@ -132,8 +131,8 @@ def evaluate(
     s = result.summary
     if s["skipped"]:
         first = next(r for r in result.rows if r["status"] == "skipped")
-        console.print(f"[yellow]skipped {s['skipped']} photo(s)[/] without a label or photo, "
-                      f"e.g. {first['error']}", highlight=False, soft_wrap=True)
+        say(f"without a label or photo, e.g. {first['error']}",
+            f"skipped {s['skipped']} photo(s)", "yellow")
     report_scored(s, csv, report)
 
 

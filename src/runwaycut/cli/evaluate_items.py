@@ -17,7 +17,7 @@ from rich.table import Table
 from ..evaluation.evaluate import write_csv
 from ..evaluation.items import ITEM_ROW_COLUMNS, evaluate_items, write_items_report
 from ..scoring.items import ITEM_NAMES
-from ._common import console, report_scored
+from ._common import console, report_scored, say
 
 
 def evaluate_items_command(data, backend, csv: Path, report: Path | None,
@@ -32,8 +32,7 @@ def evaluate_items_command(data, backend, csv: Path, report: Path | None,
 
         def on_photo(row):
             if row["status"] == "failed":
-                progress.console.print(f"[bold red]error:[/] {row['error']}", highlight=False,
-                                       soft_wrap=True)
+                say(row["error"], "error:", "bold red", progress.console)
             progress.advance(task)
 
         ev = evaluate_items(data, backend, limit=limit, on_photo=on_photo)

@@ -10,7 +10,7 @@ from ..io import read_image, write_bytes_atomic
 from ._app import Command, app
 from ._options import (Band, Block, FillHoles, GarmentModel, KeepLargest, Method, Points, Sampler,
                        Seed, Strip, Target, Threshold, ThresholdModel, Vote, choices)
-from ._common import console, fail, reports_errors
+from ._common import fail, reports_errors, say
 from .remove import apply_target, build_method, checked_palette, default_method
 
 #: Figure formats by file suffix (what matplotlib's Agg canvas writes).
@@ -76,4 +76,4 @@ def explain(
     except ValueError as exc:  # e.g. strips narrower than a block: name the photo
         raise fail(f"{photo}: {exc}") from None
     write_bytes_atomic(out, render(figure, format=fmt, dpi=dpi))
-    console.print(f"wrote {out}", highlight=False)
+    say(f"wrote {out}")

@@ -11,7 +11,7 @@ from ..batch.manifest import MANIFEST_FILE
 from ..batch.workers import default_workers
 from ..io import MAX_PIXELS
 from ._app import Command, app
-from ._common import console, fail, reports_errors
+from ._common import fail, reports_errors, say
 
 
 @app.command(cls=Command)
@@ -60,10 +60,9 @@ def serve(
                              queue=queue, max_upload_mb=max_upload_mb, results=results,
                              token=token, max_pixels=max_pixels)
     try:
-        run_server(settings, say=lambda line: console.print(
-            line, style="yellow" if line.startswith("warning") else None,
-            highlight=False, soft_wrap=True))
+        run_server(settings, say=lambda line: say(
+            line, style="yellow" if line.startswith("warning") else None))
     except OSError as exc:
         raise fail(str(exc)) from None
     except KeyboardInterrupt:
-        console.print("stopped", style="yellow")
+        say("stopped", style="yellow")

@@ -19,7 +19,7 @@ from ..threshold.model import PERSON_PARAMS, ModelParams, save_model
 from ..threshold.training.collect import collect
 from ..threshold.training.crossval import cross_validate, train_model
 from ._app import Command, app
-from ._common import console, fail, reports_errors
+from ._common import console, fail, reports_errors, say
 
 _ROW_NAMES = {"default": "fixed default (t = 20)", "otsu": "Otsu on the distance map",
               "face-ratio": "face-ratio window (10-30 faces)",
@@ -96,9 +96,8 @@ def train(
     if not data_set.complete:
         raise fail(f"{dataset}: no photo with a label to train on")
     if person and not person_models_available():
-        console.print("[yellow]warning:[/] the person models are not available: training a "
-                      "photo-only model, without the face-ratio and person baselines",
-                      highlight=False)
+        say("the person models are not available: training a photo-only model, without "
+            "the face-ratio and person baselines", "warning:", "yellow")
         person = False
     n_workers = workers or len(os.sched_getaffinity(0))
     with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
@@ -109,9 +108,8 @@ def train(
                        cache_dir=cache, use_cache=not no_cache, workers=n_workers,
                        progress=lambda done, total: progress.update(task, completed=done))
     if data.skipped:
-        console.print(f"skipped {len(data.skipped)} photos without photo or label: "
-                      + ", ".join(data.skipped[:10]) + (" ..." if len(data.skipped) > 10 else ""),
-                      highlight=False)
+        say(f"skipped {len(data.skipped)} photos without photo or label: "
+            + ", ".join(data.skipped[:10]) + (" ..." if len(data.skipped) > 10 else ""))
     result = None
     if cv is None:
         cv = DEFAULT_FOLDS if len(data) >= DEFAULT_FOLDS else 0
@@ -137,5 +135,4 @@ def train(
                 f"person) with a photo-only fallback")
     else:
         what = "photo-only model"
-    console.print(f"wrote {out}: {what}, {params.n_estimators} trees a forest, "
-                  f"{len(data)} photos", highlight=False)
+    say(f"wrote {out}: {what}, {params.n_estimators} trees a forest, {len(data)} photos")

@@ -14,7 +14,7 @@ from ..evaluation.evaluate import TUNE_COLUMNS, tune as tune_dataset, tune_summa
 from ..scoring.labels import TARGETS, open_dataset
 from ._app import Command, app
 from ._options import Block, FillHoles, KeepLargest, Layout, Points, Sampler, Strip, Vote, choices
-from ._common import EXIT_BAD_INPUT, console, fail, reports_errors
+from ._common import EXIT_BAD_INPUT, console, fail, reports_errors, say
 from .remove import palette_options_to_method
 
 _BANDS = {"absolute": ("absolute",), "relative": ("relative",), "both": ("absolute", "relative")}
@@ -75,8 +75,7 @@ def tune(
 
         def on_photo(rows):
             if rows and rows[0]["status"] == "failed":
-                progress.console.print(f"[bold red]error:[/] {rows[0]['error']}",
-                                       highlight=False, soft_wrap=True)
+                say(rows[0]["error"], "error:", "bold red", progress.console)
             progress.advance(task)
 
         rows = tune_dataset(data, method.palette, method.mask, method.figure,
@@ -103,9 +102,9 @@ def tune(
         Console().print(table)
     failed = sum(r["status"] == "failed" for r in rows)
     skipped = len({r["id"] for r in rows if r["status"] == "skipped"})
-    console.print(f"{len({r['id'] for r in rows if r['status'] == 'ok'})} of {total} photos "
-                  f"tuned, {len({r['id'] for r in rows if r['status'] == 'failed'})} failed, "
-                  f"{skipped} skipped; rows in {csv}", highlight=False)
+    say(f"{len({r['id'] for r in rows if r['status'] == 'ok'})} of {total} photos "
+        f"tuned, {len({r['id'] for r in rows if r['status'] == 'failed'})} failed, "
+        f"{skipped} skipped; rows in {csv}")
     if failed:
         raise typer.Exit(EXIT_BAD_INPUT)
     if not summary:
