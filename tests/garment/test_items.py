@@ -31,7 +31,8 @@ from runwaycut.garment.items_inputs import (
     warp,
 )
 from runwaycut.garment.items_model import ItemNet, load_item_net, mirror_window
-from runwaycut.garment.items_outputs import ITEM_PALETTE, items_png
+from runwaycut.garment.items_outputs import ITEM_PALETTE, items_json, items_png
+from runwaycut.io import encode_png
 from runwaycut.scoring.heldout import is_heldout
 from runwaycut.scoring.items import (
     ITEM_NAMES,
@@ -371,6 +372,25 @@ def test_a_photo_without_a_person():
     result = parse_items(image)
     assert not result.labels.any() and result.present == []
     assert any("no figure" in w for w in result.warnings)
+    doc = json.loads(items_json(result))  # its items.json: no item, the warning
+    assert doc["items"] == [] and doc["figure_pixels"] == 0
+    assert any("no figure" in w for w in doc["warnings"])
+
+
+def test_remove_target_items_on_a_photo_without_a_person(tmp_path):
+    """The batch writes the empty item map and items.json with a warning, and the photo
+    is done, not failed (as --target figure and garment do)."""
+    rng = np.random.default_rng(0)
+    image = np.clip(200 + rng.normal(0, 2, (300, 200, 3)), 0, 255).astype(np.uint8)
+    photo = tmp_path / "empty-stage.png"
+    photo.write_bytes(encode_png(image))
+    out = tmp_path / "out"
+    result = _run("remove", photo, "--out", out, "--target", "items", "-j", "1")
+    assert result.exit_code == 0, result.output
+    (row,) = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
+    assert row["status"] == "ok" and "no person" in row["warning"]
+    assert json.loads((out / "empty-stage.items.json").read_text())["items"] == []
+    assert not np.asarray(Image.open(out / "empty-stage.items.png")).any()
 
 
 def test_items_from_logits_takes_in_a_carried_item_touching_the_figure():

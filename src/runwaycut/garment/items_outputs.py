@@ -80,7 +80,9 @@ def item_summary(result: ItemsResult) -> list[dict]:
     figure_pixels = max(int(np.count_nonzero(result.figure)), 1)
     # Each item's box, all in one pass over the box of the items (0 around them):
     # [item - 1], from (x0, y0) on.
-    box = bounding_box(result.labels) or (slice(0, 0), slice(0, 0))
+    box = bounding_box(result.labels)
+    if box is None:  # no item at all (a photo without a person)
+        return []
     y0, x0 = box[0].start, box[1].start
     boxes = find_objects(result.labels[box])
     out = []
