@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import socket
 import time
 import zipfile
@@ -16,6 +17,8 @@ from typer.testing import CliRunner
 
 import runwaycut
 from runwaycut.cli import app
+from runwaycut.garment.items_outputs import ITEM_PALETTE
+from runwaycut.scoring.items import ITEM_NAMES
 
 
 def png(body: bytes) -> Image.Image:
@@ -117,6 +120,40 @@ def test_json_of_the_garment_has_colours_and_legend(server, photo_bytes):
     assert set(np.unique(np.asarray(labels))) <= {0, 1, 2, 3}
 
 
+def test_items_answers_are_what_remove_writes(server, photo_bytes):
+    """target=items: the json lists each item as ``<stem>.items.json`` does, and the item
+    map is the indexed PNG of the zip, on the same photo."""
+    query = "/v1/remove?method=auto&target=items"
+    status, _, body = server.post_photo(query + "&output=zip", photo_bytes, filename="0087.jpg")
+    assert status == 200
+    archive = zipfile.ZipFile(io.BytesIO(body))
+    written = json.loads(archive.read("0087.items.json"))
+    status, _, body = server.post_photo(query + "&output=json", photo_bytes)
+    assert status == 200
+    doc = as_json(body)
+    assert doc["target"] == "items" and doc["items"] == written["items"]
+    assert doc["taken_in_pixels"] == written["taken_in_pixels"]
+    names = [i["name"] for i in doc["items"]]
+    assert names and set(names) <= set(ITEM_NAMES) and "background" not in names
+    assert {"skin", "hair"} <= set(names)  # a runway figure, face and arms bare
+    assert 0.99 < sum(i["share_of_figure"] for i in doc["items"]) <= 1.000001
+    for entry in doc["items"]:
+        x0, y0, x1, y1 = entry["bbox"]
+        assert 0 <= x0 <= x1 < doc["width"] and 0 <= y0 <= y1 < doc["height"], entry
+    assert [c["name"] for c in doc["item_legend"]] == list(ITEM_NAMES)
+    assert [c["rgb"] for c in doc["item_legend"]] == ITEM_PALETTE.tolist()
+
+    status, headers, body = server.post_photo(query + "&output=items", photo_bytes)
+    assert status == 200 and headers["content-type"] == "image/png"
+    assert body == archive.read("0087.items.png")
+    item_map = png(body)
+    assert item_map.mode == "P" and item_map.size == (doc["width"], doc["height"])
+    counts = np.bincount(np.asarray(item_map).ravel(), minlength=len(ITEM_NAMES))
+    assert [ITEM_NAMES[i] for i in np.flatnonzero(counts[1:]) + 1] == sorted(
+        names, key=ITEM_NAMES.index)
+    assert [int(counts[i["index"]]) for i in doc["items"]] == [i["pixels"] for i in doc["items"]]
+
+
 def test_bundle_sends_the_distance_map_of_the_palette(server, photo_bytes):
     import base64
 
@@ -133,6 +170,7 @@ def test_bundle_sends_the_distance_map_of_the_palette(server, photo_bytes):
     ("method=nope", "method"), ("target=hat", "target"), ("output=gif", "output"),
     ("points=0", "points"), ("points=x", "points"), ("threshold=-1", "threshold"),
     ("band=sideways", "band"), ("output=labels", "labels"), ("vote=7", "vote"),
+    ("target=garment&output=items", "target=items"),
 ])
 def test_bad_parameters_are_400_json(server, photo_bytes, query, word):
     status, headers, body = server.post_photo(f"/v1/remove?{query}", photo_bytes)

@@ -7,6 +7,7 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -135,3 +136,25 @@ def test_a_busy_port_is_a_one_line_error():
         result = CliRunner().invoke(app, ["serve", "--port", str(port), "-j", "1"])
     assert result.exit_code == 2 and f"cannot listen on 127.0.0.1:{port}" in result.output
     assert "Traceback" not in result.output
+
+
+def test_an_items_batch_shows_its_item_maps(tmp_path):
+    """A batch of ``--target items`` lists each photo's item map and items.json, and the
+    item map's thumbnail keeps the map's colours."""
+    from serving import PHOTO
+
+    from runwaycut.garment.items_outputs import ITEM_PALETTE
+    from runwaycut.serve.gallery import gallery_rows, thumbnail
+
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["remove", str(PHOTO), "--out", str(out), "--target",
+                                      "items", "-j", "1"])
+    assert result.exit_code == 0, result.output
+    (row,) = gallery_rows(out)
+    assert row["files"]["items"] == "0087.items.png"
+    assert row["files"]["items_json"] == "0087.items.json"
+    assert {"cutout", "mask", "labels", "garment", "colors"} <= set(row["files"])
+    thumb = np.asarray(Image.open(io.BytesIO(thumbnail(out / "0087.items.png"))).convert("RGB"))
+    colours = {tuple(c) for c in thumb.reshape(-1, 3)[::7]}
+    assert tuple(ITEM_PALETTE[0]) in colours  # background, and the items' own colours
+    assert len(colours & {tuple(c) for c in ITEM_PALETTE[1:]}) >= 3

@@ -16,6 +16,9 @@ import pytest
 from conftest import CHROMIUM
 from serving import PHOTO, make_results, start_server
 
+from runwaycut.garment.items_outputs import ITEM_PALETTE
+from runwaycut.scoring.items import ITEM_NAMES
+
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                  "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
@@ -124,6 +127,45 @@ def test_garment_view_shows_the_map_legend_and_colours(browser_page, tmp_path):
                            "i => i.complete && i.naturalWidth > 0)")
     assert loaded
     page.screenshot(path=str(shots_dir(tmp_path) / "page-garment.png"), full_page=True)
+    assert not errors, errors
+
+
+def test_items_view_shows_the_item_map_legend_and_each_item_s_colours(browser_page, tmp_path):
+    server, page, errors = browser_page
+    page.goto(server.url)
+    page.wait_for_function("document.querySelector('#status').textContent.startsWith('ready')")
+    page.select_option("#method", "auto")
+    page.select_option("#target", "items")
+    page.set_input_files("#files", str(PHOTO))
+    wait_done(page)
+    assert page.locator(".card .items").is_visible() and page.locator(".card .item-list").is_visible()
+    assert not page.locator(".card .slider").is_visible()  # no live threshold but the palette's
+    # The legend lists the items present, each with its share, in the item map's colours.
+    legend = page.locator(".card .item-legend li").all_inner_texts()
+    names = [t.split()[0] for t in legend]
+    assert names and set(names) <= set(ITEM_NAMES) and {"skin", "hair"} <= set(names)
+    shares = [float(t.split()[1].rstrip("%")) for t in legend]
+    assert 99 <= sum(shares) <= 101
+    chips = page.evaluate("[...document.querySelectorAll('.card .item-legend .chip')]"
+                          ".map(c => getComputedStyle(c).backgroundColor)")
+    assert chips == [f"rgb({r}, {g}, {b})" for r, g, b in
+                     (ITEM_PALETTE[ITEM_NAMES.index(n)] for n in names)]
+    # One row per item: its name, share and named colours.
+    rows = page.locator(".card .item-list tbody tr").all()
+    assert [r.locator("td").first.inner_text().strip() for r in rows] == names
+    assert all(r.locator("td.colours .chip").count() >= 1 for r in rows)
+    # The item map drawn is the server's indexed PNG, downloadable with the rest.
+    links = page.locator(".card .downloads a").all_inner_texts()
+    assert {"0087.items.png", "0087.labels.png", "0087.png"} <= set(links)
+    loaded = page.evaluate("(() => { const i = document.querySelector('.card .items img');"
+                           " return i.complete && i.naturalWidth > 0; })()")
+    assert loaded
+    page.screenshot(path=str(shots_dir(tmp_path) / "page-items.png"), full_page=True)
+    # Back to the garment target: the item view goes away.
+    page.select_option("#target", "garment")
+    page.wait_for_function("document.querySelector('.card').dataset.state === 'done' && "
+                           "document.querySelector('.card .items').hidden")
+    assert not page.locator(".card .item-list").is_visible()
     assert not errors, errors
 
 

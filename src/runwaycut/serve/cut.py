@@ -24,10 +24,12 @@ from ..batch.photo import PhotoRecord
 from ..compose import overlay
 from ..errors import ImageReadError, ImageSizeError, RunwaycutError
 from ..garment.outputs import GARMENT_SUFFIXES
+from ..garment.items_outputs import ITEM_PALETTE, ITEMS_SUFFIXES, item_summary
 from ..garment.types import LABEL_PALETTE
 from ..batch.outputs import encode_cutout, encode_mask, encode_rgb
-from ..batch.targets import target_blobs
+from ..batch.targets import target_blobs, target_of
 from ..io import MAX_PIXELS, encode_png, read_image
+from ..scoring.items import ITEM_NAMES
 from ..scoring.labels import CLASS_NAMES
 from .request import OUTPUTS, CutRequest, build_backend
 
@@ -149,7 +151,7 @@ def cut_photo(data: bytes, filename: str, request: CutRequest, *,
 
 #: Outputs that are one picture: output -> suffix of its file after the stem.
 _ONE_FILE = {"cutout": ".png", "mask": ".mask.png", "overlay": ".overlay.png",
-             "labels": GARMENT_SUFFIXES["labels"]}
+             "labels": GARMENT_SUFFIXES["labels"], "items": ITEMS_SUFFIXES["items"]}
 
 
 def encode_files(image: np.ndarray, result, stem: str, only: str | None = None
@@ -173,7 +175,8 @@ def encode_files(image: np.ndarray, result, stem: str, only: str | None = None
 
 def describe(image: np.ndarray, result, request: CutRequest, timings: dict) -> dict:
     """The numbers of a cut: size, method, threshold, figure fraction, warnings,
-    colours and class shares (garment target), timings."""
+    colours and class shares (garment and items targets), each item with its share,
+    box and colours as ``<stem>.items.json`` lists them (items target), timings."""
     info = {"width": int(image.shape[1]), "height": int(image.shape[0]),
             "method": result.method, "target": request.target,
             "threshold": None if result.threshold is None else float(result.threshold),
@@ -191,6 +194,12 @@ def describe(image: np.ndarray, result, request: CutRequest, timings: dict) -> d
         info["class_shares"] = {k: round(v, 6) for k, v in garment.shares().items()}
         info["legend"] = [{"index": i, "name": name, "rgb": [int(v) for v in LABEL_PALETTE[i]]}
                           for i, name in enumerate(CLASS_NAMES)]
+    if target_of(result) == "items":
+        items = result.details["items"]
+        info["items"] = item_summary(items)
+        info["taken_in_pixels"] = items.taken_in
+        info["item_legend"] = [{"index": i, "name": name, "rgb": [int(v) for v in ITEM_PALETTE[i]]}
+                               for i, name in enumerate(ITEM_NAMES)]
     return info
 
 

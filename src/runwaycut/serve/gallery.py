@@ -16,12 +16,13 @@ import cv2
 import numpy as np
 
 from ..batch.manifest import MANIFEST_FILE, read_manifest
+from ..garment.items_outputs import ITEMS_SUFFIXES
 from ..garment.outputs import GARMENT_SUFFIXES
 from ..io import encode_png
 
 #: The files ``runwaycut remove`` may write per photo: kind -> suffix after the stem.
 OUTPUT_SUFFIXES = {"cutout": ".png", "mask": ".mask.png", "overlay": ".overlay.png",
-                   **GARMENT_SUFFIXES}
+                   **GARMENT_SUFFIXES, **ITEMS_SUFFIXES}
 
 #: Longest side of a gallery thumbnail, pixels.
 THUMB_SIDE = 192

@@ -25,6 +25,7 @@ OUTPUTS = {
     "mask": "image/png",     # 8-bit mask, 255 = figure
     "overlay": "image/png",  # removed pixels painted neon green, as in the note
     "labels": "image/png",   # indexed label map (garment target)
+    "items": "image/png",    # indexed item map (items target)
     "json": "application/json",    # numbers: figure fraction, threshold, warnings, colours, timings
     "zip": "application/zip",      # every file `runwaycut remove` would write for the photo
     "bundle": "application/json",  # json + every picture as base64 PNG (what the page uses)
@@ -108,6 +109,8 @@ class CutRequest:
         if self.output == "labels" and self.target == "figure":
             raise ValueError("output=labels needs target=garment (or another target with a "
                              "label map)")
+        if self.output == "items" and self.target != "items":
+            raise ValueError(f"output=items needs target=items, got target={self.target}")
         palette_method(self.palette_key())  # the library's checks of every palette option,
         build_backend(self)                 # used or not (as the command line checks them)
         return self

@@ -130,14 +130,39 @@ async function render(card) {
     $(".swatches", node).append(title);
   }
   for (const c of b.colors || []) $(".swatches", node).append(item(c.hex, `${c.name} ${(100 * c.share).toFixed(0)}%`));
+  showItems(node, b, b.files[stem + ".items.png"]);
   downloads(card, stem);
   const slider = $(".slider", node);
   slider.hidden = !b.distance;
   if (b.distance) await prepareLive(card);
 }
 
-function item(colour, text) {
-  const li = document.createElement("li");
+// The items target: the item map with a legend of the items present, and a table of
+// each item's share of the figure and its colours (as <stem>.items.json lists them).
+function showItems(node, b, itemsPng) {
+  const items = b.items || [];
+  $(".items", node).hidden = !itemsPng;
+  $(".item-list", node).hidden = !items.length;
+  $(".item-legend", node).replaceChildren();
+  const rows = $(".item-list tbody", node); rows.replaceChildren();
+  if (!itemsPng) return;
+  imageView(".items", node, pngUrl(itemsPng), "item map");
+  const rgb = Object.fromEntries((b.item_legend || []).map(c => [c.name, `rgb(${c.rgb.join(",")})`]));
+  for (const it of items) {
+    const share = `${(100 * it.share_of_figure).toFixed(1)}%`;
+    $(".item-legend", node).append(item(rgb[it.name], `${it.name} ${share}`));
+    const tr = document.createElement("tr");
+    const name = document.createElement("td"); name.append(item(rgb[it.name], it.name, "span"));
+    const cell = document.createElement("td"); cell.className = "share"; cell.textContent = share;
+    const colours = document.createElement("td"); colours.className = "colours";
+    for (const c of it.colors) colours.append(item(c.hex, `${c.name} ${(100 * c.share).toFixed(0)}%`, "span"));
+    tr.append(name, cell, colours);
+    rows.append(tr);
+  }
+}
+
+function item(colour, text, tag = "li") {
+  const li = document.createElement(tag);
   const chip = document.createElement("span"); chip.className = "chip"; chip.style.background = colour;
   li.append(chip, document.createTextNode(text));
   return li;
