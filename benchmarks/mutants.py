@@ -298,6 +298,33 @@ MUTANTS: list[Mutant] = [
            "from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait\n"
            "from concurrent.futures.process import ProcessPoolExecutor  # MUTANT\n",
            ("tests/cli/test_cli_remove.py::test_a_run_in_one_process_does_not_load_the_process_pool",)),
+    # --- session 20: the items target in the service; a photo without a person ------
+    Mutant("items: items.json of a photo without a person (no item) crashes",
+           "src/runwaycut/garment/items_outputs.py",
+           "    if box is None:  # no item at all (a photo without a person)\n        return []\n",
+           "    box = box or (slice(0, 0), slice(0, 0))  # MUTANT\n",
+           ("tests/garment/test_items.py::test_remove_target_items_on_a_photo_without_a_person",)),
+    Mutant("serve: the items target's json without its items",
+           "src/runwaycut/serve/cut.py",
+           "    if target_of(result) == \"items\":",
+           "    if False:  # MUTANT",
+           ("tests/serve/test_api.py::test_items_answers_are_what_remove_writes",)),
+    Mutant("serve: the page draws no item map",
+           "src/runwaycut/serve/static/page.js",
+           "  showItems(node, b, b.files[stem + \".items.png\"]);\n",
+           "  // MUTANT\n",
+           ("tests/serve/test_page_browser.py::"
+            "test_items_view_shows_the_item_map_legend_and_each_item_s_colours",)),
+    Mutant("serve: the page's hidden elements shown by their display rules",
+           "src/runwaycut/serve/static/page.css",
+           "[hidden] { display: none !important; }\n", "/* MUTANT */\n",
+           ("tests/serve/test_page_browser.py::"
+            "test_items_view_shows_the_item_map_legend_and_each_item_s_colours",)),
+    Mutant("serve: a batch's item maps not in the gallery",
+           "src/runwaycut/serve/gallery.py",
+           "                   **GARMENT_SUFFIXES, **ITEMS_SUFFIXES}",
+           "                   **GARMENT_SUFFIXES}  # MUTANT",
+           ("tests/serve/test_gallery.py::test_an_items_batch_shows_its_item_maps",)),
     # --- issues 11 and 14, session 16: the garment step's boxes and whole factors ---
     Mutant("garment: a padded whole-factor photo's maps enlarged to its size, not k times",
            "src/runwaycut/garment/guided.py",
