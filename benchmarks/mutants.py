@@ -325,6 +325,18 @@ MUTANTS: list[Mutant] = [
            "                   **GARMENT_SUFFIXES, **ITEMS_SUFFIXES}",
            "                   **GARMENT_SUFFIXES}  # MUTANT",
            ("tests/serve/test_gallery.py::test_an_items_batch_shows_its_item_maps",)),
+    Mutant("items table: photos done by an earlier run left out of items.csv",
+           "src/runwaycut/cli/remove.py",
+           '            if record.status in ("ok", "skipped"):\n',
+           '            if record.status == "ok":  # MUTANT\n',
+           ("tests/garment/test_items.py::"
+            "test_remove_target_items_gathers_every_photo_s_items_in_one_table",)),
+    Mutant("items table: an item's largest colour not the first one listed",
+           "src/runwaycut/batch/items_table.py",
+           "    first = colors[0] if colors else {}",
+           "    first = colors[-1] if colors else {}  # MUTANT",
+           ("tests/garment/test_items.py::"
+            "test_remove_target_items_gathers_every_photo_s_items_in_one_table",)),
     # --- issues 11 and 14, session 16: the garment step's boxes and whole factors ---
     Mutant("garment: a padded whole-factor photo's maps enlarged to its size, not k times",
            "src/runwaycut/garment/guided.py",

@@ -550,6 +550,59 @@ def test_remove_target_items_writes_its_files(tmp_path):
     assert sum(i["share_of_figure"] for i in doc["items"]) == pytest.approx(1, abs=1e-4)
 
 
+def test_remove_target_items_gathers_every_photo_s_items_in_one_table(tmp_path):
+    """OUT/items.csv: one row per photo and item, as each photo's items.json says, in
+    the photos' order; the summary counts the photos that show each item; a rerun that
+    skips every photo writes the same table; a damaged items.json is named and left out."""
+    import csv
+    import re
+
+    shots = tmp_path / "shots"
+    shots.mkdir()
+    for name in ("0087.jpg", "0111.jpg"):
+        shutil.copy(EXAMPLES / name, shots / name)
+    rng = np.random.default_rng(0)
+    empty = np.clip(200 + rng.normal(0, 2, (300, 200, 3)), 0, 255).astype(np.uint8)
+    (shots / "empty-stage.png").write_bytes(encode_png(empty))
+    (shots / "broken.jpg").write_bytes(b"not a photo")
+    out = tmp_path / "out"
+    result = _run("remove", shots, "--out", out, "--target", "items", "-j", "1")
+    assert result.exit_code == 2, result.output  # broken.jpg failed; the others are done
+
+    def table():
+        with open(out / "items.csv", newline="", encoding="utf-8") as fh:
+            return list(csv.DictReader(fh))
+
+    rows = table()
+    assert [r["output"] for r in rows] == sorted((r["output"] for r in rows), key=[
+        "0087", "0111"].index)  # photos in input order; no row for the empty or broken one
+    for stem in ("0087", "0111"):
+        doc = json.loads((out / f"{stem}.items.json").read_text())
+        mine = [r for r in rows if r["output"] == stem]
+        assert [r["item"] for r in mine] == [i["name"] for i in doc["items"]]
+        for r, item in zip(mine, doc["items"]):
+            assert r["photo"] == str(shots / f"{stem}.jpg")
+            assert float(r["share_of_figure"]) == item["share_of_figure"]
+            assert int(r["pixels"]) == item["pixels"]
+            assert [int(r[k]) for k in ("x0", "y0", "x1", "y1")] == item["bbox"]
+            first = item["colors"][0]
+            assert (r["color"], r["color_family"], r["color_hex"]) == (
+                first["name"], first["family"], first["hex"])
+            assert r["colors"].split("; ")[0] == f"{first['name']} {round(100 * first['share'])}%"
+    line = re.search(r"items in (\d+) photos: (.*); one row", result.output)
+    assert line and int(line.group(1)) == 3  # the empty stage was read too: no item
+    counts = dict(pair.rsplit(" ", 1) for pair in line.group(2).split(", "))
+    assert counts == {name: str(len({r["output"] for r in rows if r["item"] == name}))
+                      for name in ITEM_NAMES if any(r["item"] == name for r in rows)}
+    before = (out / "items.csv").read_bytes()
+    result = _run("remove", shots, "--out", out, "--target", "items", "-j", "1")
+    assert "3 already done" in result.output and (out / "items.csv").read_bytes() == before
+    (out / "0111.items.json").write_text("{ damaged")
+    result = _run("remove", shots, "--out", out, "--target", "items", "-j", "1")
+    assert "0111.items.json: cannot be read" in result.output
+    assert {r["output"] for r in table()} == {"0087"}
+
+
 def test_remove_rejects_item_cutouts_without_items(tmp_path):
     result = _run("remove", EXAMPLES / "0087.jpg", "--out", tmp_path / "o", "--item-cutouts")
     assert result.exit_code == 2 and "--target items" in result.output

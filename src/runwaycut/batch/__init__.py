@@ -22,6 +22,8 @@ Files in the output folder
 ``manifest.summary.json``
     Counts, mean milliseconds per photo, photos per second, workers and start-up
     seconds of the last run.
+``items.csv``
+    With ``--target items``: every photo's items in one table (:mod:`.items_table`).
 ``runwaycut-params.json``
     The backend's parameters. A later run into the same folder with other parameters
     is refused (:class:`ParameterMismatchError`) unless it overwrites everything.
@@ -38,6 +40,7 @@ Modules
     manifest     the JSON Lines manifest
     resume       what a rerun keeps: expected files, recognised photos, rows in order
     run          the whole run: :func:`run_collection`
+    items_table  a ``--target items`` run's items in one table, ``items.csv``
 """
 
 from .inputs import collect_photos, read_path_list

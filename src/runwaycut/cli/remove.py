@@ -263,7 +263,8 @@ def remove(
     2 hair, 3 top, 4 outerwear, 5 dress, 6 skirt, 7 pants, 8 shorts, 9 legwear, 10 shoes,
     11 bag, 12 headwear, 13 accessory) and <stem>.items.json (share, box and colours
     of each item), and with --item-cutouts <stem>.<item>.png (an RGBA cutout per item);
-    a carried bag the person mask missed joins the figure.
+    a carried bag the person mask missed joins the figure. OUT/items.csv then gathers
+    every photo's items: one row per photo and item (share, box, colours).
 
     Rerunning the same command resumes. Exit code 0 when every photo succeeded, 2 when
     any failed (the others are still done), 130 when interrupted.
@@ -287,10 +288,13 @@ def remove(
         more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
         raise fail(f"{missing[0]}: no such photo{more}")
     shown = 0
+    done: dict[str, str] = {}  # output stem -> photo, of the photos done or already done
     with _Bar(len(photos)) as bar:
 
         def on_record(record) -> None:
             nonlocal shown
+            if record.status in ("ok", "skipped"):
+                done[record.output] = record.path
             if record.status == "failed":
                 shown += 1
                 if shown <= _MAX_ERRORS_SHOWN:
@@ -324,9 +328,32 @@ def remove(
     say(one_line(f"{summary.total} photo{'' if summary.total == 1 else 's'}: "
                  f"{summary.ok} done, {summary.failed} failed{skipped} in {summary.seconds:.1f} s"
                  f"{rate}{mean}; results in {out}, manifest {summary.manifest}"))
+    if target == "items" and done:
+        _items_summary(out, [(done[stem], stem) for stem in
+                             sorted(done, key=_input_order(photos).__getitem__)])
     if summary.failed:
         raise typer.Exit(EXIT_BAD_INPUT)
 
+
+
+def _input_order(photos) -> dict[str, int]:
+    """Output stem -> position of its photo among the inputs."""
+    return {Path(rel).as_posix(): i for i, (_, rel) in enumerate(photos)}
+
+
+def _items_summary(out: Path, photos: list[tuple[str, str]]) -> None:
+    """Write OUT/items.csv from the photos' items.json and say how many photos show
+    each item (in the items' order), e.g. ``items in 40 photos: top 31, bag 12...``."""
+    from ..batch.items_table import write_items_table
+    from ..scoring.items import ITEM_NAMES
+
+    path, table = write_items_table(out, photos)
+    for name in table.unreadable[:_MAX_ERRORS_SHOWN]:
+        say(one_line(f"{name}: cannot be read; its photo is left out of {path}"),
+            "warning:", "yellow")
+    counts = ", ".join(f"{name} {table.looks[name]}" for name in ITEM_NAMES if table.looks[name])
+    say(one_line(f"items in {table.photos} photo{'' if table.photos == 1 else 's'}: "
+                 f"{counts or 'none'}; one row per photo and item in {path}"))
 
 
 @contextlib.contextmanager
