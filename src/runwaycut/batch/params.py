@@ -91,8 +91,8 @@ def _qualname(obj) -> str:
 
 
 def is_garment_upgrade(recorded: dict, wanted: dict) -> bool:
-    """Whether ``wanted`` is ``recorded``'s figure backend with ``--target garment``:
-    a finished figure run that may gain the garment outputs."""
+    """Whether ``wanted`` is ``recorded``'s figure backend with ``--target garment`` or
+    ``items``: a finished figure run that may gain the garment (or item) outputs."""
     target, figure, _ = split_target(wanted)
     return target in ("garment", "items") and figure == recorded
 
