@@ -14,6 +14,8 @@ pose once; then, pooled over the photos:
   the network alone, of the garment classifier (MLP) alone, and the MLP on the figure with
   what the items take in: class IoU, mean garment F1 over photos (the garment cutout's);
 * the figure mask with and without what the items take in (a carried bag): mean F1;
+* photo by photo, each item found against labelled: precision and recall of the items
+  a photo shows, what an analyst counting looks relies on;
 * milliseconds per photo of the item step (pose and figure given), with and without
   the colours, against the garment MLP step in the same run; one thread;
 * with ``--oracle``, the item map (auto figure) when each photo's items are known: the
@@ -52,6 +54,7 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from runwaycut.batch.workers import one_thread
+from runwaycut.evaluation.items import presence_scores
 from runwaycut.garment.items import ITEM_TO_CLASS, parse_items
 from runwaycut.garment.items_model import load_item_net
 from runwaycut.garment.labelmap import label_garment
@@ -193,6 +196,7 @@ def main(argv=None) -> int:
     f1 = {k: [] for k in ("fused", "net", "mlp", "mlp+taken", "figure", "figure+taken")}
     ms = {"items": [], "items+colours": [], "mlp": []}
     taken = 0
+    presence_rows = []  # items found and labelled, photo by photo (auto figure)
     for i, name in enumerate(chosen):
         image = read_image(data / "photos" / name)
         truth = read_ccp_items(data / "annotations" / "pixel-level" / f"{Path(name).stem}.mat",
@@ -217,6 +221,9 @@ def main(argv=None) -> int:
         alone = parse_items(image, fig.mask, landmarks=lm, probability=prob, colors=None,
                             fuse=False)
         cm["auto"] += item_confusion(truth, items.labels)
+        presence_rows.append({"status": "ok", "items_found": " ".join(items.present),
+                              "items_labelled": " ".join(ITEM_NAMES[v] for v in np.unique(truth)
+                                                         if v)})
         cm["alone"] += item_confusion(truth, alone.labels)
         cm["hand"] += item_confusion(truth, hand.labels)
         if ruled_out is not None:
@@ -245,6 +252,11 @@ def main(argv=None) -> int:
                                      for c in cols))
     print(f"{'mean IoU':<12} " + " ".join(f"{sc[c]['mean_iou']:>12.3f}" for c in cols))
     print(f"{'acc. in fig':<12} " + " ".join(f"{sc[c]['accuracy_in_figure']:>12.3f}" for c in cols))
+    print("\n# items found, photo by photo (auto figure): photos labelled with the item, "
+          "found, both; precision, recall")
+    for n, c in presence_scores(presence_rows).items():
+        print(f"{n:<12} {c['labelled']:4d} {c['found']:4d} {c['both']:4d}  "
+              + "  ".join("   –" if v is None else f"{v:.2f}" for v in (c["precision"], c["recall"])))
     print("\n# four-class map, auto figure: fused (what --target items and garment write); "
           "the network alone; the garment MLP alone; the MLP on the figure with what the "
           "items take in")

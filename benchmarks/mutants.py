@@ -337,6 +337,11 @@ MUTANTS: list[Mutant] = [
            "    first = colors[-1] if colors else {}  # MUTANT",
            ("tests/garment/test_items.py::"
             "test_remove_target_items_gathers_every_photo_s_items_in_one_table",)),
+    Mutant("evaluate items: an item's recall counted over the photos it was found in",
+           "src/runwaycut/evaluation/items.py",
+           '        c["recall"] = c["both"] / c["labelled"] if c["labelled"] else None',
+           '        c["recall"] = c["both"] / c["found"] if c["found"] else None  # MUTANT',
+           ("tests/garment/test_items.py::test_presence_scores_count_photos_and_swap_with_the_roles",)),
     # --- issues 11 and 14, session 16: the garment step's boxes and whole factors ---
     Mutant("garment: a padded whole-factor photo's maps enlarged to its size, not k times",
            "src/runwaycut/garment/guided.py",

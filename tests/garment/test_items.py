@@ -627,6 +627,36 @@ def test_evaluate_target_items(tmp_path):
     assert all(0 < float(r["mean_iou"]) <= 1 for r in rows)
     text = report.read_text()
     assert "Confusion matrix" in text and "outerwear" in text
+    # Photo by photo, each item found against labelled: the table's counts are the CSV's.
+    assert "Items found, photo by photo" in text
+    for name in ("skin", "shoes", "bag"):
+        found = sum(name in r["items_found"].split() for r in rows)
+        labelled = sum(name in r["items_labelled"].split() for r in rows)
+        both = sum(name in r["items_found"].split() and name in r["items_labelled"].split()
+                   for r in rows)
+        line = next(li for li in result.output.splitlines() if li.strip("│ ").startswith(name))
+        assert f"({both}/{found})" in line and f"({both}/{labelled})" in line, line
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sets(st.sampled_from(ITEM_NAMES[1:])),
+                          st.sets(st.sampled_from(ITEM_NAMES[1:])),
+                          st.sampled_from(["ok", "ok", "failed"])), max_size=12))
+def test_presence_scores_count_photos_and_swap_with_the_roles(photos):
+    from runwaycut.evaluation.items import presence_scores
+
+    rows = [{"status": status, "items_found": " ".join(found),
+             "items_labelled": " ".join(labelled)} for found, labelled, status in photos]
+    swapped = [dict(r, items_found=r["items_labelled"], items_labelled=r["items_found"])
+               for r in rows]
+    p, q = presence_scores(rows), presence_scores(swapped)
+    ok = [(f, l) for f, l, status in photos if status == "ok"]
+    for name in ITEM_NAMES[1:]:
+        assert p[name]["found"] == sum(name in f for f, _ in ok)
+        assert p[name]["labelled"] == sum(name in l for _, l in ok)
+        assert p[name]["both"] == sum(name in f and name in l for f, l in ok)
+        # Found and labelled trade places: precision and recall trade places.
+        assert (p[name]["precision"], p[name]["recall"]) == (q[name]["recall"], q[name]["precision"])
 
 
 def test_explain_target_items(tmp_path):

@@ -45,9 +45,22 @@ def evaluate_items_command(data, backend, csv: Path, report: Path | None,
                             "(pooled)")
         table.add_column("item")
         table.add_column("IoU", justify="right")
+        # Photo by photo: of the photos where the item was found, the share labelled
+        # with it; of those labelled with it, the share where it was found.
+        table.add_column("found: precision", justify="right")
+        table.add_column("recall", justify="right")
+        presence = ev.presence
+
+        def share(v):
+            return "–" if v is None else f"{v:.2f}"
+
         for n in ITEM_NAMES:
             v = ev.scores["iou"][n]
-            table.add_row(n, "–" if v is None else f"{v:.4f}")
+            c = presence.get(n)
+            table.add_row(n, "–" if v is None else f"{v:.4f}",
+                          *(("", "") if c is None else (
+                              f"{share(c['precision'])} ({c['both']}/{c['found']})",
+                              f"{share(c['recall'])} ({c['both']}/{c['labelled']})")))
         table.add_row("mean IoU", f"{ev.scores['mean_iou']:.4f}")
         table.add_row("accuracy in figure", f"{ev.scores['accuracy_in_figure']:.4f}")
         Console().print(table)

@@ -3,7 +3,8 @@
 Needs CCP labels (the 59 labels map to the 14 items, :mod:`runwaycut.scoring.items`).
 Each photo goes through ``--target items`` as ``remove`` runs it (the figure backend, then
 :func:`runwaycut.parse_items`); a confusion matrix is pooled over the photos, giving the
-IoU of each item, their mean, and the pixel accuracy inside the hand-labelled figure.
+IoU of each item, their mean, and the pixel accuracy inside the hand-labelled figure; and
+photo by photo, each item's presence precision and recall (:func:`presence_scores`).
 """
 
 from __future__ import annotations
@@ -47,6 +48,11 @@ class ItemEvaluation:
     confusion: np.ndarray
     scores: dict
     settings: dict = field(default_factory=dict)
+
+    @property
+    def presence(self) -> dict[str, dict]:
+        """:func:`presence_scores` of the scored photos' rows."""
+        return presence_scores(self.rows)
 
     @property
     def summary(self) -> dict:
@@ -129,6 +135,49 @@ def evaluate_items(dataset: Dataset | str | Path, method, *, limit: int | None =
                           settings=settings)
 
 
+def presence_scores(rows) -> dict[str, dict]:
+    """How well the photos' items are found, photo by photo: what an analyst counting
+    looks ("how many carry a bag") relies on, where the IoU weighs pixels.
+
+    Parameters
+    ----------
+    rows : iterable of dict
+        Rows of :func:`evaluate_items` (those not ``ok`` are left out): ``items_found``
+        and ``items_labelled``, item names separated by spaces. An item is labelled in
+        a photo when its labels hold a pixel of it, found when the item map lists it
+        (at least :data:`~runwaycut.garment.items.MIN_ITEM_SHARE` of the figure).
+
+    Returns
+    -------
+    presence : dict
+        Item name (background left out) -> ``{"labelled": photos labelled, "found":
+        photos found, "both": photos labelled and found, "precision": both / found,
+        "recall": both / labelled}``, precision or recall None where its count is 0.
+
+    Examples
+    --------
+    >>> rows = [{"status": "ok", "items_found": "top bag", "items_labelled": "top"},
+    ...         {"status": "ok", "items_found": "top", "items_labelled": "top bag"}]
+    >>> p = presence_scores(rows)
+    >>> p["bag"]["precision"], p["bag"]["recall"], p["top"]["recall"], p["shoes"]["recall"]
+    (0.0, 0.0, 1.0, None)
+    """
+    counts = {name: {"labelled": 0, "found": 0, "both": 0} for name in ITEM_NAMES[1:]}
+    for row in rows:
+        if row.get("status") != "ok":
+            continue
+        found = set((row.get("items_found") or "").split())
+        labelled = set((row.get("items_labelled") or "").split())
+        for name, c in counts.items():
+            c["found"] += name in found
+            c["labelled"] += name in labelled
+            c["both"] += name in found and name in labelled
+    for c in counts.values():
+        c["precision"] = c["both"] / c["found"] if c["found"] else None
+        c["recall"] = c["both"] / c["labelled"] if c["labelled"] else None
+    return counts
+
+
 def _clean(value):
     if isinstance(value, (float, np.floating)):
         return None if not math.isfinite(float(value)) else round(float(value), 6)
@@ -162,6 +211,15 @@ def render_items_report(ev: ItemEvaluation, title: str | None = None) -> str:
     for i, n in enumerate(ITEM_NAMES):
         out.append(f"<tr><td>{n}</td><td>{_f(sc['iou'][n])}</td><td>{int(cm[i].sum())}</td>"
                    f"<td>{int(cm[:, i].sum())}</td></tr>")
+    out.append("</table><h2>Items found, photo by photo</h2><p>An item is labelled in a photo "
+               "when its labels hold a pixel of it, found when the item map lists it (0.5% of "
+               "the figure or more). Precision: of the photos where it was found, the share "
+               "labelled with it; recall: of the photos labelled with it, the share where it "
+               "was found.</p><table><tr><th>item</th><th>labelled</th><th>found</th>"
+               "<th>both</th><th>precision</th><th>recall</th></tr>")
+    for n, c in ev.presence.items():
+        out.append(f"<tr><td>{n}</td><td>{c['labelled']}</td><td>{c['found']}</td>"
+                   f"<td>{c['both']}</td><td>{_f(c['precision'])}</td><td>{_f(c['recall'])}</td></tr>")
     out.append(("</table><h2>Confusion matrix</h2><p>Rows: the labelled item; columns: the "
                 "item predicted; each cell the share of the row's pixels.</p><table class='cm'>"
                 "<tr><th></th>") + "".join(f"<th>{n[:5]}</th>" for n in ITEM_NAMES) + "</tr>")
@@ -201,5 +259,5 @@ def _f(value) -> str:
     return str(value)
 
 
-__all__ = ["ITEM_ROW_COLUMNS", "ItemEvaluation", "evaluate_items", "render_items_report",
-           "write_items_report"]
+__all__ = ["ITEM_ROW_COLUMNS", "ItemEvaluation", "evaluate_items", "presence_scores",
+           "render_items_report", "write_items_report"]
