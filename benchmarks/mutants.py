@@ -342,6 +342,16 @@ MUTANTS: list[Mutant] = [
            '        c["recall"] = c["both"] / c["labelled"] if c["labelled"] else None',
            '        c["recall"] = c["both"] / c["found"] if c["found"] else None  # MUTANT',
            ("tests/garment/test_items.py::test_presence_scores_count_photos_and_swap_with_the_roles",)),
+    Mutant("signals: a worker's SIGTERM lost in a weakref callback (the worker runs on)",
+           "src/runwaycut/batch/workers.py", "    sys.unraisablehook = _stop_again\n",
+           "    pass  # MUTANT\n",
+           ("tests/batch/test_batch.py::"
+            "test_a_sigterm_landing_in_a_weakref_callback_still_stops_the_worker",)),
+    Mutant("signals: the command's Ctrl-C lost in a weakref callback",
+           "src/runwaycut/cli/__init__.py", "    sys.unraisablehook = _interrupt_again\n",
+           "    pass  # MUTANT\n",
+           ("tests/batch/test_batch.py::"
+            "test_a_ctrl_c_landing_in_a_weakref_callback_still_stops_the_command",)),
     # --- issues 11 and 14, session 16: the garment step's boxes and whole factors ---
     Mutant("garment: a padded whole-factor photo's maps enlarged to its size, not k times",
            "src/runwaycut/garment/guided.py",

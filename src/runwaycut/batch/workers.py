@@ -453,7 +453,7 @@ def _init_worker(settings: BatchSettings, parent: int) -> None:
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True,
                      name="runwaycut-parent-watch").start()
     # Last: a SIGTERM before this point kills the worker the default way, silently.
-    signal.signal(signal.SIGTERM, _on_sigterm)
+    _install_stop_handlers()
     if hasattr(signal, "pthread_sigmask"):  # blocked by the parent while it started us
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
 
@@ -480,8 +480,30 @@ def _on_sigterm(signum, frame):
     clean-up sends one too) are ignored, so they cannot cut the unwinding short."""
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     if _WORKER.get("busy"):
+        _WORKER["stopping"] = signum
         raise SystemExit(128 + signum)
     os._exit(128 + signum)
+
+
+def _install_stop_handlers() -> None:
+    """SIGTERM stops a worker: :func:`_on_sigterm`, and :func:`_stop_again` for the
+    SIGTERM that lands where its SystemExit cannot propagate."""
+    sys.unraisablehook = _stop_again
+    signal.signal(signal.SIGTERM, _on_sigterm)
+
+
+def _stop_again(unraisable) -> None:
+    """A worker's ``sys.unraisablehook``. A SIGTERM that lands in a weakref callback or a
+    ``__del__`` raises its SystemExit where Python cannot propagate it: Python would print
+    it as "Exception ignored" and the worker, SIGTERM now ignored, would run on. It is
+    delivered again a moment later instead, where it unwinds the photo; anything else is
+    printed as Python prints it."""
+    signum = _WORKER.get("stopping")
+    if signum and isinstance(unraisable.exc_value, SystemExit):
+        signal.signal(signal.SIGTERM, _on_sigterm)
+        threading.Timer(0.01, os.kill, (os.getpid(), signum)).start()
+        return
+    sys.__unraisablehook__(unraisable)
 
 
 def _work(chunk: list[Item]) -> list[tuple[int, PhotoRecord]]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+import os
 import signal
 import sys
 
@@ -51,16 +52,35 @@ def __getattr__(name):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def install_interrupt_handlers() -> None:
+    """Ctrl-C and SIGTERM raise KeyboardInterrupt in the main thread; one that lands in a
+    weakref callback or a ``__del__``, where Python cannot propagate it (it would print
+    "Exception ignored ... KeyboardInterrupt" and the command would run on), is
+    delivered again a moment later (:func:`_interrupt_again`)."""
+    def terminate(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, terminate)
+    sys.unraisablehook = _interrupt_again
+
+
+def _interrupt_again(unraisable) -> None:
+    """``sys.unraisablehook`` of the command: see :func:`install_interrupt_handlers`."""
+    if isinstance(unraisable.exc_value, KeyboardInterrupt):
+        import threading
+
+        threading.Timer(0.01, os.kill, (os.getpid(), signal.SIGINT)).start()
+        return
+    sys.__unraisablehook__(unraisable)
+
+
 def main() -> None:
     """Console-script entry point: Ctrl-C and SIGTERM, whenever they come, end the
     command with one line and exit code 130 (work in progress is wound up by the
     command itself, see ``runwaycut remove``)."""
-    def terminate(signum, frame):
-        raise KeyboardInterrupt
-
     try:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        signal.signal(signal.SIGTERM, terminate)
+        install_interrupt_handlers()
         register(commands_needed(sys.argv[1:]))()
     except KeyboardInterrupt:
         say("interrupted", style="yellow")
@@ -75,4 +95,4 @@ def main() -> None:
         gc.freeze()
 
 
-__all__ = ["COMMANDS", "app", "commands_needed", "main", "register"]
+__all__ = ["COMMANDS", "app", "commands_needed", "install_interrupt_handlers", "main", "register"]
