@@ -15,7 +15,9 @@ pose once; then, pooled over the photos:
   what the items take in: class IoU, mean garment F1 over photos (the garment cutout's);
 * the figure mask with and without what the items take in (a carried bag): mean F1;
 * photo by photo, each item found against labelled: precision and recall of the items
-  a photo shows, what an analyst counting looks relies on;
+  a photo shows, what an analyst counting looks relies on; and how well the item
+  network's confidence in each item listed (:func:`runwaycut.garment.items.item_confidence`)
+  tells those the labels hold from those they do not (AUC);
 * milliseconds per photo of the item step (pose and figure given), with and without
   the colours, against the garment MLP step in the same run; one thread;
 * with ``--oracle``, the item map (auto figure) when each photo's items are known: the
@@ -160,6 +162,17 @@ def speed(repeat: int, limit: int, against: str | None, rounds: int) -> None:
           f"{'met' if np.median(items) <= 250 else 'NOT met'}")
 
 
+def _auc(scores, labels):
+    """Area under the ROC curve of ``scores`` for the True ``labels`` (ties half), or
+    None without both kinds."""
+    scores, labels = np.asarray(scores, float), np.asarray(labels, bool)
+    pos, neg = scores[labels], scores[~labels]
+    if not len(pos) or not len(neg):
+        return None
+    wins = (pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum()
+    return float(wins / (len(pos) * len(neg)))
+
+
 def main(argv=None) -> int:
     from train_items import split
 
@@ -197,6 +210,7 @@ def main(argv=None) -> int:
     ms = {"items": [], "items+colours": [], "mlp": []}
     taken = 0
     presence_rows = []  # items found and labelled, photo by photo (auto figure)
+    listed = []  # (item, the network's confidence, labelled?) of every item listed
     for i, name in enumerate(chosen):
         image = read_image(data / "photos" / name)
         truth = read_ccp_items(data / "annotations" / "pixel-level" / f"{Path(name).stem}.mat",
@@ -221,6 +235,9 @@ def main(argv=None) -> int:
         alone = parse_items(image, fig.mask, landmarks=lm, probability=prob, colors=None,
                             fuse=False)
         cm["auto"] += item_confusion(truth, items.labels)
+        labelled_here = set(np.unique(truth))
+        listed.extend((n, c, ITEM_NAMES.index(n) in labelled_here)
+                      for n, c in items.confidence.items())
         presence_rows.append({"status": "ok", "items_found": " ".join(items.present),
                               "items_labelled": " ".join(ITEM_NAMES[v] for v in np.unique(truth)
                                                          if v)})
@@ -257,6 +274,14 @@ def main(argv=None) -> int:
     for n, c in presence_scores(presence_rows).items():
         print(f"{n:<12} {c['labelled']:4d} {c['found']:4d} {c['both']:4d}  "
               + "  ".join("   –" if v is None else f"{v:.2f}" for v in (c["precision"], c["recall"])))
+    print("\n# the item network's confidence in the items listed: AUC of those labelled "
+          "against those not (photos listed with it, of them not labelled)")
+    aucs = []
+    for n in ITEM_NAMES[1:] + ("all",):
+        rows = [(c, y) for m, c, y in listed if m == n or n == "all"]
+        wrong = sum(not y for _, y in rows)
+        auc = _auc([c for c, _ in rows], [y for _, y in rows])
+        print(f"{n:<12} {len(rows):4d} {wrong:4d}  " + ("   –" if auc is None else f"{auc:.2f}"))
     print("\n# four-class map, auto figure: fused (what --target items and garment write); "
           "the network alone; the garment MLP alone; the MLP on the figure with what the "
           "items take in")

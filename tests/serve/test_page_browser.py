@@ -154,6 +154,8 @@ def test_items_view_shows_the_item_map_legend_and_each_item_s_colours(browser_pa
     rows = page.locator(".card .item-list tbody tr").all()
     assert [r.locator("td").first.inner_text().strip() for r in rows] == names
     assert all(r.locator("td.colours .chip").count() >= 1 for r in rows)
+    sure = [float(r.locator("td.confidence").inner_text()) for r in rows]
+    assert all(0 <= v <= 1 for v in sure) and len(set(sure)) > 1
     # The item map drawn is the server's indexed PNG, downloadable with the rest.
     links = page.locator(".card .downloads a").all_inner_texts()
     assert {"0087.items.png", "0087.labels.png", "0087.png"} <= set(links)

@@ -4,8 +4,9 @@
 carry a bag" or "which colours were the trousers" the analyst would read them all;
 :func:`write_items_table` gathers them, in the order of the photos, into
 ``OUT/items.csv``: one row per photo and item present, with its share of the figure, its
-box and its colours (the first, the largest, in columns of its own for a spreadsheet's
-filters and pivots). The files are read back from the output folder, so photos done by
+box, the item network's confidence in it (a filter for the doubtful ones) and its
+colours (the first, the largest, in columns of its own for a spreadsheet's filters and
+pivots). The files are read back from the output folder, so photos done by
 an earlier run (skipped by a rerun) are in the table too.
 """
 
@@ -26,8 +27,8 @@ from ..io import write_bytes_atomic
 ITEMS_TABLE = "items.csv"
 
 #: Its columns, in order.
-COLUMNS = ("photo", "output", "item", "share_of_figure", "pixels", "x0", "y0", "x1", "y1",
-           "color", "color_family", "color_hex", "color_share", "colors")
+COLUMNS = ("photo", "output", "item", "share_of_figure", "pixels", "confidence", "x0", "y0",
+           "x1", "y1", "color", "color_family", "color_hex", "color_share", "colors")
 
 
 @dataclass
@@ -87,6 +88,7 @@ def _row(photo: str, stem: str, item: dict) -> dict:
     first = colors[0] if colors else {}
     return {"photo": photo, "output": stem, "item": item["name"],
             "share_of_figure": item["share_of_figure"], "pixels": item["pixels"],
+            "confidence": item.get("confidence", ""),  # (items.json of an older runwaycut)
             "x0": x0, "y0": y0, "x1": x1, "y1": y1,
             "color": first.get("name", ""), "color_family": first.get("family", ""),
             "color_hex": first.get("hex", ""), "color_share": first.get("share", ""),

@@ -7,8 +7,9 @@ Per photo, besides everything ``--target garment`` writes:
     :data:`ITEM_PALETTE`.
 ``<stem>.items.json``
     For each item present: its name and index, pixels, share of the figure, bounding
-    box ``[x0, y0, x1, y1]`` (inclusive pixels) and dominant colours (named as in
-    ``<stem>.colors.json``); plus the classes, the palette and the warnings.
+    box ``[x0, y0, x1, y1]`` (inclusive pixels), the item network's confidence and
+    dominant colours (named as in ``<stem>.colors.json``); plus the classes, the palette
+    and the warnings.
 ``<stem>.<item>.png``
     With ``--item-cutouts``: the RGBA cutout of each item present.
 """
@@ -73,7 +74,8 @@ def items_png(labels: np.ndarray) -> bytes:
 
 
 def item_summary(result: ItemsResult) -> list[dict]:
-    """One dict per item present: name, index, pixels, share of the figure, box, colours."""
+    """One dict per item present: name, index, pixels, share of the figure, box, the item
+    network's confidence (:func:`~runwaycut.garment.items.item_confidence`), colours."""
     from scipy.ndimage import find_objects
 
     counts = result.counts
@@ -85,6 +87,7 @@ def item_summary(result: ItemsResult) -> list[dict]:
         return []
     y0, x0 = box[0].start, box[1].start
     boxes = find_objects(result.labels[box])
+    confidence = result.confidence
     out = []
     for name in result.present:
         index = ITEM_NAMES.index(name)
@@ -93,6 +96,7 @@ def item_summary(result: ItemsResult) -> list[dict]:
                     "share_of_figure": round(int(counts[index]) / figure_pixels, 6),
                     "bbox": [x0 + cols.start, y0 + rows.start, x0 + cols.stop - 1,
                              y0 + rows.stop - 1],
+                    "confidence": round(confidence[name], 3),
                     "colors": [c.as_dict() for c in result.colors.get(name, [])]})
     return out
 

@@ -154,9 +154,11 @@ function showItems(node, b, itemsPng) {
     const tr = document.createElement("tr");
     const name = document.createElement("td"); name.append(item(rgb[it.name], it.name, "span"));
     const cell = document.createElement("td"); cell.className = "share"; cell.textContent = share;
+    const sure = document.createElement("td"); sure.className = "share confidence";
+    sure.textContent = it.confidence === undefined ? "" : it.confidence.toFixed(2);
     const colours = document.createElement("td"); colours.className = "colours";
     for (const c of it.colors) colours.append(item(c.hex, `${c.name} ${(100 * c.share).toFixed(0)}%`, "span"));
-    tr.append(name, cell, colours);
+    tr.append(name, cell, sure, colours);
     rows.append(tr);
   }
 }
