@@ -16,7 +16,7 @@ pose once; then, pooled over the photos:
 * the figure mask with and without what the items take in (a carried bag): mean F1;
 * photo by photo, each item found against labelled: precision and recall of the items
   a photo shows, what an analyst counting looks relies on; and how well the item
-  network's confidence in each item listed (:func:`runwaycut.garment.items.item_confidence`)
+  network's confidence in each item listed (:func:`runwaycut.garment.items_model.item_confidence`)
   tells those the labels hold from those they do not (AUC);
 * milliseconds per photo of the item step (pose and figure given), with and without
   the colours, against the garment MLP step in the same run; one thread;

@@ -353,14 +353,14 @@ MUTANTS: list[Mutant] = [
            ("tests/batch/test_batch.py::"
             "test_a_ctrl_c_landing_in_a_weakref_callback_still_stops_the_command",)),
     Mutant("items: the confidence read from the likeliest item, not the one the map names",
-           "src/runwaycut/garment/items.py",
+           "src/runwaycut/garment/items_model.py",
            "    own = np.take_along_axis(prob, window[None].astype(np.intp), axis=0)[0]\n",
            "    own = prob.max(axis=0)  # MUTANT\n",
            ("tests/garment/test_items.py::test_the_network_s_confidence_tells_the_items_a_photo_shows",
             "tests/garment/test_items.py::"
             "test_item_confidence_is_the_item_s_own_probability_where_the_map_puts_it")),
     Mutant("items: the confidence read at the wrong place (the affine the wrong way)",
-           "src/runwaycut/garment/items.py",
+           "src/runwaycut/garment/items_model.py",
            "    window = cv2.warpAffine(np.ascontiguousarray(labels, np.uint8), np.asarray(affine, np.float64),\n",
            "    window = cv2.warpAffine(np.ascontiguousarray(labels, np.uint8), cv2.invertAffineTransform(np.asarray(affine, np.float64)),  # MUTANT\n",
            ("tests/garment/test_items.py::test_the_network_s_confidence_tells_the_items_a_photo_shows",

@@ -363,7 +363,7 @@ def test_the_network_s_confidence_tells_the_items_a_photo_shows():
 
 
 def test_item_confidence_is_the_item_s_own_probability_where_the_map_puts_it():
-    from runwaycut.garment.items import item_confidence
+    from runwaycut.garment.items_model import item_confidence
 
     # A 40x30 photo under the whole window: every photo pixel covers window pixels.
     H, W = 40, 30

@@ -36,7 +36,7 @@ from ..person.band import bounding_box
 from ..scoring.items import ITEM_NAMES, ITEM_TO_CLASS, item_counts, lookup
 from .colors import ColorParams, GarmentColor, garment_colors, nearest_centre, rgb_to_lab
 from .items_inputs import figure_box
-from .items_model import ItemNet, load_item_net, window_logits
+from .items_model import ItemNet, item_confidence, load_item_net, window_logits
 from .items_fusion import (FUSION_WEIGHT, fused_classes, garment_prior, regroup,
                            smooth_in_regions, to_enlarged)
 from .labelmap import DETECT, detect_pose, label_garment
@@ -156,62 +156,9 @@ class ItemsResult:
 
     @cached_property
     def confidence(self) -> dict[str, float]:
-        """How sure the item network is of each item present: :func:`item_confidence`."""
+        """How sure the item network is of each item present:
+        :func:`~runwaycut.garment.items_model.item_confidence`."""
         return item_confidence(self.labels, self.logits, self.affine, self.counts)
-
-
-def item_confidence(labels: np.ndarray, logits: np.ndarray, affine: np.ndarray,
-                    counts: np.ndarray | None = None) -> dict[str, float]:
-    """The item network's mean probability of each item over the pixels the item map
-    gives it: a listed item the network doubts is more often one the photo does not show.
-
-    Parameters
-    ----------
-    labels : (H, W) uint8 array
-        The item map.
-    logits : (14, rows, cols) float32 array
-        The network's answer over its window (:attr:`ItemsResult.logits`).
-    affine : (2, 3) float array
-        Photo pixels to window pixels.
-    counts : (14,) int array, optional
-        Pixels of each item in ``labels`` (:func:`~runwaycut.scoring.items.item_counts`).
-
-    Returns
-    -------
-    confidence : dict of str to float
-        Item name -> mean softmax probability of that item over the window pixels whose
-        nearest photo pixel the map gives it, in [0, 1], for every item present
-        (background left out); an item too small to cover a window pixel is read at its
-        pixels' mean position.
-
-    Notes
-    -----
-    On the 90 CCP photos the network never saw, the items listed that the photo's labels
-    hold had a higher confidence than those they do not with an AUC of 0.80, pooled
-    over the items (pants 0.91, shoes 0.83, outerwear 0.80, bag 0.78; dress 0.65,
-    headwear 0.59, legwear 0.56: ``benchmarks/bench_items.py``).
-    """
-    k, rows, cols = logits.shape
-    counts = item_counts(labels) if counts is None else counts
-    window = cv2.warpAffine(np.ascontiguousarray(labels, np.uint8), np.asarray(affine, np.float64),
-                            (cols, rows), flags=cv2.INTER_NEAREST, borderValue=0)
-    z = logits - logits.max(axis=0, keepdims=True)
-    prob = np.exp(z)
-    prob /= prob.sum(axis=0, keepdims=True)
-    own = np.take_along_axis(prob, window[None].astype(np.intp), axis=0)[0]
-    sums = np.bincount(window.ravel(), weights=own.ravel(), minlength=k)
-    covered = np.bincount(window.ravel(), minlength=k)
-    out = {}
-    for i in np.flatnonzero(counts[1:]) + 1:
-        if covered[i]:
-            out[ITEM_NAMES[i]] = float(sums[i] / covered[i])
-        else:  # a sliver between window pixels: its mean position, bilinear
-            ys, xs = np.nonzero(labels == i)
-            u, v = np.asarray(affine, np.float64) @ (xs.mean(), ys.mean(), 1.0)
-            plane = np.ascontiguousarray(prob[i], np.float32)
-            value = cv2.getRectSubPix(plane, (1, 1), (float(u), float(v)))
-            out[ITEM_NAMES[i]] = float(np.clip(value[0, 0], 0, 1))
-    return out
 
 
 def items_from_logits(logits: np.ndarray, affine: np.ndarray, figure: np.ndarray,

@@ -75,7 +75,7 @@ def items_png(labels: np.ndarray) -> bytes:
 
 def item_summary(result: ItemsResult) -> list[dict]:
     """One dict per item present: name, index, pixels, share of the figure, box, the item
-    network's confidence (:func:`~runwaycut.garment.items.item_confidence`), colours."""
+    network's confidence (:func:`~runwaycut.garment.items_model.item_confidence`), colours."""
     from scipy.ndimage import find_objects
 
     counts = result.counts
