@@ -325,19 +325,22 @@ def test_a_killed_run_resumes_to_the_same_outputs(tmp_path):
 
 #: A worker process (forked by a stand-in parent) in the middle of a photo whose read
 #: hangs on a second thread, as a stalled disk would leave it: its SIGTERM unwinding
-#: then waits for that thread for ever.
+#: then waits for that thread for ever. The worker prints its pid once it watches its
+#: parent (whose pid it is given, as ``_init_worker`` is): printed by the parent right
+#: after the fork, the test could kill the parent before the worker had looked, and the
+#: worker then watched its new parent, which never dies (a CI failure).
 ORPHAN = """
 import os, signal, threading, time
 from concurrent.futures import ThreadPoolExecutor
 import runwaycut.batch.workers as workers
-child = os.fork()
-if child:
-    print(child, flush=True)
+parent = os.getpid()
+if os.fork():
     time.sleep(600)  # the parent, killed by the test
 else:
     workers._WORKER["busy"] = True
     signal.signal(signal.SIGTERM, workers._on_sigterm)
-    threading.Thread(target=workers._watch_parent, args=(os.getppid(),), daemon=True).start()
+    threading.Thread(target=workers._watch_parent, args=(parent,), daemon=True).start()
+    print(os.getpid(), flush=True)
     with ThreadPoolExecutor(1) as reader:
         reader.submit(time.sleep, 3600).result()
 """
