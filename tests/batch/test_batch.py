@@ -479,19 +479,20 @@ def test_a_signal_to_the_process_group_ends_quietly(tmp_path, signum, when):
     assert tmp_leftovers(tmp_path) == []
 
 
-WEAKREF_SIGTERM = """
+#: A process whose signal lands in a weakref callback (as the garbage collector runs
+#: them) in the middle of its work: ``{setup}`` installs the handlers under test,
+#: ``{signal}`` is sent, ``{caught}`` is what must unwind the work.
+WEAKREF_SIGNAL = """
 import os, signal, sys, time, weakref
-from runwaycut.batch import workers
-workers._WORKER["busy"] = True  # in a photo, as _work sets it
-workers._install_stop_handlers()
+{setup}
 
 
 class Look:
     pass
 
 
-def dropped(ref):  # a weakref callback, as the garbage collector runs them: SIGTERM lands in it
-    os.kill(os.getpid(), signal.SIGTERM)
+def dropped(ref):  # the signal lands in a weakref callback
+    os.kill(os.getpid(), signal.{signal})
     sum(i for i in range(200000))
 
 
@@ -500,64 +501,42 @@ ref = weakref.ref(look, dropped)
 del look
 try:
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:  # the photo's work goes on
+    while time.monotonic() < deadline:  # the work goes on
         sum(i for i in range(1000))
     print("still running")
-except SystemExit as exc:  # what _work turns into the worker's exit
-    print("unwound", exc.code)
-    sys.exit(exc.code)
+except {caught} as exc:
+    print("unwound")
+    sys.exit(exc.code if isinstance(exc, SystemExit) else 130)
 """
+
+
+def run_weakref_signal(setup: str, signal_name: str, caught: str):
+    code = (WEAKREF_SIGNAL.replace("{setup}", setup).replace("{signal}", signal_name)
+            .replace("{caught}", caught))
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO / "src")})
 
 
 def test_a_sigterm_landing_in_a_weakref_callback_still_stops_the_worker():
     """Python cannot raise the handler's SystemExit out of a weakref callback: it printed
     "Exception ignored ... SystemExit: 143" (seen under Ctrl-C of a run) and the worker,
     SIGTERM then ignored, ran on. The signal is delivered again where it can unwind."""
-    done = subprocess.run([sys.executable, "-c", WEAKREF_SIGTERM], capture_output=True,
-                          text=True, timeout=60, cwd=REPO,
-                          env={**os.environ, "PYTHONPATH": str(REPO / "src")})
+    done = run_weakref_signal("from runwaycut.batch import workers\n"
+                              "workers._WORKER['busy'] = True  # in a photo, as _work sets it\n"
+                              "workers._install_stop_handlers()", "SIGTERM", "SystemExit")
     assert done.returncode == 143, done.stdout + done.stderr
-    assert done.stdout.strip() == "unwound 143"
+    assert done.stdout.strip() == "unwound"
     assert "Exception ignored" not in done.stderr and "Traceback" not in done.stderr, done.stderr
-
-
-WEAKREF_SIGINT = """
-import os, signal, sys, time, weakref
-from runwaycut.cli import install_interrupt_handlers
-install_interrupt_handlers()  # as the runwaycut command does first
-
-
-class Look:
-    pass
-
-
-def dropped(ref):  # Ctrl-C lands in a weakref callback
-    os.kill(os.getpid(), signal.SIG""" + "{sig}" + """)
-    sum(i for i in range(200000))
-
-
-look = Look()
-ref = weakref.ref(look, dropped)
-del look
-try:
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        sum(i for i in range(1000))
-    print("still running")
-except KeyboardInterrupt:
-    print("interrupted")
-    sys.exit(130)
-"""
 
 
 @pytest.mark.parametrize("sig", ["INT", "TERM"])
 def test_a_ctrl_c_landing_in_a_weakref_callback_still_stops_the_command(sig):
     """The command's own process: a KeyboardInterrupt raised in a weakref callback was
     printed as ignored and lost, the command running on; it is raised again."""
-    code = WEAKREF_SIGINT.replace("{sig}", sig)
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=60, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO / "src")})
-    assert done.returncode == 130 and done.stdout.strip() == "interrupted", done.stdout + done.stderr
+    done = run_weakref_signal("from runwaycut.cli import install_interrupt_handlers\n"
+                              "install_interrupt_handlers()  # as the runwaycut command does first",
+                              f"SIG{sig}", "KeyboardInterrupt")
+    assert done.returncode == 130 and done.stdout.strip() == "unwound", done.stdout + done.stderr
     assert "Exception ignored" not in done.stderr and "Traceback" not in done.stderr, done.stderr
 
 
