@@ -342,6 +342,12 @@ MUTANTS: list[Mutant] = [
            '        c["recall"] = c["both"] / c["labelled"] if c["labelled"] else None',
            '        c["recall"] = c["both"] / c["found"] if c["found"] else None  # MUTANT',
            ("tests/garment/test_items.py::test_presence_scores_count_photos_and_swap_with_the_roles",)),
+    Mutant("items: a redone photo keeps the earlier photo's cutouts of items it does not show",
+           "src/runwaycut/batch/photo.py",
+           "                for path in photo.stale:  # an earlier run's item cutouts of items gone\n",
+           "                for path in ():  # MUTANT\n",
+           ("tests/garment/test_items.py::"
+            "test_a_redone_photo_keeps_no_item_cutouts_of_items_it_does_not_show",)),
     Mutant("signals: a worker's SIGTERM lost in a weakref callback (the worker runs on)",
            "src/runwaycut/batch/workers.py", "    sys.unraisablehook = _stop_again\n",
            "    pass  # MUTANT\n",

@@ -615,6 +615,39 @@ def test_remove_target_items_writes_its_files(tmp_path):
     assert sum(i["share_of_figure"] for i in doc["items"]) == pytest.approx(1, abs=1e-4)
 
 
+@pytest.mark.parametrize("how", ["another photo, same name", "--overwrite"])
+def test_a_redone_photo_keeps_no_item_cutouts_of_items_it_does_not_show(tmp_path, how):
+    """The item cutouts are the one set of files that changes from photo to photo: when
+    a photo is redone (another photo under its name, or --overwrite), the cutouts of
+    items it no longer shows went on describing the earlier photo, silently."""
+    shots, out = tmp_path / "shots", tmp_path / "out"
+    shots.mkdir()
+    shutil.copy(EXAMPLES / "0367.jpg", shots / "look.jpg")
+    args = ("remove", shots, "--out", out, "--target", "items", "--item-cutouts", "-j", "1")
+
+    def cutouts() -> set[str]:
+        return {p.name[len("look."):-len(".png")] for p in out.glob("look.*.png")} - {
+            "mask", "labels", "garment", "items"}
+
+    def listed() -> set[str]:
+        return {i["name"] for i in json.loads((out / "look.items.json").read_text())["items"]}
+
+    assert _run(*args).exit_code == 0
+    before = listed()
+    assert cutouts() == before
+    if how == "--overwrite":  # the same photo, with an earlier run's cutouts of other items
+        for name in set(ITEM_NAMES[1:]) - before:
+            (out / f"look.{name}.png").write_bytes(b"left by an earlier run")
+        result = _run(*args, "--overwrite")
+        assert listed() == before
+    else:
+        shutil.copy(EXAMPLES / "0087.jpg", shots / "look.jpg")
+        result = _run(*args)
+        assert before - listed(), "the second photo should lack an item the first shows"
+    assert result.exit_code == 0, result.output
+    assert cutouts() == listed()
+
+
 def test_remove_target_items_gathers_every_photo_s_items_in_one_table(tmp_path):
     """OUT/items.csv: one row per photo and item, as each photo's items.json says, in
     the photos' order; the summary counts the photos that show each item; a rerun that

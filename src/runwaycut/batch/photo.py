@@ -11,7 +11,7 @@ import os
 import signal
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
 
@@ -23,7 +23,7 @@ from ..errors import DiskFullError, ImageReadError, LabelError, RunwaycutError
 from ..io import MAX_PIXELS, read_image, write_bytes_atomic
 from ..methods import FigureMethod
 from .outputs import check_format, encode_cutout, encode_mask, encode_rgb
-from .targets import target_blobs
+from .targets import stale_suffixes, target_blobs
 
 #: Name of the file, inside the output folder, recording the parameters of its results.
 
@@ -163,12 +163,17 @@ class PredictedPhoto:
         For each output, what makes its bytes (empty when the photo failed).
     ms : float
         Wall milliseconds spent so far.
+    stale : list of Path
+        Files of this photo's stem that an earlier run may have left and this one does
+        not write (:func:`~runwaycut.batch.targets.stale_suffixes`): removed once the
+        new files are written.
     """
 
     record: PhotoRecord
     paths: dict
     encoders: dict
     ms: float
+    stale: list = field(default_factory=list)
 
 
 def predict_photo(path: Path, rel_stem: Path, out_dir: Path, method: FigureMethod,
@@ -188,6 +193,7 @@ def predict_photo(path: Path, rel_stem: Path, out_dir: Path, method: FigureMetho
     record.started = time.monotonic()
     paths: dict[str, Path] = {}
     encoders: dict = {}
+    stale: list[Path] = []
     with photo_errors(record, path):
         paths = output_paths(out_dir, rel_stem, overlay_too, image_format)
         photo = os.path.realpath(path)  # (Path.resolve raises on a symlink loop)
@@ -208,14 +214,16 @@ def predict_photo(path: Path, rel_stem: Path, out_dir: Path, method: FigureMetho
         if overlay_too:
             encoders["overlay"] = partial(_encode_overlay, image, result.mask, image_format)
         base = Path(out_dir) / rel_stem
-        for suffix, blob in target_blobs(image, result).items():  # --target garment, items
+        blobs = target_blobs(image, result)
+        for suffix, blob in blobs.items():  # --target garment, items
             paths[suffix] = base.with_name(base.name + suffix)
             encoders[suffix] = partial(_as_is, blob)
+        stale = [base.with_name(base.name + s) for s in stale_suffixes(result, blobs)]
     if record.error:
         encoders = {}
     ms = (time.perf_counter() - start) * 1000
     record.ms = round(ms, 2)
-    return PredictedPhoto(record, paths, encoders, ms)
+    return PredictedPhoto(record, paths, encoders, ms, stale)
 
 
 def read_photo(path: Path, max_pixels: int = MAX_PIXELS) -> tuple[np.ndarray, tuple]:
@@ -241,6 +249,9 @@ def write_photo(photo: PredictedPhoto) -> PhotoRecord:
                 for key, blob in blobs.items():
                     write_bytes_atomic(photo.paths[key], blob)
                     written.append(photo.paths[key])
+                for path in photo.stale:  # an earlier run's item cutouts of items gone
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(path)
                 record.status = "ok"
         except KeyboardInterrupt as stop:  # delivered after the writes: the row is true
             record.ms = round(photo.ms + (time.perf_counter() - start) * 1000, 2)

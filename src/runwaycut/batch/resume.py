@@ -20,6 +20,7 @@ from typing import Callable
 
 from .manifest import _CARRIED
 from .photo import PhotoRecord, output_paths, photo_fingerprint
+from .targets import optional_suffixes
 
 #: Temporary files left by :func:`runwaycut.io.write_bytes_atomic` in a killed run:
 #: outputs (``.0001.mask.png.x1y2.tmp``), colours, the summary and the parameters.
@@ -60,9 +61,11 @@ def _garment_paths(out_dir: Path, rel: Path) -> dict[str, Path]:
 
 def _remove_outputs(out_dir: Path, rel: Path) -> None:
     """Remove every file any run may have written for ``rel`` (whatever its options)."""
+    base = Path(out_dir) / rel
     paths = [*output_paths(out_dir, rel, True, "png").values(),
              *output_paths(out_dir, rel, True, "webp").values(),
-             *_garment_paths(out_dir, rel).values(), *_items_paths(out_dir, rel).values()]
+             *_garment_paths(out_dir, rel).values(), *_items_paths(out_dir, rel).values(),
+             *(base.with_name(base.name + s) for s in optional_suffixes())]
     for path in paths:
         with contextlib.suppress(OSError):
             os.unlink(path)

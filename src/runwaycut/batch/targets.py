@@ -30,12 +30,17 @@ class Target:
     blobs : callable or None
         ``blobs(image, result) -> {suffix: bytes}``: the files written besides the mask
         and cutout (``None``: none).
+    optional : callable or None
+        ``optional() -> suffixes``: files the target writes for some photos and not
+        others (the item cutouts of the items a photo shows): a photo's such files that
+        its latest run did not write belong to an earlier photo or run and are removed.
     """
 
     name: str
     help: str
     wrap: Callable[..., Any]
     blobs: Callable[[np.ndarray, Any], dict[str, bytes]] | None
+    optional: Callable[[], tuple[str, ...]] | None = None
 
 
 def _figure(backend, garment_model=None, item_cutouts=False):
@@ -74,6 +79,12 @@ def _items_blobs(image, result):
     return items_blobs(image, result)
 
 
+def _item_cutouts() -> tuple[str, ...]:
+    from ..garment.items_outputs import ITEM_CUTOUT_SUFFIXES
+
+    return tuple(ITEM_CUTOUT_SUFFIXES.values())
+
+
 #: ``--target`` name -> :class:`Target`, in the order ``--help`` lists them.
 TARGETS: dict[str, Target] = {
     "figure": Target("figure", "the figure mask and cutout", _figure, None),
@@ -81,7 +92,7 @@ TARGETS: dict[str, Target] = {
                       "and its colours", _garment, _garment_blobs),
     "items": Target("items", "also the outfit item by item: 14-class item map, items.json "
                     "(share, box, colours per item) and, with --item-cutouts, one cutout "
-                    "per item", _items, _items_blobs),
+                    "per item", _items, _items_blobs, _item_cutouts),
 }
 
 
@@ -101,4 +112,18 @@ def target_blobs(image: np.ndarray, result) -> dict[str, bytes]:
     return {} if blobs is None else blobs(image, result)
 
 
-__all__ = ["TARGETS", "Target", "target_blobs", "target_of"]
+def stale_suffixes(result, written) -> tuple[str, ...]:
+    """The suffixes a result's target writes for some photos (:attr:`Target.optional`)
+    that are not among ``written``: left from an earlier run, they would describe
+    another photo (or an earlier version of this one) and must go."""
+    optional = TARGETS[target_of(result)].optional
+    return () if optional is None else tuple(s for s in optional() if s not in written)
+
+
+def optional_suffixes() -> tuple[str, ...]:
+    """Every suffix any target writes for some photos only (:attr:`Target.optional`)."""
+    return tuple(s for t in TARGETS.values() if t.optional is not None for s in t.optional())
+
+
+__all__ = ["TARGETS", "Target", "optional_suffixes", "stale_suffixes", "target_blobs",
+           "target_of"]

@@ -50,6 +50,9 @@ ITEM_PALETTE.setflags(write=False)
 #: Suffixes of the files always written by ``--target items`` (besides the garment's).
 ITEMS_SUFFIXES = {"items": ".items.png", "items_json": ".items.json"}
 
+#: Suffix of each item's cutout (``--item-cutouts``): ``.top.png``, ... (background has none).
+ITEM_CUTOUT_SUFFIXES = {name: f".{name}.png" for name in ITEM_NAMES[1:]}
+
 
 def items_png(labels: np.ndarray) -> bytes:
     """The item map as an indexed PNG (value = item index, palette :data:`ITEM_PALETTE`).
@@ -179,10 +182,10 @@ def items_blobs(image: np.ndarray, result) -> dict[str, bytes]:
     blobs[ITEMS_SUFFIXES["items_json"]] = items_json(items)
     if result.details.get("item_cutouts"):
         for name in items.present:
-            blobs[f".{name}.png"] = encode_png(item_cutout(image, items.labels,
+            blobs[ITEM_CUTOUT_SUFFIXES[name]] = encode_png(item_cutout(image, items.labels,
                                                            ITEM_NAMES.index(name)))
     return blobs
 
 
-__all__ = ["ITEMS_SUFFIXES", "ITEM_PALETTE", "ItemsMethod", "item_cutout", "item_summary",
+__all__ = ["ITEMS_SUFFIXES", "ITEM_CUTOUT_SUFFIXES", "ITEM_PALETTE", "ItemsMethod", "item_cutout", "item_summary",
            "items_blobs", "items_json", "items_png"]
