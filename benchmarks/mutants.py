@@ -348,6 +348,18 @@ MUTANTS: list[Mutant] = [
            "                for path in ():  # MUTANT\n",
            ("tests/garment/test_items.py::"
             "test_a_redone_photo_keeps_no_item_cutouts_of_items_it_does_not_show",)),
+    Mutant("items: a photo named like another's item cutout overwrites it",
+           "src/runwaycut/batch/resume.py",
+           "    return [base.with_name(base.name + s) for s in items.ITEM_CUTOUT_SUFFIXES.values()]\n",
+           "    return []  # MUTANT\n",
+           ("tests/garment/test_items.py::"
+            "test_a_photo_named_like_another_s_item_cutout_is_refused",)),
+    Mutant("batch: a photo whose stem names another's output overwrites it",
+           "src/runwaycut/batch/resume.py",
+           "        taken = next((f for f in files if f in owners), None)\n",
+           "        taken = files[0] if files[0] in owners else None  # MUTANT\n",
+           ("tests/batch/test_resume.py::"
+            "test_a_photo_whose_stem_names_another_s_output_is_refused",)),
     Mutant("signals: a worker's SIGTERM lost in a weakref callback (the worker runs on)",
            "src/runwaycut/batch/workers.py", "    sys.unraisablehook = _stop_again\n",
            "    pass  # MUTANT\n",

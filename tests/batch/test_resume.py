@@ -183,6 +183,22 @@ def test_two_photos_never_write_the_same_outputs(tmp_path):
     assert png_files(tmp_path / "out") == png_files(tmp_path / "ref")  # the first's files
 
 
+def test_a_photo_whose_stem_names_another_s_output_is_refused(tmp_path):
+    """Not only one stem twice: "look.mask.jpg"'s cutout would be "look.jpg"'s mask."""
+    make_photos(tmp_path / "a", 1)
+    other_photos(tmp_path / "b", 1)
+    both = [(tmp_path / "a" / "0000.jpg", Path("look")),
+            (tmp_path / "b" / "0000.jpg", Path("look.mask"))]
+    summary = run_collection(both, tmp_path / "out", PaletteMethod(), workers=1)
+    assert (summary.ok, summary.failed) == (1, 1)
+    [failed] = [r for r in read_manifest(tmp_path / "out" / "manifest.jsonl")
+                if r["status"] == "failed"]
+    assert failed["path"] == str(both[1][0])
+    assert "would overwrite" in failed["error"] and "look.mask.png" in failed["error"]
+    run_collection(both[:1], tmp_path / "ref", PaletteMethod(), workers=1)
+    assert png_files(tmp_path / "out") == png_files(tmp_path / "ref")  # the first's files
+
+
 def test_a_row_cut_by_a_kill_is_ended_before_the_next(tmp_path):
     make_photos(tmp_path / "in", 2)
     photos = collect_photos([tmp_path / "in"])

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -646,6 +647,25 @@ def test_a_redone_photo_keeps_no_item_cutouts_of_items_it_does_not_show(tmp_path
         assert before - listed(), "the second photo should lack an item the first shows"
     assert result.exit_code == 0, result.output
     assert cutouts() == listed()
+
+
+def test_a_photo_named_like_another_s_item_cutout_is_refused(tmp_path):
+    """With --item-cutouts, "look.top.jpg"'s cutout would be "look.jpg"'s top cutout."""
+    shots, out = tmp_path / "shots", tmp_path / "out"
+    shots.mkdir()
+    shutil.copy(EXAMPLES / "0087.jpg", shots / "look.jpg")
+    shutil.copy(EXAMPLES / "0111.jpg", shots / "look.top.jpg")
+    result = _run("remove", shots, "--out", out, "--target", "items", "--item-cutouts", "-j", "1")
+    assert result.exit_code == 2, result.output
+    rows = {Path(r["path"]).name: r for r in map(json.loads, (out / "manifest.jsonl").open())
+            if "path" in r}
+    assert rows["look.jpg"]["status"] == "ok"
+    assert rows["look.top.jpg"]["status"] == "failed"
+    assert "would overwrite" in rows["look.top.jpg"]["error"]
+    with Image.open(out / "look.top.png") as pil:  # look.jpg's top, whole
+        alpha = np.asarray(pil)[..., 3] == 255
+    labels = np.asarray(Image.open(out / "look.items.png"))
+    assert np.array_equal(alpha, labels == ITEM_NAMES.index("top"))
 
 
 def test_remove_target_items_gathers_every_photo_s_items_in_one_table(tmp_path):

@@ -59,6 +59,16 @@ def _garment_paths(out_dir: Path, rel: Path) -> dict[str, Path]:
     return {suffix: base.with_name(base.name + suffix) for suffix in GARMENT_SUFFIXES.values()}
 
 
+def _optional_paths(out_dir: Path, rel: Path, method) -> list[Path]:
+    """The files a photo's run may write besides :func:`expected_outputs`: its item
+    cutouts (``--item-cutouts``, one for each item the photo shows)."""
+    items = sys.modules.get("runwaycut.garment.items_outputs")
+    if items is None or not getattr(method, "item_cutouts", False):
+        return []
+    base = Path(out_dir) / rel
+    return [base.with_name(base.name + s) for s in items.ITEM_CUTOUT_SUFFIXES.values()]
+
+
 def _remove_outputs(out_dir: Path, rel: Path) -> None:
     """Remove every file any run may have written for ``rel`` (whatever its options)."""
     base = Path(out_dir) / rel
@@ -116,18 +126,23 @@ def plan_run(photos, out_dir: Path, method, overlay: bool, reuse: bool,
              previous: dict[str, tuple], image_format: str = "png") -> Plan:
     """Sort a run's photos into work and rows known at once (see the module notes)."""
     plan = Plan()
-    owners: dict[str, str] = {}
+    owners: dict[str, str] = {}  # output file -> the photo that writes it
     listing = lru_cache(maxsize=256)(sweep_temporary)
     for position, (path, rel) in enumerate(photos):
         stem = Path(rel).as_posix()
-        if stem in owners:
+        paths = expected_outputs(out_dir, Path(rel), method, overlay, image_format)
+        # Not only two photos of one stem: "look.top.jpg"'s cutout is "look.jpg"'s top
+        # cutout, "look.mask.jpg"'s is "look.jpg"'s mask.
+        files = [p.as_posix() for p in (*paths.values(), *_optional_paths(out_dir, Path(rel),
+                                                                         method))]
+        taken = next((f for f in files if f in owners), None)
+        if taken is not None:
             plan.ready[position] = PhotoRecord(
                 path=str(path), status="failed", method=method.name, output=stem,
-                error=f"{path}: its outputs {stem}.* would overwrite those of {owners[stem]}; "
-                      "rename one or process them into separate folders")
+                error=f"{path}: its outputs {stem}.* would overwrite those of {owners[taken]} "
+                      f"({Path(taken).name}); rename one or process them into separate folders")
             continue
-        owners[stem] = str(path)
-        paths = expected_outputs(out_dir, Path(rel), method, overlay, image_format)
+        owners.update(dict.fromkeys(files, str(path)))
         names = listing(str(paths["mask"].parent))
         if reuse and all(p.name in names for p in paths.values()):
             carried = dict(zip(_CARRIED, previous[stem])) if stem in previous else None
