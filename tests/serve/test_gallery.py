@@ -138,6 +138,26 @@ def test_a_busy_port_is_a_one_line_error():
     assert "Traceback" not in result.output
 
 
+def test_a_webp_batch_shows_its_cutouts_and_overlays(tmp_path):
+    """``remove --format webp`` writes <stem>.webp and <stem>.overlay.webp: the gallery
+    listed neither (only the mask), so its tiles showed the mask."""
+    from serving import PHOTO
+
+    from runwaycut.serve.gallery import gallery_rows, thumbnail
+
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["remove", str(PHOTO), "--out", str(out), "--format",
+                                      "webp", "--overlay", "--method", "palette", "-j", "1"])
+    assert result.exit_code == 0, result.output
+    (row,) = gallery_rows(out)
+    assert row["files"] == {"cutout": "0087.webp", "mask": "0087.mask.png",
+                            "overlay": "0087.overlay.webp"}
+    thumb = Image.open(io.BytesIO(thumbnail(out / "0087.webp")))
+    alpha = np.asarray(thumb)[..., 3]
+    assert thumb.mode == "RGBA" and max(thumb.size) == THUMB_SIDE
+    assert (alpha == 0).any() and (alpha == 255).any()  # the cutout's transparency kept
+
+
 def test_an_items_batch_shows_its_item_maps(tmp_path):
     """A batch of ``--target items`` lists each photo's item map and items.json, and the
     item map's thumbnail keeps the map's colours."""

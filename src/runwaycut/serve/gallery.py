@@ -20,9 +20,12 @@ from ..garment.items_outputs import ITEMS_SUFFIXES
 from ..garment.outputs import GARMENT_SUFFIXES
 from ..io import encode_png
 
-#: The files ``runwaycut remove`` may write per photo: kind -> suffix after the stem.
-OUTPUT_SUFFIXES = {"cutout": ".png", "mask": ".mask.png", "overlay": ".overlay.png",
-                   **GARMENT_SUFFIXES, **ITEMS_SUFFIXES}
+#: The files ``runwaycut remove`` may write per photo: kind -> suffixes after the stem
+#: (the first that exists is shown: the cutout and overlay are WebP with ``--format webp``).
+OUTPUT_SUFFIXES: dict[str, tuple[str, ...]] = {
+    "cutout": (".png", ".webp"), "mask": (".mask.png",),
+    "overlay": (".overlay.png", ".overlay.webp"),
+    **{kind: (suffix,) for kind, suffix in {**GARMENT_SUFFIXES, **ITEMS_SUFFIXES}.items()}}
 
 #: Longest side of a gallery thumbnail, pixels.
 THUMB_SIDE = 192
@@ -80,13 +83,15 @@ def gallery_rows(root: Path) -> list[dict]:
         stem = str(row.get("output") or "")
         files = {}
         if stem:
-            for kind, suffix in OUTPUT_SUFFIXES.items():
-                rel = stem + suffix
-                try:
-                    resolve_inside(root, rel)
-                except OutsideResultsError:
-                    continue
-                files[kind] = rel
+            for kind, suffixes in OUTPUT_SUFFIXES.items():
+                for suffix in suffixes:
+                    rel = stem + suffix
+                    try:
+                        resolve_inside(root, rel)
+                    except OutsideResultsError:
+                        continue
+                    files[kind] = rel
+                    break
         rows.append({**row, "files": files})
     return rows
 

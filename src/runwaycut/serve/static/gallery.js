@@ -81,7 +81,7 @@ function detail(r) {
   for (const [kind, rel] of Object.entries(r.files)) {
     const fig = document.createElement("figure");
     const view = document.createElement("div"); view.className = "view" + (kind === "cutout" || kind === "garment" ? " checker" : "");
-    if (rel.endsWith(".png")) { const img = new Image(); img.src = fileUrl(rel); img.alt = kind; view.append(img); }
+    if (/\.(png|webp)$/.test(rel)) { const img = new Image(); img.src = fileUrl(rel); img.alt = kind; view.append(img); }
     else { const a = document.createElement("a"); a.href = fileUrl(rel); a.textContent = rel; view.append(a); }
     const cap = document.createElement("figcaption");
     const a = document.createElement("a"); a.href = fileUrl(rel); a.download = rel.split("/").pop(); a.textContent = kind;
