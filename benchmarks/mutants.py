@@ -360,6 +360,18 @@ MUTANTS: list[Mutant] = [
            "        taken = files[0] if files[0] in owners else None  # MUTANT\n",
            ("tests/batch/test_resume.py::"
             "test_a_photo_whose_stem_names_another_s_output_is_refused",)),
+    Mutant("webp: the garment cutout stays PNG under --format webp",
+           "src/runwaycut/garment/outputs.py",
+           "            suffixes[\"garment\"]: encode_image(garment_cutout(image, garment.labels), image_format),\n",
+           "            \".garment.png\": encode_image(garment_cutout(image, garment.labels)),  # MUTANT\n",
+           ("tests/garment/test_items.py::"
+            "test_format_webp_writes_every_cutout_as_webp_with_the_same_pixels",)),
+    Mutant("webp: a rerun of a webp items folder looks for a PNG garment cutout and redoes it",
+           "src/runwaycut/batch/resume.py",
+           "        paths.update(_garment_paths(out_dir, rel, image_format))\n        paths.update(_items_paths(out_dir, rel))\n",
+           "        paths.update(_garment_paths(out_dir, rel))  # MUTANT\n        paths.update(_items_paths(out_dir, rel))\n",
+           ("tests/garment/test_items.py::"
+            "test_format_webp_writes_every_cutout_as_webp_with_the_same_pixels",)),
     Mutant("signals: a worker's SIGTERM lost in a weakref callback (the worker runs on)",
            "src/runwaycut/batch/workers.py", "    sys.unraisablehook = _stop_again\n",
            "    pass  # MUTANT\n",

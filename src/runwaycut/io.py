@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import os
 import struct
 import tempfile
@@ -498,6 +499,40 @@ def encode_png(array: np.ndarray, palette: np.ndarray | None = None) -> bytes:
         out += [struct.pack(">I", len(data)), tag, data,
                 struct.pack(">I", isal_zlib.crc32(data, isal_zlib.crc32(tag)) & 0xFFFFFFFF)]
     return b"".join(out)
+
+
+def encode_webp(array: np.ndarray) -> bytes:
+    """An (H, W, 3) RGB or (H, W, 4) RGBA uint8 image as lossless WebP bytes.
+
+    Pillow's libwebp at method 0 and quality 0, its fastest effort (lossless all the
+    same; OpenCV's lossless WebP is 20x slower at its fastest setting on these photos);
+    ``exact``: the colour under transparent pixels is kept as given.
+    """
+    a = np.ascontiguousarray(array)
+    if a.dtype != np.uint8 or a.ndim != 3 or a.shape[2] not in (3, 4) or 0 in a.shape[:2]:
+        raise ValueError(f"cannot encode an array of shape {a.shape} and dtype {a.dtype} "
+                         "as WebP: expected a non-empty (H, W, 3) or (H, W, 4) uint8 array")
+    mode = "RGBA" if a.shape[2] == 4 else "RGB"
+    h, w = a.shape[:2]
+    picture = Image.frombuffer(mode, (w, h), a, "raw", mode, 0, 1)
+    buf = io.BytesIO()
+    picture.save(buf, format="WEBP", lossless=True, method=0, quality=0, exact=True)
+    return buf.getvalue()
+
+
+#: Image formats of the colour pictures ``remove --format`` writes, by file suffix.
+IMAGE_FORMATS = ("png", "webp")
+
+
+def encode_image(array: np.ndarray, image_format: str = "png") -> bytes:
+    """An RGB or RGBA uint8 image as ``image_format`` bytes (:data:`IMAGE_FORMATS`):
+    :func:`encode_png` or lossless :func:`encode_webp`."""
+    if image_format == "webp":
+        return encode_webp(array)
+    if image_format != "png":
+        raise ValueError(f"unknown image format {image_format!r}; choose one of "
+                         f"{', '.join(IMAGE_FORMATS)}")
+    return encode_png(array)
 
 
 def _current_umask() -> int:

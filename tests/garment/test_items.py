@@ -668,6 +668,27 @@ def test_a_photo_named_like_another_s_item_cutout_is_refused(tmp_path):
     assert np.array_equal(alpha, labels == ITEM_NAMES.index("top"))
 
 
+def test_format_webp_writes_every_cutout_as_webp_with_the_same_pixels(tmp_path):
+    """--format webp: the garment's and each item's cutouts too (they stayed PNG), pixel
+    for pixel the PNG run's; the maps stay PNG; a rerun finds them and skips the photo."""
+    png, webp = tmp_path / "png", tmp_path / "webp"
+    common = ("--target", "items", "--item-cutouts", "--method", "palette", "-j", "1")
+    assert _run("remove", EXAMPLES / "0087.jpg", "--out", png, *common).exit_code == 0
+    result = _run("remove", EXAMPLES / "0087.jpg", "--out", webp, "--format", "webp", *common)
+    assert result.exit_code == 0, result.output
+    items = [i["name"] for i in json.loads((webp / "0087.items.json").read_text())["items"]]
+    pictures = ["", ".garment"] + [f".{name}" for name in items]
+    assert {p.name for p in webp.glob("*.webp")} == {f"0087{p}.webp" for p in pictures}
+    assert {p.name for p in webp.glob("*.png")} == {"0087.mask.png", "0087.labels.png",
+                                                    "0087.items.png"}
+    for picture in pictures:
+        with Image.open(webp / f"0087{picture}.webp") as a, Image.open(png / f"0087{picture}.png") as b:
+            assert a.format == "WEBP" and a.mode == b.mode == "RGBA"
+            assert np.array_equal(np.asarray(a), np.asarray(b)), picture
+    rerun = _run("remove", EXAMPLES / "0087.jpg", "--out", webp, "--format", "webp", *common)
+    assert rerun.exit_code == 0 and "1 already done" in rerun.output, rerun.output
+
+
 def test_remove_target_items_gathers_every_photo_s_items_in_one_table(tmp_path):
     """OUT/items.csv: one row per photo and item, as each photo's items.json says, in
     the photos' order; the summary counts the photos that show each item; a rerun that

@@ -17,15 +17,13 @@ built and encoded).
 
 from __future__ import annotations
 
-import io
-
 import cv2
 import numpy as np
 
-from ..io import encode_png
+from ..io import IMAGE_FORMATS, encode_png, encode_webp
 
-#: Image formats of the cutout and overlay (``--format``), by file suffix.
-FORMATS = ("png", "webp")
+#: Image formats of the cutouts and overlay (``--format``), by file suffix.
+FORMATS = IMAGE_FORMATS
 
 
 def check_format(fmt: str) -> str:
@@ -80,26 +78,14 @@ def encode_cutout(colours: np.ndarray, alpha: np.ndarray, fmt: str = "png") -> b
     """The transparent cutout of ``colours`` under ``alpha`` as PNG or lossless WebP bytes."""
     fmt = check_format(fmt)
     pixels = cutout_pixels(colours, alpha, "rgba")
-    return _webp(pixels, "RGBA") if fmt == "webp" else encode_png(pixels)
+    return encode_webp(pixels) if fmt == "webp" else encode_png(pixels)
 
 
 def encode_rgb(image: np.ndarray, fmt: str = "png") -> bytes:
     """An (H, W, 3) uint8 RGB picture (the overlay) as PNG or lossless WebP bytes."""
     fmt = check_format(fmt)
     image = np.ascontiguousarray(image)
-    return _webp(image, "RGB") if fmt == "webp" else encode_png(image)
-
-
-def _webp(pixels: np.ndarray, mode: str) -> bytes:
-    """Lossless WebP by Pillow (libwebp): method 0 and quality 0, the fastest effort;
-    OpenCV's lossless WebP is 20x slower at its fastest setting on these photos."""
-    from PIL import Image
-
-    h, w = pixels.shape[:2]
-    picture = Image.frombuffer(mode, (w, h), pixels, "raw", mode, 0, 1)
-    buf = io.BytesIO()
-    picture.save(buf, format="WEBP", lossless=True, method=0, quality=0, exact=True)
-    return buf.getvalue()
+    return encode_webp(image) if fmt == "webp" else encode_png(image)
 
 
 __all__ = ["FORMATS", "check_format", "cutout_pixels", "encode_cutout",

@@ -214,7 +214,7 @@ def predict_photo(path: Path, rel_stem: Path, out_dir: Path, method: FigureMetho
         if overlay_too:
             encoders["overlay"] = partial(_encode_overlay, image, result.mask, image_format)
         base = Path(out_dir) / rel_stem
-        blobs = target_blobs(image, result)
+        blobs = target_blobs(image, result, image_format)
         for suffix, blob in blobs.items():  # --target garment, items
             paths[suffix] = base.with_name(base.name + suffix)
             encoders[suffix] = partial(_as_is, blob)

@@ -33,14 +33,14 @@ Item = tuple[int, str, str]
 def expected_outputs(out_dir: Path, rel: Path, method, overlay: bool,
                      image_format: str = "png") -> dict[str, Path]:
     """Every file a photo's run writes: mask, cutout (overlay), and with ``--target
-    garment`` the label map, garment cutout and colours."""
+    garment`` the label map, garment cutout and colours (the cutouts in ``image_format``)."""
     paths = output_paths(out_dir, rel, overlay, image_format)
     garment = sys.modules.get("runwaycut.garment.outputs")  # not loaded: not a garment run
     if garment is not None and isinstance(method, garment.GarmentMethod):
-        paths.update(_garment_paths(out_dir, rel))
+        paths.update(_garment_paths(out_dir, rel, image_format))
     items = sys.modules.get("runwaycut.garment.items_outputs")  # --target items
     if items is not None and isinstance(method, items.ItemsMethod):
-        paths.update(_garment_paths(out_dir, rel))
+        paths.update(_garment_paths(out_dir, rel, image_format))
         paths.update(_items_paths(out_dir, rel))
     return paths
 
@@ -52,21 +52,23 @@ def _items_paths(out_dir: Path, rel: Path) -> dict[str, Path]:
     return {suffix: base.with_name(base.name + suffix) for suffix in ITEMS_SUFFIXES.values()}
 
 
-def _garment_paths(out_dir: Path, rel: Path) -> dict[str, Path]:
-    from ..garment.outputs import GARMENT_SUFFIXES
+def _garment_paths(out_dir: Path, rel: Path, image_format: str = "png") -> dict[str, Path]:
+    from ..garment.outputs import garment_suffixes
 
     base = Path(out_dir) / rel
-    return {suffix: base.with_name(base.name + suffix) for suffix in GARMENT_SUFFIXES.values()}
+    return {suffix: base.with_name(base.name + suffix)
+            for suffix in garment_suffixes(image_format).values()}
 
 
-def _optional_paths(out_dir: Path, rel: Path, method) -> list[Path]:
+def _optional_paths(out_dir: Path, rel: Path, method, image_format: str = "png") -> list[Path]:
     """The files a photo's run may write besides :func:`expected_outputs`: its item
     cutouts (``--item-cutouts``, one for each item the photo shows)."""
     items = sys.modules.get("runwaycut.garment.items_outputs")
     if items is None or not getattr(method, "item_cutouts", False):
         return []
     base = Path(out_dir) / rel
-    return [base.with_name(base.name + s) for s in items.ITEM_CUTOUT_SUFFIXES.values()]
+    return [base.with_name(base.name + s)
+            for s in items.item_cutout_suffixes(image_format).values()]
 
 
 def _remove_outputs(out_dir: Path, rel: Path) -> None:
@@ -74,7 +76,8 @@ def _remove_outputs(out_dir: Path, rel: Path) -> None:
     base = Path(out_dir) / rel
     paths = [*output_paths(out_dir, rel, True, "png").values(),
              *output_paths(out_dir, rel, True, "webp").values(),
-             *_garment_paths(out_dir, rel).values(), *_items_paths(out_dir, rel).values(),
+             *_garment_paths(out_dir, rel, "png").values(),
+             *_garment_paths(out_dir, rel, "webp").values(), *_items_paths(out_dir, rel).values(),
              *(base.with_name(base.name + s) for s in optional_suffixes())]
     for path in paths:
         with contextlib.suppress(OSError):
@@ -133,8 +136,8 @@ def plan_run(photos, out_dir: Path, method, overlay: bool, reuse: bool,
         paths = expected_outputs(out_dir, Path(rel), method, overlay, image_format)
         # Not only two photos of one stem: "look.top.jpg"'s cutout is "look.jpg"'s top
         # cutout, "look.mask.jpg"'s is "look.jpg"'s mask.
-        files = [p.as_posix() for p in (*paths.values(), *_optional_paths(out_dir, Path(rel),
-                                                                         method))]
+        files = [p.as_posix() for p in (*paths.values(), *_optional_paths(
+            out_dir, Path(rel), method, image_format))]
         taken = next((f for f in files if f in owners), None)
         if taken is not None:
             plan.ready[position] = PhotoRecord(

@@ -28,18 +28,19 @@ class Target:
         ``wrap(backend, garment_model=None, item_cutouts=False) -> backend``: the figure
         backend made to produce this target.
     blobs : callable or None
-        ``blobs(image, result) -> {suffix: bytes}``: the files written besides the mask
-        and cutout (``None``: none).
+        ``blobs(image, result, image_format) -> {suffix: bytes}``: the files written
+        besides the mask and cutout (``None``: none), cutouts in ``image_format``.
     optional : callable or None
         ``optional() -> suffixes``: files the target writes for some photos and not
-        others (the item cutouts of the items a photo shows): a photo's such files that
-        its latest run did not write belong to an earlier photo or run and are removed.
+        others (the item cutouts of the items a photo shows, in either format): a
+        photo's such files that its latest run did not write belong to an earlier photo
+        or run and are removed.
     """
 
     name: str
     help: str
     wrap: Callable[..., Any]
-    blobs: Callable[[np.ndarray, Any], dict[str, bytes]] | None
+    blobs: Callable[[np.ndarray, Any, str], dict[str, bytes]] | None
     optional: Callable[[], tuple[str, ...]] | None = None
 
 
@@ -67,22 +68,23 @@ def _items(backend, garment_model=None, item_cutouts=False):
     return ItemsMethod(backend, garment=garment, item_cutouts=item_cutouts)
 
 
-def _garment_blobs(image, result):
+def _garment_blobs(image, result, image_format="png"):
     from ..garment.outputs import garment_blobs
 
-    return garment_blobs(image, result)
+    return garment_blobs(image, result, image_format)
 
 
-def _items_blobs(image, result):
+def _items_blobs(image, result, image_format="png"):
     from ..garment.items_outputs import items_blobs
 
-    return items_blobs(image, result)
+    return items_blobs(image, result, image_format)
 
 
 def _item_cutouts() -> tuple[str, ...]:
-    from ..garment.items_outputs import ITEM_CUTOUT_SUFFIXES
+    from ..garment.items_outputs import item_cutout_suffixes
+    from ..io import IMAGE_FORMATS
 
-    return tuple(ITEM_CUTOUT_SUFFIXES.values())
+    return tuple(s for fmt in IMAGE_FORMATS for s in item_cutout_suffixes(fmt).values())
 
 
 #: ``--target`` name -> :class:`Target`, in the order ``--help`` lists them.
@@ -106,10 +108,11 @@ def target_of(result) -> str:
     return "figure"
 
 
-def target_blobs(image: np.ndarray, result) -> dict[str, bytes]:
-    """The files a result's target writes besides the mask and cutout: ``{suffix: bytes}``."""
+def target_blobs(image: np.ndarray, result, image_format: str = "png") -> dict[str, bytes]:
+    """The files a result's target writes besides the mask and cutout: ``{suffix: bytes}``
+    (its cutouts in ``image_format``, see :data:`runwaycut.io.IMAGE_FORMATS`)."""
     blobs = TARGETS[target_of(result)].blobs
-    return {} if blobs is None else blobs(image, result)
+    return {} if blobs is None else blobs(image, result, image_format)
 
 
 def stale_suffixes(result, written) -> tuple[str, ...]:

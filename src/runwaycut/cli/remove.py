@@ -219,9 +219,9 @@ def remove(
                                  "removed pixels painted neon green."),
     image_format: str = typer.Option(
         "png", "--format", metavar=choices(FORMATS),
-        help="Format of the figure's cutout (<stem>.png) and the overlay: png, or webp "
-             "(lossless, with alpha; about a quarter smaller, slower to write). The mask, "
-             "the label and item maps and the garment and item cutouts are always PNG."),
+        help="Format of the cutouts (the figure's, the garment's, each item's) and the "
+             "overlay: png, or webp (lossless, with alpha; about a quarter smaller, slower "
+             "to write). The mask and the label and item maps are always PNG."),
     recursive: bool = typer.Option(False, "--recursive", "-r",
                                    help="Look for photos in sub-folders too."),
     from_file: Optional[str] = typer.Option(

@@ -11,7 +11,8 @@ Per photo, besides everything ``--target garment`` writes:
     dominant colours (named as in ``<stem>.colors.json``); plus the classes, the palette
     and the warnings.
 ``<stem>.<item>.png``
-    With ``--item-cutouts``: the RGBA cutout of each item present.
+    With ``--item-cutouts``: the RGBA cutout of each item present (``.webp`` with
+    ``--format webp``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from ..io import encode_png
+from ..io import encode_image, encode_png
 from ..person.band import bounding_box
 from ..scoring.items import ITEM_NAMES
 from .items import ITEM_COLORS, ItemsResult, with_items
@@ -50,8 +51,14 @@ ITEM_PALETTE.setflags(write=False)
 #: Suffixes of the files always written by ``--target items`` (besides the garment's).
 ITEMS_SUFFIXES = {"items": ".items.png", "items_json": ".items.json"}
 
-#: Suffix of each item's cutout (``--item-cutouts``): ``.top.png``, ... (background has none).
+#: Suffix of each item's cutout (``--item-cutouts``): ``.top.png``, ... (background has
+#: none); see :func:`item_cutout_suffixes`.
 ITEM_CUTOUT_SUFFIXES = {name: f".{name}.png" for name in ITEM_NAMES[1:]}
+
+
+def item_cutout_suffixes(image_format: str = "png") -> dict[str, str]:
+    """:data:`ITEM_CUTOUT_SUFFIXES` in ``image_format`` (``remove --format``: ``.top.webp``)."""
+    return {name: f".{name}.{image_format}" for name in ITEM_NAMES[1:]}
 
 
 def items_png(labels: np.ndarray) -> bytes:
@@ -173,19 +180,22 @@ class ItemsMethod:
         return replace(garment, details=details)
 
 
-def items_blobs(image: np.ndarray, result) -> dict[str, bytes]:
+def items_blobs(image: np.ndarray, result, image_format: str = "png") -> dict[str, bytes]:
     """The files of ``--target items`` for one photo, encoded: ``{suffix: bytes}``
-    (the garment's, ``.items.png``, ``.items.json`` and, when asked, ``.<item>.png``)."""
+    (the garment's, ``.items.png``, ``.items.json`` and, when asked, ``.<item>.png``;
+    the cutouts, the garment's and the items', in ``image_format``)."""
     items: ItemsResult = result.details["items"]
-    blobs = garment_blobs(image, result) if "garment" in result.details else {}
+    blobs = garment_blobs(image, result, image_format) if "garment" in result.details else {}
     blobs[ITEMS_SUFFIXES["items"]] = items_png(items.labels)
     blobs[ITEMS_SUFFIXES["items_json"]] = items_json(items)
     if result.details.get("item_cutouts"):
+        suffixes = item_cutout_suffixes(image_format)
         for name in items.present:
-            blobs[ITEM_CUTOUT_SUFFIXES[name]] = encode_png(item_cutout(image, items.labels,
-                                                           ITEM_NAMES.index(name)))
+            blobs[suffixes[name]] = encode_image(
+                item_cutout(image, items.labels, ITEM_NAMES.index(name)), image_format)
     return blobs
 
 
-__all__ = ["ITEMS_SUFFIXES", "ITEM_CUTOUT_SUFFIXES", "ITEM_PALETTE", "ItemsMethod", "item_cutout", "item_summary",
-           "items_blobs", "items_json", "items_png"]
+__all__ = ["ITEMS_SUFFIXES", "ITEM_CUTOUT_SUFFIXES", "ITEM_PALETTE", "ItemsMethod",
+           "item_cutout", "item_cutout_suffixes", "item_summary", "items_blobs", "items_json",
+           "items_png"]

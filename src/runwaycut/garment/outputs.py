@@ -16,7 +16,7 @@ import numpy as np
 
 from .colors import ColorParams, colors_json, garment_colors
 from ..errors import InvalidImageError
-from ..io import encode_png
+from ..io import encode_image, encode_png
 from ..scoring.labels import CLASS_NAMES
 from .items import ItemsResult, with_items
 from .labelmap import label_figure_result
@@ -107,8 +107,15 @@ def class_cutout(image: np.ndarray, labels: np.ndarray, index: int) -> np.ndarra
 ITEM_MODES = ("fused", "labels", "take-in", "off")
 GARMENT_FROM_ITEMS = "fused"
 
-#: Output file suffixes of ``--target garment``, per photo stem.
+#: Output file suffixes of ``--target garment``, per photo stem (the garment cutout as
+#: PNG; see :func:`garment_suffixes`).
 GARMENT_SUFFIXES = {"labels": ".labels.png", "garment": ".garment.png", "colors": ".colors.json"}
+
+
+def garment_suffixes(image_format: str = "png") -> dict[str, str]:
+    """:data:`GARMENT_SUFFIXES` with the garment cutout in ``image_format`` (``remove
+    --format``: ``.garment.webp``); the label map stays PNG (indexed colours)."""
+    return {**GARMENT_SUFFIXES, "garment": f".garment.{image_format}"}
 
 
 @dataclass
@@ -229,7 +236,7 @@ def _load_model_file(path: str) -> GarmentModel:
     return GarmentModel.load(path)
 
 
-def garment_blobs(image: np.ndarray, result) -> dict[str, bytes]:
+def garment_blobs(image: np.ndarray, result, image_format: str = "png") -> dict[str, bytes]:
     """The garment's files for one photo, encoded: ``{suffix: bytes}``.
 
     Parameters
@@ -238,20 +245,24 @@ def garment_blobs(image: np.ndarray, result) -> dict[str, bytes]:
     result : FigureResult
         From :meth:`GarmentMethod.predict` (``details["garment"]`` and
         ``details["colors"]``).
+    image_format : {'png', 'webp'}
+        Of the garment cutout (lossless either way).
 
     Returns
     -------
     blobs : dict of str to bytes
         ``.labels.png`` (:func:`labels_png`), ``.garment.png`` (RGBA,
-        :func:`garment_cutout`) and ``.colors.json`` (:func:`runwaycut.garment.colors.colors_json`).
+        :func:`garment_cutout`; ``.garment.webp`` in WebP) and ``.colors.json``
+        (:func:`runwaycut.garment.colors.colors_json`).
     """
     garment: GarmentResult = result.details["garment"]
     colours = result.details["colors"]
     shares = {k: round(v, 6) for k, v in garment.shares().items()}
     extra = {"class_shares": shares, "skin_source": garment.skin.source,
              "pose": garment.frame.from_pose, "warnings": list(garment.warnings)}
-    return {GARMENT_SUFFIXES["labels"]: labels_png(garment.labels),
-            GARMENT_SUFFIXES["garment"]: encode_png(garment_cutout(image, garment.labels)),
-            GARMENT_SUFFIXES["colors"]: colors_json(
+    suffixes = garment_suffixes(image_format)
+    return {suffixes["labels"]: labels_png(garment.labels),
+            suffixes["garment"]: encode_image(garment_cutout(image, garment.labels), image_format),
+            suffixes["colors"]: colors_json(
                 colours, garment_pixels=int(np.count_nonzero(garment.garment)), extra=extra)}
 

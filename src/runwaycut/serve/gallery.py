@@ -25,7 +25,8 @@ from ..io import encode_png
 OUTPUT_SUFFIXES: dict[str, tuple[str, ...]] = {
     "cutout": (".png", ".webp"), "mask": (".mask.png",),
     "overlay": (".overlay.png", ".overlay.webp"),
-    **{kind: (suffix,) for kind, suffix in {**GARMENT_SUFFIXES, **ITEMS_SUFFIXES}.items()}}
+    **{kind: (suffix,) for kind, suffix in {**GARMENT_SUFFIXES, **ITEMS_SUFFIXES}.items()},
+    "garment": (".garment.png", ".garment.webp")}
 
 #: Longest side of a gallery thumbnail, pixels.
 THUMB_SIDE = 192
