@@ -3,6 +3,7 @@ is converted by the documented rule (io module docstring)."""
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 
@@ -14,8 +15,8 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from runwaycut.errors import ImageReadError, ImageSizeError, InvalidImageError
-from runwaycut.io import (as_rgb_image, encode_png, read_image, read_mask, write_bytes_atomic,
-                          write_png)
+from runwaycut.io import (WEBP_MAX_SIDE, as_rgb_image, encode_image, encode_png, read_image,
+                          read_mask, write_bytes_atomic, write_png)
 
 from conftest import needs_ccp, CCP_PHOTOS
 
@@ -384,6 +385,27 @@ def test_png_refuses_what_it_cannot_write():
         encode_png(np.zeros((3, 3, 3), np.uint8), palette=np.zeros((4, 3), np.uint8))
     with pytest.raises(ValueError, match="cannot encode"):
         encode_png(np.zeros((3, 3), np.uint16), palette=np.zeros((4, 3), np.uint8))
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(1, 40), st.integers(1, 40), st.sampled_from([3, 4]), st.integers(0, 2**31))
+def test_webp_round_trip_is_lossless(h, w, channels, seed):
+    """``--format webp`` is lossless: every channel back, the colour under transparent
+    pixels too (``exact``)."""
+    pixels = np.random.default_rng(seed).integers(0, 256, (h, w, channels), dtype=np.uint8)
+    with Image.open(io.BytesIO(encode_image(pixels, "webp"))) as pil:
+        assert pil.format == "WEBP"
+        np.testing.assert_array_equal(np.asarray(pil.convert("RGBA" if channels == 4 else "RGB")),
+                                      pixels)
+
+
+def test_webp_refuses_what_it_cannot_write():
+    with pytest.raises(ValueError, match="too large for WebP.*--format png"):
+        encode_image(np.zeros((2, WEBP_MAX_SIDE + 1, 4), np.uint8), "webp")
+    with pytest.raises(ValueError, match="cannot encode"):
+        encode_image(np.zeros((4, 5), np.uint8), "webp")
+    with pytest.raises(ValueError, match="unknown image format 'gif'"):
+        encode_image(np.zeros((4, 5, 3), np.uint8), "gif")
 
 
 def test_read_mask_errors(tmp_path):

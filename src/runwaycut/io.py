@@ -501,6 +501,10 @@ def encode_png(array: np.ndarray, palette: np.ndarray | None = None) -> bytes:
     return b"".join(out)
 
 
+#: The longest side a WebP picture can have (the format's 14-bit sizes).
+WEBP_MAX_SIDE = 16383
+
+
 def encode_webp(array: np.ndarray) -> bytes:
     """An (H, W, 3) RGB or (H, W, 4) RGBA uint8 image as lossless WebP bytes.
 
@@ -512,6 +516,9 @@ def encode_webp(array: np.ndarray) -> bytes:
     if a.dtype != np.uint8 or a.ndim != 3 or a.shape[2] not in (3, 4) or 0 in a.shape[:2]:
         raise ValueError(f"cannot encode an array of shape {a.shape} and dtype {a.dtype} "
                          "as WebP: expected a non-empty (H, W, 3) or (H, W, 4) uint8 array")
+    if max(a.shape[:2]) > WEBP_MAX_SIDE:
+        raise ValueError(f"a {a.shape[1]}x{a.shape[0]} picture is too large for WebP (at most "
+                         f"{WEBP_MAX_SIDE} px a side); write it as PNG (--format png)")
     mode = "RGBA" if a.shape[2] == 4 else "RGB"
     h, w = a.shape[:2]
     picture = Image.frombuffer(mode, (w, h), a, "raw", mode, 0, 1)
