@@ -372,6 +372,18 @@ MUTANTS: list[Mutant] = [
            "        paths.update(_garment_paths(out_dir, rel))  # MUTANT\n        paths.update(_items_paths(out_dir, rel))\n",
            ("tests/garment/test_items.py::"
             "test_format_webp_writes_every_cutout_as_webp_with_the_same_pixels",)),
+    Mutant("start-up: the garment step's lazy import left to the first photo",
+           "src/runwaycut/garment/outputs.py",
+           "        from skimage.segmentation import felzenszwalb  # noqa: F401\n",
+           "        pass  # MUTANT\n",
+           ("tests/garment/test_items.py::"
+            "test_the_garment_and_items_targets_load_before_the_first_photo",)),
+    Mutant("start-up: the items target loads nothing before the first photo",
+           "src/runwaycut/garment/items_outputs.py",
+           "    def load(self) -> None:\n",
+           "    def _load_unused(self) -> None:  # MUTANT\n",
+           ("tests/garment/test_items.py::"
+            "test_the_garment_and_items_targets_load_before_the_first_photo",)),
     Mutant("signals: a worker's SIGTERM lost in a weakref callback (the worker runs on)",
            "src/runwaycut/batch/workers.py", "    sys.unraisablehook = _stop_again\n",
            "    pass  # MUTANT\n",

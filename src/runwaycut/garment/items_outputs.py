@@ -168,6 +168,14 @@ class ItemsMethod:
     def name(self) -> str:
         return self.figure.name
 
+    def load(self) -> None:
+        """Load every model now (the figure backend's, the item network's session, the
+        garment's): the first photo then does not carry their loading."""
+        from .items_model import load_item_net
+
+        self.garment.load()
+        load_item_net().load()
+
     def predict(self, image: np.ndarray):
         garment = self.garment
         model = None if garment.model_file is None else garment.model()

@@ -14,7 +14,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from .colors import ColorParams, colors_json, garment_colors
+from .colors import ColorParams, colors_json, garment_colors, rgb_to_lab
 from ..errors import InvalidImageError
 from ..io import encode_image, encode_png
 from ..scoring.labels import CLASS_NAMES
@@ -181,10 +181,24 @@ class GarmentMethod:
         return _load_model_file(str(self.model_file))
 
     def load(self) -> None:
-        """Load the figure backend's models now, where it has any."""
+        """Load the models now (the figure backend's, where it has any, and the item
+        network's session when the items serve the garment), so that the first photo
+        does not carry their loading."""
         load = getattr(self.figure, "load", None)
         if load is not None:
             load()
+        # The garment step's one lazy import (scikit-image's segmentation, which brings
+        # SciPy's ndimage: about 0.5 s), and OpenCV's tables of the float Lab conversion
+        # (made on its first call: about 0.1 s), here rather than in the first photo's
+        # time. (A batch loads in the process that works, after its thread settings.)
+        from skimage.segmentation import felzenszwalb  # noqa: F401
+
+        rgb_to_lab(np.zeros((1, 3), np.uint8))
+
+        if self.items != "off":
+            from .items_model import load_item_net
+
+            load_item_net().load()
 
     def predict(self, image: np.ndarray):
         return self.label(image, self.figure.predict(image))
