@@ -384,6 +384,12 @@ MUTANTS: list[Mutant] = [
            "    def _load_unused(self) -> None:  # MUTANT\n",
            ("tests/garment/test_items.py::"
             "test_the_garment_and_items_targets_load_before_the_first_photo",)),
+    Mutant("explain: the item colour bars drawn in the item map's colour",
+           "src/runwaycut/explain/items.py",
+           "                                       facecolor=np.array(c.rgb) / 255, edgecolor=\"black\",\n",
+           "                                       facecolor=ITEM_PALETTE[index] / 255, edgecolor=\"black\",  # MUTANT\n",
+           ("tests/explain/test_explain_methods.py::"
+            "test_items_target_draws_each_item_s_colours_as_items_json_lists_them",)),
     Mutant("signals: a worker's SIGTERM lost in a weakref callback (the worker runs on)",
            "src/runwaycut/batch/workers.py", "    sys.unraisablehook = _stop_again\n",
            "    pass  # MUTANT\n",

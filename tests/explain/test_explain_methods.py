@@ -108,6 +108,28 @@ def test_garment_target_adds_the_label_map(auto, photo):
     assert titles[-2:] == ["Garment, skin + hair, accessories", "Garment colours"]
 
 
+def test_items_target_draws_each_item_s_colours_as_items_json_lists_them(auto, photo):
+    """The item colour panel: one row per item found, its colours' bars in the colours
+    and order of the item's own list (what items.json writes)."""
+    from matplotlib.patches import Rectangle
+
+    from runwaycut.garment.items_outputs import ItemsMethod
+
+    method = ItemsMethod(auto)
+    fig = explain_method(photo, method)
+    assert panel_titles(fig)[-2:] == ["Items", "Item colours"]
+    items = method.predict(photo).details["items"]
+    expected = [(f"{name}: {c.name}", tuple(c.rgb)) for name in items.present
+                for c in items.colors[name]]
+    assert len(expected) >= len(items.present) >= 3
+    [panel] = [ax for ax in fig.get_axes() if ax.get_title().startswith("each item's colours")]
+    drawn = [(p.get_label(), tuple(np.round(np.array(p.get_facecolor()[:3]) * 255).astype(int)))
+             for p in panel.patches if isinstance(p, Rectangle) and ": " in p.get_label()]
+    assert drawn == expected
+    texts = " ".join(t.get_text() for t in panel.texts)
+    assert all(name in texts for name in items.present)
+
+
 def test_cli_default_is_auto(tmp_path):
     out = tmp_path / "fig.png"
     result = runner.invoke(app, ["explain", str(PHOTO), "-o", str(out), "--dpi", "40"])

@@ -52,7 +52,8 @@ def explain(
     --threshold): the sampled blocks, the palette, one mask per colour, the distance
     map and its histogram, the combined mask and the cutout. --target garment adds the
     four-class label map and the garment's colour swatches; --target items also the
-    item map, with a legend of the items found and their shares of the figure.
+    item map, with a legend of the items found and their shares of the figure, and
+    each item's colours.
     """
     fmt = FORMATS.get(out.suffix.lower())
     if fmt is None:
