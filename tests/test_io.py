@@ -325,7 +325,7 @@ def test_rgba_png_keeps_channel_order(tmp_path):
 def test_png_round_trip_through_pillow_and_opencv(seed, h, w, kind, strip):
     """Every kind of image the outputs write decodes to itself in Pillow and OpenCV,
     also filtered and deflated a few rows at a time (``PNG_STRIP_BYTES``; 0: as shipped)."""
-    import runwaycut.io as rio
+    import runwaycut.io.encode as rio
 
     shipped = rio.PNG_STRIP_BYTES
     rio.PNG_STRIP_BYTES = strip or shipped
@@ -432,7 +432,8 @@ def test_atomic_write_leaves_old_file_on_failure(tmp_path):
 
 
 def test_written_files_get_ordinary_permissions(tmp_path):
-    from runwaycut.io import _UMASK, write_png
+    from runwaycut.io import write_png
+    from runwaycut.io.files import _UMASK
 
     path = write_png(tmp_path / "m.png", np.zeros((8, 8), np.uint8))
     assert (path.stat().st_mode & 0o777) == (0o666 & ~_UMASK)
