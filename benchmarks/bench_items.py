@@ -30,6 +30,15 @@ pose once; then, pooled over the photos:
     python benchmarks/bench_items.py --only heldout  # the 30 held-out photos
     python benchmarks/bench_items.py --speed         # end to end, one core (below)
     python benchmarks/bench_items.py --oracle        # also with each photo's items known
+    python benchmarks/bench_items.py --colours       # each item's colours against its labels'
+
+``--colours``: for each item found whose hand labels hold at least 200 of its pixels,
+its colours (``items.json``'s) against those of the hand-labelled item (the same
+clustering, :func:`runwaycut.garment.colors.garment_colors` with
+:data:`~runwaycut.garment.items.ITEM_COLORS`, of the pixels its labels give it): how
+often the first colour's name and family agree, and the overlap of the shares by name;
+beside them the figure-palette method used before (the figure's colours clustered once,
+each item's pixels given the nearest), and the milliseconds of each.
 
 ``--speed``: ``remove``'s per-photo work (read, figure, targets, encode, write;
 :func:`runwaycut.batch.photo.process_photo`) on the first ``--limit`` (30) CCP photos
@@ -47,6 +56,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -57,7 +67,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from runwaycut.batch.workers import one_thread
 from runwaycut.evaluation.items import presence_scores
-from runwaycut.garment.items import ITEM_TO_CLASS, parse_items
+from runwaycut.garment.colors import garment_colors, nearest_centre, rgb_to_lab
+from runwaycut.garment.items import ITEM_COLORS, ITEM_TO_CLASS, item_colors, parse_items
 from runwaycut.garment.items_model import load_item_net
 from runwaycut.garment.labelmap import label_garment
 from runwaycut.io import read_image
@@ -173,6 +184,103 @@ def _auc(scores, labels):
     return float(wins / (len(pos) * len(neg)))
 
 
+def figure_palette_colours(image, result, params=ITEM_COLORS) -> dict:
+    """The item colours of the code before ``--colours`` was measured: the figure's
+    colours clustered once (twice ``params.max_colors`` of them, 8,000 pixels drawn),
+    each item's pixels (about ``params.sample`` drawn) given the nearest; shares under
+    ``params.min_share`` dropped. Kept here as the baseline."""
+    counts = result.counts
+    present = np.flatnonzero(counts[1:]) + 1
+    if not len(present):
+        return {}
+    palette = garment_colors(image, result.figure, replace(
+        params, max_colors=2 * params.max_colors, min_share=0.02, sample=8000))
+    centres = np.array([c.lab for c in palette], np.float32)
+    index = np.flatnonzero(result.labels)
+    item = result.labels.ravel()[index]
+    rate = np.minimum(1.0, params.sample / np.maximum(counts, 1))
+    if (rate[present] < 1).any():
+        keep = np.random.default_rng(params.seed).random(len(index)) < rate[item]
+        index, item = index[keep], item[keep]
+    nearest = nearest_centre(rgb_to_lab(image.reshape(-1, 3)[index]), centres)
+    held = np.bincount(item.astype(np.intp) * len(palette) + nearest,
+                       minlength=len(ITEM_NAMES) * len(palette)).reshape(len(ITEM_NAMES), -1)
+    found = {}
+    for i in present:
+        if not held[i].any():
+            found[ITEM_NAMES[i]] = []
+            continue
+        share = held[i] / held[i].sum()
+        keep = share >= params.min_share
+        if not keep.any():
+            keep = share == share.max()
+        share = np.where(keep, share, 0) / share[keep].sum()
+        found[ITEM_NAMES[i]] = sorted((replace(palette[j], share=float(share[j]))
+                                       for j in np.flatnonzero(keep)),
+                                      key=lambda c: (-c.share, c.name))
+    return found
+
+
+def _share_overlap(a, b) -> float:
+    """Sum over colour names of the smaller of the two shares (1: the same colours)."""
+    sa, sb = {}, {}
+    for c in a:
+        sa[c.name] = sa.get(c.name, 0.0) + c.share
+    for c in b:
+        sb[c.name] = sb.get(c.name, 0.0) + c.share
+    return sum(min(v, sb.get(k, 0.0)) for k, v in sa.items())
+
+
+def colours(data: Path, chosen: list[str]) -> None:
+    """``--colours`` (see the module notes)."""
+    auto = AutoMethod(soft=False)
+    methods = {"items.json (each item's own pixels)": lambda im, r: item_colors(im, r).colors,
+               "figure palette (before)": figure_palette_colours}
+    agree = {m: {"name": 0, "family": 0, "overlap": 0.0} for m in methods}
+    per_item = {m: {} for m in methods}
+    ms = {m: [] for m in methods}
+    n = 0
+    for i, name in enumerate(chosen):
+        image = read_image(data / "photos" / name)
+        truth = read_ccp_items(data / "annotations" / "pixel-level" / f"{Path(name).stem}.mat",
+                               image.shape[:2])
+        fig = auto.predict(image)
+        with one_thread():
+            items = parse_items(image, fig.mask, landmarks=fig.details.get("landmarks"),
+                                probability=fig.details.get("probability"), colors=None)
+            got = {}
+            for m, fn in methods.items():
+                t = time.perf_counter()
+                got[m] = fn(image, items)
+                ms[m].append((time.perf_counter() - t) * 1000)
+        for item in items.present:
+            labelled = truth == ITEM_NAMES.index(item)
+            if np.count_nonzero(labelled) < 200:
+                continue
+            reference = garment_colors(image, labelled, ITEM_COLORS)
+            n += 1
+            for m in methods:
+                mine = got[m][item]
+                agree[m]["name"] += mine[0].name == reference[0].name
+                same_family = mine[0].family == reference[0].family
+                agree[m]["family"] += same_family
+                agree[m]["overlap"] += _share_overlap(mine, reference)
+                per_item[m].setdefault(item, []).append(same_family)
+        if (i + 1) % 10 == 0:
+            print(f"  {i + 1}/{len(chosen)} photos", file=sys.stderr, flush=True)
+    print(f"# item colours against the hand-labelled items' on {len(chosen)} photos never "
+          f"trained on: {n} items found and labelled (>= 200 px)")
+    print(f"{'method':<38} {'first name':>10} {'family':>8} {'overlap':>8} {'ms':>6}")
+    for m in methods:
+        a = agree[m]
+        print(f"{m:<38} {a['name'] / n:>10.3f} {a['family'] / n:>8.3f} "
+              f"{a['overlap'] / n:>8.3f} {np.median(ms[m]):>6.1f}")
+    print("first colour's family agreeing, per item: " + "; ".join(
+        f"{item} ({len(v)}) " + " / ".join(f"{np.mean(per_item[m][item]):.2f}" for m in methods)
+        for item, v in sorted(per_item[next(iter(methods))].items(),
+                              key=lambda kv: ITEM_NAMES.index(kv[0]))))
+
+
 def main(argv=None) -> int:
     from train_items import split
 
@@ -183,6 +291,8 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--limit", type=int, default=None, help="only the first N photos")
     ap.add_argument("--speed", action="store_true", help="time --target items end to end")
+    ap.add_argument("--colours", action="store_true",
+                    help="score each item's colours against its hand-labelled pixels' colours")
     ap.add_argument("--oracle", action="store_true",
                     help="also score the item map with each photo's items known (an upper bound)")
     ap.add_argument("--repeat", type=int, default=2, help="--speed: passes over the photos")
@@ -200,6 +310,9 @@ def main(argv=None) -> int:
     names = sorted(p.name for p in (data / "photos").glob("*.jpg"))
     _, val, held = split(names, args.val, args.seed)
     chosen = {"all": val + held, "heldout": held, "validation": val}[args.only][:args.limit]
+    if args.colours:
+        colours(data, chosen)
+        return 0
     auto = AutoMethod(soft=False)
     k = len(ITEM_NAMES)
     cols = ("auto", "alone", "hand") + (("oracle",) if args.oracle else ())

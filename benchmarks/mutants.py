@@ -101,11 +101,11 @@ MUTANTS: list[Mutant] = [
     # --- issue 15 point 5: checks that no longer compare code with itself -----------
     Mutant("colours: every pixel counted, not only the masked ones",
            "src/runwaycut/garment/colors.py",
-           "    index = np.flatnonzero(mask)\n",
-           "    index = np.arange(mask.size)  # MUTANT\n",
+           "    return indexed_colors(image, np.flatnonzero(mask), params)\n",
+           "    return indexed_colors(image, np.arange(mask.size), params)  # MUTANT\n",
            ("tests/garment/test_colors.py",)),
     Mutant("PNG writer: a strip's first row filtered against the wrong row",
-           "src/runwaycut/io.py",
+           "src/runwaycut/io/encode.py",
            "        above = block[-1]\n",
            "        above = block[0]  # MUTANT\n",
            ("tests/test_io.py::test_png_round_trip_through_pillow_and_opencv",)),
@@ -441,6 +441,16 @@ MUTANTS: list[Mutant] = [
            "        return box_scores_at(ys + y0, xs + x0)",
            "        return box_scores_at(ys, xs)  # MUTANT",
            ("tests/garment/test_items_fusion.py::test_regroup_reads_the_scores_where_each_pixel_lies",)),
+    Mutant("item colours: each item given the whole figure's colours",
+           "src/runwaycut/garment/items.py",
+           "        own = index[order[ends[i] - counts[i]:ends[i]]]",
+           "        own = index  # MUTANT",
+           ("tests/garment/test_items.py::test_each_item_s_colours_are_those_of_its_own_pixels",)),
+    Mutant("item colours: each item's pixels taken from the items sorted before it",
+           "src/runwaycut/garment/items.py",
+           "        own = index[order[ends[i] - counts[i]:ends[i]]]",
+           "        own = index[order[max(ends[i] - 2 * counts[i], 0):ends[i] - counts[i]]]  # MUTANT",
+           ("tests/garment/test_items.py::test_each_item_s_colours_are_those_of_its_own_pixels",)),
 ]
 
 

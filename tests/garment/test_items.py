@@ -346,15 +346,24 @@ def test_items_on_heldout_photos(heldout_results):
 CONFIDENCE_AUC_BOUND = 0.70
 
 
-@needs_labels
-def test_the_network_s_confidence_tells_the_items_a_photo_shows():
+@pytest.fixture(scope="module")
+def all_heldout_results():
+    """(image, truth items, parse_items result) of each of the 30 held-out photos."""
     from runwaycut.scoring.heldout import heldout_names
 
-    scores, labelled = [], []
+    if not (CCP_DIR / "annotations").is_dir():
+        pytest.skip(f"CCP labels not found at {CCP_DIR}")
+    out = []
     for name in sorted(heldout_names()):
         image = np.asarray(Image.open(CCP_DIR / "photos" / name).convert("RGB"))
-        truth = set(np.unique(read_ccp_items(_mat(name))))
-        result = parse_items(image, colors=None)
+        out.append((image, read_ccp_items(_mat(name)), parse_items(image)))
+    return out
+
+
+def test_the_network_s_confidence_tells_the_items_a_photo_shows(all_heldout_results):
+    scores, labelled = [], []
+    for _, truth_map, result in all_heldout_results:
+        truth = set(np.unique(truth_map))
         assert set(result.confidence) == set(result.present)
         for item, confidence in result.confidence.items():
             assert 0 <= confidence <= 1
@@ -364,6 +373,35 @@ def test_the_network_s_confidence_tells_the_items_a_photo_shows():
     pos, neg = scores[labelled], scores[~labelled]
     auc = ((pos[:, None] > neg[None]).mean() + 0.5 * (pos[:, None] == neg[None]).mean())
     assert auc >= CONFIDENCE_AUC_BOUND, auc
+
+
+#: Each item's first colour in items.json against the hand-labelled item's (the same
+#: clustering of the pixels its labels give it), items found and labelled >= 200 px on
+#: the 30 held-out photos (180 items): names agree for 0.733, families for 0.789 (0.735,
+#: 0.794 on the 90 photos of ``bench_items.py --colours``). The figure's colours
+#: clustered once and each item given the nearest (the method before): 0.583, 0.694;
+#: every item given the whole figure's colours: 0.244, 0.356.
+ITEM_COLOUR_NAME_BOUND = 0.68
+ITEM_COLOUR_FAMILY_BOUND = 0.74
+
+
+def test_each_item_s_colours_are_those_of_its_own_pixels(all_heldout_results):
+    from runwaycut.garment.colors import garment_colors
+    from runwaycut.garment.items import ITEM_COLORS
+
+    same_name, same_family = [], []
+    for image, truth, result in all_heldout_results:
+        for item in result.present:
+            labelled = truth == ITEM_NAMES.index(item)
+            if np.count_nonzero(labelled) < 200:
+                continue
+            mine = result.colors[item][0]
+            reference = garment_colors(image, labelled, ITEM_COLORS)[0]
+            same_name.append(mine.name == reference.name)
+            same_family.append(mine.family == reference.family)
+    assert len(same_name) >= 150
+    assert np.mean(same_name) >= ITEM_COLOUR_NAME_BOUND, np.mean(same_name)
+    assert np.mean(same_family) >= ITEM_COLOUR_FAMILY_BOUND, np.mean(same_family)
 
 
 def test_item_confidence_is_the_item_s_own_probability_where_the_map_puts_it():

@@ -305,7 +305,14 @@ def garment_colors(image: np.ndarray, mask: np.ndarray,
     """
     image = rgb_image(image)
     mask = mask_of(mask, image, "mask")
-    index = np.flatnonzero(mask)
+    return indexed_colors(image, np.flatnonzero(mask), params)
+
+
+def indexed_colors(image: np.ndarray, index: np.ndarray,
+                   params: ColorParams = ColorParams()) -> list[GarmentColor]:
+    """:func:`garment_colors` of the pixels at flat indices ``index`` (increasing, as
+    ``np.flatnonzero`` gives them) of an ``(H, W, 3) uint8`` photo: the same draw of
+    ``params.sample`` of them, the same colours."""
     if len(index) == 0:
         return []
     rng = np.random.default_rng(params.seed)
@@ -427,5 +434,6 @@ def colors_json(colors: list[GarmentColor], *, garment_pixels: int | None = None
     return (json.dumps(doc, indent=2) + "\n").encode("utf-8")
 
 
-__all__ = ["COLOR_NAMES", "NAME_KL", "ColorParams", "GarmentColor", "colors_json", "distinct_colours",
-           "garment_colors", "lab_to_rgb", "name_color", "name_colors", "nearest_centre", "rgb_to_lab"]
+__all__ = ["COLOR_NAMES", "NAME_KL", "ColorParams", "GarmentColor", "colors_json",
+           "distinct_colours", "garment_colors", "indexed_colors", "lab_to_rgb", "name_color",
+           "name_colors", "nearest_centre", "rgb_to_lab"]
