@@ -22,7 +22,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-import runwaycut.io as rio
+import runwaycut.io.encode as rio
 from runwaycut.batch.outputs import cutout_pixels, encode_cutout
 from runwaycut.batch.workers import one_thread
 from runwaycut.io import encode_png, read_image

@@ -121,7 +121,7 @@ def test_tiff_size_is_read_from_its_header(tmp_path):
     declared size must be known first."""
     import cv2
 
-    from runwaycut.io import _declared_size_unidentified
+    from runwaycut.io.read import _declared_size_unidentified
 
     rgb = np.random.default_rng(0).integers(0, 256, (90, 120, 3), np.uint8)
     written = tmp_path / "cv.tif"
