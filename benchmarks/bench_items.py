@@ -35,7 +35,7 @@ pose once; then, pooled over the photos:
 ``--colours``: for each item found whose hand labels hold at least 200 of its pixels,
 its colours (``items.json``'s) against those of the hand-labelled item (the same
 clustering, :func:`runwaycut.garment.colors.garment_colors` with
-:data:`~runwaycut.garment.items.ITEM_COLORS`, of the pixels its labels give it): how
+:data:`~runwaycut.garment.items.ITEM_COLORS`, of all the pixels its labels give it): how
 often the first colour's name and family agree, and the overlap of the shares by name;
 beside them the figure-palette method used before (the figure's colours clustered once,
 each item's pixels given the nearest), and the milliseconds of each.
@@ -221,6 +221,10 @@ def figure_palette_colours(image, result, params=ITEM_COLORS) -> dict:
     return found
 
 
+#: The hand-labelled item's colours: :data:`ITEM_COLORS` over all its pixels, none drawn.
+ALL_PIXELS = replace(ITEM_COLORS, sample=10**9)
+
+
 def _share_overlap(a, b) -> float:
     """Sum over colour names of the smaller of the two shares (1: the same colours)."""
     sa, sb = {}, {}
@@ -257,7 +261,7 @@ def colours(data: Path, chosen: list[str]) -> None:
             labelled = truth == ITEM_NAMES.index(item)
             if np.count_nonzero(labelled) < 200:
                 continue
-            reference = garment_colors(image, labelled, ITEM_COLORS)
+            reference = garment_colors(image, labelled, ALL_PIXELS)
             n += 1
             for m in methods:
                 mine = got[m][item]

@@ -267,6 +267,8 @@ def name_colors(labs: np.ndarray) -> list[tuple[str, str]]:
     names : list of (name, family)
     """
     labs = np.asarray(labs, np.float64).reshape(-1, 3)
+    if not len(labs):
+        return []
     table = _table_lab()
     d = deltaE_ciede2000(np.repeat(labs, len(table), axis=0), np.tile(table, (len(labs), 1)),
                          kL=NAME_KL).reshape(len(labs), len(table))
@@ -313,8 +315,23 @@ def indexed_colors(image: np.ndarray, index: np.ndarray,
     """:func:`garment_colors` of the pixels at flat indices ``index`` (increasing, as
     ``np.flatnonzero`` gives them) of an ``(H, W, 3) uint8`` photo: the same draw of
     ``params.sample`` of them, the same colours."""
+    centres, counts = colour_clusters(image, index, params)
+    return named_colours(centres, counts, name_colors(centres))
+
+
+def colour_clusters(image: np.ndarray, index: np.ndarray,
+                    params: ColorParams = ColorParams()) -> tuple[np.ndarray, np.ndarray]:
+    """The colour clusters of :func:`indexed_colors`, before they are named.
+
+    Returns
+    -------
+    centres : (K, 3) float64 array
+        Lab means, K <= ``params.max_colors`` (0 for no pixels).
+    counts : (K,) float64 array
+        Pixels drawn in each.
+    """
     if len(index) == 0:
-        return []
+        return np.zeros((0, 3)), np.zeros(0)
     rng = np.random.default_rng(params.seed)
     if len(index) > params.sample:
         index = index[rng.choice(len(index), params.sample, replace=False)]
@@ -334,10 +351,16 @@ def indexed_colors(image: np.ndarray, index: np.ndarray,
     sums = np.stack([np.bincount(nearest, weights=lab[:, c], minlength=len(centres))
                      for c in range(3)], axis=1)
     present = counts > 0
-    centres = sums[present] / counts[present, None]
-    counts = counts[present]
+    return sums[present] / counts[present, None], counts[present]
+
+
+def named_colours(centres: np.ndarray, counts: np.ndarray,
+                  names: list[tuple[str, str]]) -> list[GarmentColor]:
+    """Clusters (:func:`colour_clusters`) as colours, largest share first: clusters
+    given the same name (``names``, :func:`name_colors` of ``centres``) are one colour,
+    at their pixel-weighted mean."""
     named: dict[str, list] = {}
-    for centre, count, (name, family) in zip(centres, counts, name_colors(centres)):
+    for centre, count, (name, family) in zip(centres, counts, names):
         entry = named.setdefault(name, [family, np.zeros(3), 0.0])
         entry[1] = entry[1] + centre * count
         entry[2] += count
@@ -435,5 +458,6 @@ def colors_json(colors: list[GarmentColor], *, garment_pixels: int | None = None
 
 
 __all__ = ["COLOR_NAMES", "NAME_KL", "ColorParams", "GarmentColor", "colors_json",
-           "distinct_colours", "garment_colors", "indexed_colors", "lab_to_rgb", "name_color",
-           "name_colors", "nearest_centre", "rgb_to_lab"]
+           "colour_clusters", "distinct_colours", "garment_colors", "indexed_colors",
+           "lab_to_rgb", "name_color", "name_colors", "named_colours", "nearest_centre",
+           "rgb_to_lab"]

@@ -34,7 +34,7 @@ import numpy as np
 from ..errors import InvalidImageError
 from ..person.band import bounding_box
 from ..scoring.items import ITEM_NAMES, ITEM_TO_CLASS, item_counts, lookup
-from .colors import ColorParams, GarmentColor, indexed_colors
+from .colors import ColorParams, GarmentColor, colour_clusters, name_colors, named_colours
 from .items_inputs import figure_box
 from .items_model import ItemNet, item_confidence, load_item_net, window_logits
 from .items_fusion import (FUSION_WEIGHT, fused_classes, garment_prior, regroup,
@@ -76,8 +76,9 @@ class TakeIn:
     min_area: float = 0.01
 
 
-#: Colours of each item: fewer clusters and pixels than the garment's (14 items a photo).
-ITEM_COLORS = ColorParams(max_colors=3, min_share=0.1, sample=2000)
+#: Colours of each item: fewer clusters and pixels than the garment's (14 items a photo;
+#: 1,000 pixels name an item's colours as well as 4,000, see :func:`item_colors`).
+ITEM_COLORS = ColorParams(max_colors=3, min_share=0.1, sample=1000)
 
 
 @dataclass(frozen=True)
@@ -523,18 +524,19 @@ def item_colors(image: np.ndarray, result: ItemsResult,
     Each item's own pixels are clustered (:func:`garment_colors` of the item's mask,
     ``params``: at most ``params.max_colors`` colours, a seeded draw of
     ``params.sample`` pixels of a larger item), their pixels found in one pass over the
-    figure rather than one mask per item.
+    figure rather than one mask per item, all items' clusters named at once.
 
     Notes
     -----
-    Measured against the colours of the hand-labelled item (the same clustering of the
-    pixels its labels give it) on the 90 CCP photos the item network never saw, 529
-    items found and labelled: the first colour's name agrees for 0.735 of the items
-    (family 0.794; shares overlapping 0.727). The figure's colours clustered once and
-    each item's pixels given the nearest of them, as before, agreed for 0.560 (family
-    0.669; overlap 0.545): a small item's own colour was lost to the figure's larger
-    ones (denim shorts under a charcoal jacket called charcoal), for about 4 ms less a
-    photo (``benchmarks/bench_items.py --colours``).
+    Measured against the colours of the hand-labelled item (the same clustering of all
+    the pixels its labels give it) on the 90 CCP photos the item network never saw, 529
+    items found and labelled: the first colour's name agrees for 0.737 of the items
+    (family 0.798; shares overlapping 0.725); 0.730, 0.783 and 0.723 with 2,000 pixels
+    drawn, in 1.25x the time. The figure's colours clustered once and each item's
+    pixels given the nearest, as before, agreed for 0.546 (family 0.656; overlap
+    0.540): a small item's own colour was lost to the figure's larger ones (denim
+    shorts under a charcoal jacket called charcoal), in about the same time
+    (``benchmarks/bench_items.py --colours``: 20 ms a photo either way).
     """
     counts = result.counts
     present = np.flatnonzero(counts[1:]) + 1
@@ -546,8 +548,11 @@ def item_colors(image: np.ndarray, result: ItemsResult,
     # Stable: each item's flat indices stay increasing, as np.flatnonzero of its mask.
     order = np.argsort(item, kind="stable")
     ends = np.cumsum(np.bincount(item, minlength=len(ITEM_NAMES)))
+    clusters = [colour_clusters(image, index[order[ends[i] - counts[i]:ends[i]]], params)
+                for i in present]
+    # All items' clusters named in one evaluation against the colour table.
+    names = iter(name_colors(np.concatenate([centres for centres, _ in clusters])))
     found = {}
-    for i in present:
-        own = index[order[ends[i] - counts[i]:ends[i]]]
-        found[ITEM_NAMES[i]] = indexed_colors(image, own, params)
+    for i, (centres, weights) in zip(present, clusters):
+        found[ITEM_NAMES[i]] = named_colours(centres, weights, [next(names) for _ in weights])
     return replace(result, colors=found)
