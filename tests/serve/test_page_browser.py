@@ -72,11 +72,24 @@ def wait_done(page):
     page.wait_for_selector(".card[data-state=done]")
 
 
-def test_drop_a_photo_and_move_the_threshold(browser_page, tmp_path):
-    server, page, errors = browser_page
+def open_page(page, server, method):
+    """The page, ready, with ``method`` chosen."""
     page.goto(server.url)
     page.wait_for_function("document.querySelector('#status').textContent.startsWith('ready')")
-    page.select_option("#method", "palette")
+    page.select_option("#method", method)
+
+
+def cut_photo(page, server, method, target):
+    """``PHOTO`` chosen in the file picker and cut by ``method`` for ``target``."""
+    open_page(page, server, method)
+    page.select_option("#target", target)
+    page.set_input_files("#files", str(PHOTO))
+    wait_done(page)
+
+
+def test_drop_a_photo_and_move_the_threshold(browser_page, tmp_path):
+    server, page, errors = browser_page
+    open_page(page, server, "palette")
     page.evaluate(DROP, [base64.b64encode(PHOTO.read_bytes()).decode(), PHOTO.name])
     wait_done(page)
     page.wait_for_selector(".card[data-live-figure-pixels]")
@@ -110,12 +123,7 @@ def test_drop_a_photo_and_move_the_threshold(browser_page, tmp_path):
 
 def test_garment_view_shows_the_map_legend_and_colours(browser_page, tmp_path):
     server, page, errors = browser_page
-    page.goto(server.url)
-    page.wait_for_function("document.querySelector('#status').textContent.startsWith('ready')")
-    page.select_option("#method", "palette")
-    page.select_option("#target", "garment")
-    page.set_input_files("#files", str(PHOTO))
-    wait_done(page)
+    cut_photo(page, server, "palette", "garment")
     assert page.locator(".card .labels").is_visible()
     legend = page.locator(".card .legend li").all_inner_texts()
     assert [t.split()[0] for t in legend] == ["background", "garment", "skin+hair", "accessory"]
@@ -132,12 +140,7 @@ def test_garment_view_shows_the_map_legend_and_colours(browser_page, tmp_path):
 
 def test_items_view_shows_the_item_map_legend_and_each_item_s_colours(browser_page, tmp_path):
     server, page, errors = browser_page
-    page.goto(server.url)
-    page.wait_for_function("document.querySelector('#status').textContent.startsWith('ready')")
-    page.select_option("#method", "auto")
-    page.select_option("#target", "items")
-    page.set_input_files("#files", str(PHOTO))
-    wait_done(page)
+    cut_photo(page, server, "auto", "items")
     assert page.locator(".card .items").is_visible() and page.locator(".card .item-list").is_visible()
     assert not page.locator(".card .slider").is_visible()  # no live threshold but the palette's
     # The legend lists the items present, each with its share, in the item map's colours.
