@@ -197,3 +197,33 @@ def test_results_gallery_filters_and_opens_a_photo(browser_page, tmp_path):
     assert page.locator("dialog[open] img").count() == 3  # cutout, mask, overlay
     page.screenshot(path=str(shots_dir(tmp_path) / "gallery.png"), full_page=True)
     assert not errors, errors
+
+
+#: Elements sticking out past the right edge of the window, as "tag.class right".
+OVERFLOWING = """() => [...document.querySelectorAll('body *')]
+  .filter(e => e.getClientRects().length && e.getBoundingClientRect().right > innerWidth + 0.5)
+  .map(e => `${e.tagName.toLowerCase()}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`)"""
+
+
+@pytest.mark.parametrize("method, target", [("palette", "figure"), ("palette", "garment"),
+                                            ("auto", "items")])
+def test_the_page_fits_a_phone_s_width(browser_page, tmp_path, method, target):
+    # At 390 px the download links (no space between them: nowhere to wrap) and the
+    # items table stuck out of the window, and the page scrolled sideways to 709 px.
+    server, page, errors = browser_page
+    page.set_viewport_size({"width": 390, "height": 844})
+    try:
+        cut_photo(page, server, method, target)
+        assert page.locator(".card .downloads a").count() >= 3
+        assert page.evaluate(OVERFLOWING) == []
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        page.goto(server.url + "results")
+        page.wait_for_function("document.querySelectorAll('.tile').length === 4")
+        page.locator(".tile[data-status=ok]").first.click()
+        page.wait_for_selector("dialog[open] img")
+        assert page.evaluate("document.querySelector('dialog[open]')"
+                             ".getBoundingClientRect().right") <= 390
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    finally:
+        page.set_viewport_size({"width": 1280, "height": 900})
+    assert not errors, errors

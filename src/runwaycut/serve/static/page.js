@@ -174,7 +174,7 @@ function downloads(card, stem) {
   const p = $(".downloads", card.node); p.replaceChildren("download: ");
   for (const [name, b64] of Object.entries(card.bundle.files)) {
     const a = document.createElement("a"); a.href = pngUrl(b64); a.download = name; a.textContent = name;
-    p.append(a);
+    p.append(a, " ");  // (a space between links lets a narrow screen wrap them)
   }
   const zip = document.createElement("button"); zip.type = "button"; zip.textContent = "all files (zip)";
   zip.addEventListener("click", async () => {
