@@ -456,6 +456,11 @@ MUTANTS: list[Mutant] = [
            "np.concatenate([centres for centres, _ in clusters])",
            "np.concatenate([centres for centres, _ in clusters[::-1]])",
            ("tests/garment/test_items.py::test_each_item_s_colours_are_those_of_its_own_pixels",)),
+    Mutant("page: the download links with nothing between them to wrap at",
+           "src/runwaycut/serve/static/page.js",
+           'p.append(a, " ");',
+           "p.append(a);",
+           ("tests/serve/test_page_browser.py::test_the_page_fits_a_phone_s_width",)),
 ]
 
 
