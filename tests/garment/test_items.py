@@ -956,3 +956,30 @@ def test_an_item_map_cannot_change_under_its_counts():
     edited = result.labels.copy()
     edited[2, 2] = 11
     assert item_counts(edited)[11] == 1
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(8, 40), st.integers(8, 40), st.integers(1, 6),
+       st.integers(1, 400))
+def test_item_colors_are_each_item_s_garment_colors(seed, h, w, n_items, sample):
+    """One pass over the figure for all items, their clusters named together, gives each
+    item what :func:`garment_colors` of its own mask gives (the same seeded draw)."""
+    from dataclasses import replace
+
+    from runwaycut.garment.colors import garment_colors
+    from runwaycut.garment.items import ITEM_COLORS, ItemsResult, item_colors
+
+    rng = np.random.default_rng(seed)
+    image = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+    image[rng.random((h, w)) < 0.5] = rng.integers(0, 256, 3, dtype=np.uint8)  # a flat colour
+    items = rng.choice(np.arange(1, len(ITEM_NAMES)), n_items, replace=False)
+    labels = np.where(rng.random((h, w)) < 0.8, rng.choice(items, (h, w)), 0).astype(np.uint8)
+    result = ItemsResult(labels=labels, figure=labels > 0, taken_in=0,
+                         logits=np.zeros((len(ITEM_NAMES), *INPUT_SHAPE), np.float32),
+                         affine=np.eye(2, 3))
+    params = replace(ITEM_COLORS, sample=sample)
+    got = item_colors(image, result, params).colors
+    assert set(got) == set(result.present)
+    for name, colours in got.items():
+        assert colours == garment_colors(image, result.mask(name), params)
+        assert sum(c.share for c in colours) == pytest.approx(1)
