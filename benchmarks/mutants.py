@@ -461,6 +461,11 @@ MUTANTS: list[Mutant] = [
            'p.append(a, " ");',
            "p.append(a);",
            ("tests/serve/test_page_browser.py::test_the_page_fits_a_phone_s_width",)),
+    Mutant("explain: the picture cut at the figure's edges (titles and captions wider than their panels)",
+           "src/runwaycut/explain/figure.py",
+           'facecolor="white", bbox_inches="tight",',
+           'facecolor="white", bbox_inches=None,',
+           ("tests/garment/test_items.py::test_explain_target_items",)),
 ]
 
 

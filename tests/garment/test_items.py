@@ -876,6 +876,11 @@ def test_explain_target_items(tmp_path):
     assert result.exit_code == 0, result.output
     with Image.open(out) as pil:
         assert pil.size[0] > 1000
+        grey = np.asarray(pil.convert("L"))
+    # Nothing cut by the picture's edges: a title or caption wider than its panel, at a
+    # row's end, used to run off the picture (ink in its outermost pixels).
+    for edge in (grey[:3], grey[-3:], grey[:, :3], grey[:, -3:]):
+        assert edge.min() >= 200
 
 
 def test_likely_carried_is_the_softmax_share_of_the_carried_items():

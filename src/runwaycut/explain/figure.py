@@ -226,7 +226,11 @@ def render(fig: Figure, format: str = "png", dpi: float = 100) -> bytes:
     if fig.canvas is None or not isinstance(fig.canvas, FigureCanvasAgg):
         FigureCanvasAgg(fig)
     buf = io.BytesIO()
-    fig.savefig(buf, format=format, dpi=dpi, facecolor="white")
+    # "tight": the picture grows to hold every title and caption. A panel's title or
+    # caption wider than its panel, at a row's end, was cut by the figure's edge (the
+    # layout engine does not move subfigure titles).
+    fig.savefig(buf, format=format, dpi=dpi, facecolor="white", bbox_inches="tight",
+                pad_inches=0.1)
     return buf.getvalue()
 
 
