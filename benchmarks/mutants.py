@@ -466,6 +466,19 @@ MUTANTS: list[Mutant] = [
            'facecolor="white", bbox_inches="tight",',
            'facecolor="white", bbox_inches=None,',
            ("tests/garment/test_items.py::test_explain_target_items",)),
+    Mutant("evaluate: photos the models were trained on scored without a word",
+           "src/runwaycut/cli/evaluate.py",
+           '    return (method == "auto" or target in ("garment", "items")',
+           '    return False and (method == "auto" or target in ("garment", "items")',
+           ("tests/evaluation/test_evaluate_cli.py::"
+            "test_photos_the_models_were_trained_on_are_said_or_left_out",)),
+    Mutant("evaluate --unseen: the photos trained on kept",
+           "src/runwaycut/scoring/heldout.py",
+           "    return replace(dataset, items=tuple(i for i in dataset.items if i.id not in drop)), left_out",
+           "    return dataset, left_out  # MUTANT",
+           ("tests/evaluation/test_evaluate_cli.py::"
+            "test_photos_the_models_were_trained_on_are_said_or_left_out",
+            "tests/scoring/test_heldout.py::test_the_development_photos_are_trained_on_or_held_out")),
 ]
 
 

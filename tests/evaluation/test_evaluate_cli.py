@@ -300,3 +300,46 @@ def test_evaluate_defaults_to_the_auto_method(tmp_path):
     assert len(rows) == 2 and all(row["status"] == "ok" for row in rows)
     # The fused person mask is far better than the palette method on street photos.
     assert min(float(row["f1"]) for row in rows) > 0.9
+
+
+@needs_ccp
+def test_photos_the_models_were_trained_on_are_said_or_left_out(tmp_path):
+    """Scoring a trained method on CCP development photos warns that their scores are
+    in-sample; --unseen leaves them out; a method that learned nothing from them (the
+    note's palette at a number) is not warned about."""
+    import shutil
+
+    root = tmp_path / "ccp"
+    (root / "photos").mkdir(parents=True)
+    (root / "annotations" / "pixel-level").mkdir(parents=True)
+    for stem in ("0001", "0002", "0087"):  # two trained on, one held out
+        shutil.copy(CCP_DIR / "photos" / f"{stem}.jpg", root / "photos")
+        shutil.copy(CCP_DIR / "annotations" / "pixel-level" / f"{stem}.mat",
+                    root / "annotations" / "pixel-level")
+    out = tmp_path / "scores.csv"
+    trained = ("--method", "palette", "--threshold", "auto")
+    report = tmp_path / "report.html"
+    r = run("evaluate", root, "--csv", out, *trained, "--report", report)
+    assert r.exit_code == 0, r.output
+    assert "warning: 2 of the 3 photos scored are CCP development photos" in r.output
+    assert "--unseen" in r.output
+    assert "2 of the 3 photos scored are CCP development photos" in report.read_text()
+    r = run("evaluate", root, "--csv", out, *trained, "--unseen", "--report", report)
+    assert r.exit_code == 0, r.output
+    assert "left out 2 development photos" in r.output and "in-sample" not in r.output
+    assert "in-sample" not in report.read_text()
+    assert [row["id"] for row in read_rows(out)] == ["0087"]
+    r = run("evaluate", root, "--csv", out, "--method", "palette", "--threshold", "20")
+    assert r.exit_code == 0 and "in-sample" not in r.output, r.output
+    assert len(read_rows(out)) == 3
+    r = run("evaluate", root, "--csv", out, "--target", "items", "--limit", "2",
+            "--report", report)
+    assert r.exit_code == 0, r.output
+    assert "warning: 2 of the 2 photos scored are CCP development photos" in r.output
+    assert "2 of the 2 photos scored are CCP development photos" in report.read_text()
+    # A set of only such photos, with --unseen: nothing to score, said in one line.
+    for stem in ("0087",):
+        (root / "photos" / f"{stem}.jpg").unlink()
+        (root / "annotations" / "pixel-level" / f"{stem}.mat").unlink()
+    r = run("evaluate", root, "--csv", out, *trained, "--unseen")
+    assert r.exit_code != 0 and "every photo is one the shipped models were trained on" in r.output

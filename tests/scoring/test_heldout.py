@@ -9,7 +9,8 @@ import pytest
 from PIL import Image
 
 from conftest import CCP_DIR, REPO, needs_ccp
-from runwaycut.scoring.heldout import heldout_names, is_heldout, without_heldout
+from runwaycut.scoring.heldout import (heldout_names, is_heldout, is_trained_on, only_unseen,
+                                       trained_on, without_heldout)
 from runwaycut.scoring.labels import open_dataset
 
 
@@ -36,9 +37,13 @@ def test_another_layout_keeps_a_photo_of_the_same_name(tmp_path):
     (tmp_path / "masks").mkdir()
     Image.fromarray(np.zeros((40, 30, 3), np.uint8)).save(tmp_path / "0087.png")
     Image.fromarray(np.zeros((40, 30), np.uint8)).save(tmp_path / "masks" / "0087.png")
+    Image.fromarray(np.zeros((40, 30, 3), np.uint8)).save(tmp_path / "0001.png")
+    Image.fromarray(np.zeros((40, 30), np.uint8)).save(tmp_path / "masks" / "0001.png")
     data = open_dataset(tmp_path)
     kept, left_out = without_heldout(data)
-    assert [item.id for item in kept] == ["0087"] and left_out == ()
+    assert [item.id for item in kept] == ["0001", "0087"] and left_out == ()
+    # Nor is its 0001 the CCP photo the models were trained on.
+    assert trained_on(data) == () and only_unseen(data) == (data, ())
 
 
 @pytest.mark.parametrize("path, key", [
@@ -51,3 +56,14 @@ def test_each_shipped_model_was_trained_without_the_heldout_photos(path, key):
     for part in key:
         doc = doc[part]
     assert {f"{stem}.jpg" for stem in doc} == heldout_names()
+
+
+@needs_ccp
+def test_the_development_photos_are_trained_on_or_held_out():
+    data = open_dataset(CCP_DIR)
+    trained = trained_on(data)
+    assert len(trained) == len(data.items) - len(heldout_names()) == 470
+    assert not {f"{i}.jpg" for i in trained} & heldout_names()
+    kept, left_out = only_unseen(data)
+    assert left_out == trained and {f"{i.id}.jpg" for i in kept.items} == heldout_names()
+    assert not is_trained_on("0501.jpg") and not is_trained_on("1.jpg")

@@ -109,9 +109,24 @@ def reports_errors(command):
     return wrapper
 
 
-def report_scored(summary: dict, csv, report) -> None:
+def in_sample(rows, trained: frozenset) -> int:
+    """How many photos of ``evaluate``'s rows were scored (``ok``) among ``trained``, the
+    ids of photos the method's shipped models were trained on."""
+    return sum(r["status"] == "ok" and r["id"] in trained for r in rows)
+
+
+def report_scored(summary: dict, csv, report, in_sample: int = 0) -> None:
     """The last line of ``evaluate`` (figure, garment or items): what was scored and where
-    the rows are; exit 2 when a photo failed, an error when none could be scored."""
+    the rows are; exit 2 when a photo failed, an error when none could be scored.
+
+    Before it, a warning when ``in_sample`` of the photos scored are ones the method's
+    shipped models were trained on: their scores are higher than a new photo's.
+    """
+    if in_sample:
+        say(f"{in_sample} of the {summary['scored']} photos scored are CCP development "
+            "photos the shipped models this method uses were trained on: their scores are "
+            "in-sample, higher than on new photos; --unseen scores only the others",
+            "warning:", "yellow")
     where = f"rows in {csv}" + (f", report in {report}" if report is not None else "")
     say(f"{summary['scored']} of {summary['photos']} photos scored, {summary['failed']} "
         f"failed, {summary['skipped']} skipped; {where}")

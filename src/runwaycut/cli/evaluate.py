@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ..evaluation.evaluate import SUMMARY_SCORES, evaluate as evaluate_dataset, write_csv
+from ..scoring.heldout import only_unseen, trained_on
 from ..scoring.labels import TARGETS, open_dataset
 from ..methods import METHODS
 from ..evaluation.report import write_report
@@ -18,7 +19,7 @@ from ..threshold.rules import THRESHOLD_RULES
 from ._app import Command, app
 from ._options import (GARMENT_MODEL_HELP, PALETTE_PANEL, Band, Block, FillHoles, KeepLargest,
                        Layout, Method, Points, Sampler, Seed, Strip, Vote, choices)
-from ._common import console, fail, report_scored, reports_errors, say
+from ._common import console, fail, in_sample, report_scored, reports_errors, say
 from .remove import apply_target, build_method, checked_palette, default_method
 
 #: What evaluate scores: the figure, the garment mask, or the 14 items.
@@ -74,6 +75,12 @@ def evaluate(
         None, min=1, help="With --threshold best: re-score only the K best raw thresholds "
                           "after figure selection (faster; default: every distinct mask)."),
     limit: Optional[int] = typer.Option(None, min=1, help="Score only the first N photos."),
+    unseen: bool = typer.Option(
+        False, "--unseen",
+        help="Score only photos no shipped model was trained on: in a CCP set, leave out the "
+             "development photos 0001-0500 but the 30 held out. Without it, scoring those "
+             "with a trained method (auto, --threshold auto, --target garment or items) "
+             "warns that their scores are in-sample."),
     worst: int = typer.Option(8, min=0, help="Worst photos shown in the report."),
 ) -> None:
     """Score a method's figure masks against the hand labels of DATASET.
@@ -102,10 +109,21 @@ def evaluate(
     data = open_dataset(dataset, layout)
     if not data.items:
         raise fail(f"{dataset}: no photos or labels found ({data.layout} layout)")
+    trained: frozenset = frozenset()
+    if unseen:
+        data, left_out = only_unseen(data)
+        if left_out:
+            say(f"left out {len(left_out)} development photos the shipped models were "
+                "trained on (--unseen)")
+        if not data.items:
+            raise fail(f"{dataset}: every photo is one the shipped models were trained on "
+                       "(--unseen)")
+    elif _uses_trained_models(method, threshold, target, model):
+        trained = frozenset(trained_on(data))
     if target == "items":
         from .evaluate_items import evaluate_items_command
 
-        return evaluate_items_command(data, backend, csv, report, limit)
+        return evaluate_items_command(data, backend, csv, report, limit, trained)
     total = len(data.items) if limit is None else min(limit, len(data.items))
     shown = 0
     with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
@@ -125,6 +143,7 @@ def evaluate(
                                   limit=limit, candidates=candidates, worst=worst,
                                   on_photo=on_photo)
     write_csv(csv, result.rows)
+    result.settings["in_sample_photos"] = seen = in_sample(result.rows, trained)
     if report is not None:
         write_report(result, report)
     _print_summary(result)
@@ -133,7 +152,18 @@ def evaluate(
         first = next(r for r in result.rows if r["status"] == "skipped")
         say(f"without a label or photo, e.g. {first['error']}",
             f"skipped {s['skipped']} photo(s)", "yellow")
-    report_scored(s, csv, report)
+    report_scored(s, csv, report, seen)
+
+
+def _uses_trained_models(method: str, threshold: str | None, target: str, model) -> bool:
+    """Whether the scores rest on a model trained on the CCP development photos: auto's
+    fusion, the garment classifier and item network, or the shipped threshold model
+    (``--threshold auto`` without the user's own ``--model``). The note's palette at a
+    number or by Otsu's, face-ratio or person rule, and the person models alone, learned
+    nothing from them."""
+    rule = (threshold or "").strip().lower()
+    return (method == "auto" or target in ("garment", "items")
+            or (rule == "auto" and model is None))
 
 
 def _print_summary(result) -> None:

@@ -17,13 +17,14 @@ from rich.table import Table
 from ..evaluation.evaluate import write_csv
 from ..evaluation.items import ITEM_ROW_COLUMNS, evaluate_items, write_items_report
 from ..scoring.items import ITEM_NAMES
-from ._common import console, report_scored, say
+from ._common import console, in_sample, report_scored, say
 
 
 def evaluate_items_command(data, backend, csv: Path, report: Path | None,
-                           limit: int | None) -> None:
+                           limit: int | None, trained: frozenset = frozenset()) -> None:
     """Run :func:`runwaycut.evaluation.items.evaluate_items` with a progress bar, write the
-    CSV (and report), print the per-item table; exit 2 when a photo failed."""
+    CSV (and report), print the per-item table (and a warning for ``trained`` photos,
+    see :func:`~runwaycut.cli._common.report_scored`); exit 2 when a photo failed."""
     total = len(data.items) if limit is None else min(limit, len(data.items))
     with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
                   MofNCompleteColumn(), TimeRemainingColumn(), console=console,
@@ -37,6 +38,7 @@ def evaluate_items_command(data, backend, csv: Path, report: Path | None,
 
         ev = evaluate_items(data, backend, limit=limit, on_photo=on_photo)
     write_csv(csv, ev.rows, ITEM_ROW_COLUMNS)
+    ev.settings["in_sample_photos"] = seen = in_sample(ev.rows, trained)
     if report is not None:
         write_items_report(ev, report)
     s = ev.summary
@@ -64,4 +66,4 @@ def evaluate_items_command(data, backend, csv: Path, report: Path | None,
         table.add_row("mean IoU", f"{ev.scores['mean_iou']:.4f}")
         table.add_row("accuracy in figure", f"{ev.scores['accuracy_in_figure']:.4f}")
         Console().print(table)
-    report_scored(s, csv, report)
+    report_scored(s, csv, report, seen)

@@ -190,7 +190,7 @@ def render_items_report(ev: ItemEvaluation, title: str | None = None) -> str:
     """The item evaluation as one self-contained HTML document: settings, per-item IoU,
     the confusion matrix (rows: labelled item, columns: predicted; each row as shares
     of its pixels) and every photo's row."""
-    from .report import _CSS
+    from .report import _CSS, in_sample_note
 
     st, s = ev.settings, ev.summary
     title = title or f"runwaycut items: {st.get('method', '')}"
@@ -201,6 +201,7 @@ def render_items_report(ev: ItemEvaluation, title: str | None = None) -> str:
            f"<p class='meta'>{_e(st.get('dataset'))} · method {_e(st.get('method'))} · "
            f"{s['scored']} of {s['photos']} photos scored, {s['failed']} failed, "
            f"{s['skipped']} skipped · {datetime.datetime.now():%Y-%m-%d %H:%M}</p>",
+           in_sample_note(st, s["scored"]),
            "<h2>Pooled scores</h2><table><tr><th>score</th><th>value</th></tr>",
            f"<tr><td>mean IoU of the items</td><td>{_f(sc['mean_iou'])}</td></tr>",
            f"<tr><td>pixel accuracy inside the figure</td><td>{_f(sc['accuracy_in_figure'])}</td></tr>",

@@ -41,6 +41,7 @@ th:first-child, td:first-child { text-align: left; }
 .legend span { display: inline-block; width: 12px; height: 12px; margin: 0 4px 0 12px;
                vertical-align: -1px; border: 1px solid #999; }
 .rows { font-size: 12px; } .bad { color: #b00; }
+.warning { color: #8a4b00; background: #fff4e0; padding: 6px 10px; border-radius: 4px; }
 img { max-width: 100%; height: auto; }
 figure { margin: 8px 0; } figcaption { color: #555; font-size: 13px; }
 """
@@ -70,6 +71,7 @@ def render_report(evaluation: Evaluation, title: str | None = None) -> str:
     parts.append("<h2>Summary</h2>")
     parts.append(f"<p>{s['scored']} of {s['photos']} photos scored, {s['failed']} failed, "
                  f"{s['skipped']} skipped (no label or no photo).</p>")
+    parts.append(in_sample_note(st, s["scored"]))
     if s["scored"]:
         parts.append(_summary_table(s))
     plot = _curve_plot(ev)
@@ -101,6 +103,18 @@ def render_report(evaluation: Evaluation, title: str | None = None) -> str:
         parts.append("</table>")
     parts.append("</body></html>\n")
     return "\n".join(parts)
+
+
+def in_sample_note(settings: dict, scored: int) -> str:
+    """The report's warning on photos scored in-sample (``settings["in_sample_photos"]``,
+    set by ``runwaycut evaluate``), or ``""``."""
+    n = settings.get("in_sample_photos") or 0
+    if not n:
+        return ""
+    return (f"<p class='warning'>{n} of the {scored} photos scored are CCP development photos "
+            "the shipped models this method uses were trained on: their scores are "
+            "in-sample, higher than on new photos (<code>--unseen</code> scores only the "
+            "others).</p>")
 
 
 def write_report(evaluation: Evaluation, path: str | Path, title: str | None = None) -> Path:

@@ -63,3 +63,44 @@ def without_heldout(dataset: "Dataset") -> tuple["Dataset", tuple[str, ...]]:
     left_out = tuple(item.id for item in dataset.items if is_heldout(item.id))
     kept = tuple(item for item in dataset.items if not is_heldout(item.id))
     return replace(dataset, items=kept), left_out
+
+
+#: The CCP development split, photos 0001 to 0500: what the shipped models were trained
+#: (or, for the item network's 60 validation photos, tuned) on, less the held-out ones.
+CCP_DEV_SPLIT = range(1, 501)
+
+
+def is_trained_on(path: str | Path) -> bool:
+    """Whether a CCP photo (or its label file, by stem) is one the shipped models were
+    trained on: in the development split and not held out.
+
+    Examples
+    --------
+    >>> is_trained_on("photos/0001.jpg"), is_trained_on("0087.jpg"), is_trained_on("0501.jpg")
+    (True, False, False)
+    """
+    stem = Path(path).stem
+    return (len(stem) == 4 and stem.isdigit() and int(stem) in CCP_DEV_SPLIT
+            and not is_heldout(path))
+
+
+def trained_on(dataset: "Dataset") -> tuple[str, ...]:
+    """Ids of a labelled set's entries the shipped models were trained on (sorted).
+
+    Only a CCP-layout set has any, as for :func:`without_heldout`: CCP numbers its photos
+    the same way in every copy, so ``0001`` is the same photo; a set of another layout
+    holding a photo of that stem is not assumed to."""
+    ids = (item.id for item in dataset.items if is_trained_on(item.id))
+    return tuple(sorted(ids)) if dataset.layout == "ccp" else ()
+
+
+def only_unseen(dataset: "Dataset") -> tuple["Dataset", tuple[str, ...]]:
+    """A labelled set less the entries the shipped models were trained on, and their ids:
+    scores of a trained method on what is left are not in-sample."""
+    from dataclasses import replace
+
+    left_out = trained_on(dataset)
+    if not left_out:
+        return dataset, ()
+    drop = set(left_out)
+    return replace(dataset, items=tuple(i for i in dataset.items if i.id not in drop)), left_out
