@@ -101,8 +101,8 @@ MUTANTS: list[Mutant] = [
     # --- issue 15 point 5: checks that no longer compare code with itself -----------
     Mutant("colours: every pixel counted, not only the masked ones",
            "src/runwaycut/garment/colors.py",
-           "    return indexed_colors(image, np.flatnonzero(mask), params)\n",
-           "    return indexed_colors(image, np.arange(mask.size), params)  # MUTANT\n",
+           "    centres, counts = colour_clusters(image, np.flatnonzero(mask), params)\n",
+           "    centres, counts = colour_clusters(image, np.arange(mask.size), params)  # MUTANT\n",
            ("tests/garment/test_colors.py",)),
     Mutant("PNG writer: a strip's first row filtered against the wrong row",
            "src/runwaycut/io/encode.py",
@@ -474,8 +474,8 @@ MUTANTS: list[Mutant] = [
             "test_photos_the_models_were_trained_on_are_said_or_left_out",)),
     Mutant("evaluate --unseen: the photos trained on kept",
            "src/runwaycut/scoring/heldout.py",
-           "    return replace(dataset, items=tuple(i for i in dataset.items if i.id not in drop)), left_out",
-           "    return dataset, left_out  # MUTANT",
+           "    return _leave_out(dataset, is_trained_on)",
+           "    return dataset, tuple(i.id for i in dataset.items if is_trained_on(i.id))  # MUTANT",
            ("tests/evaluation/test_evaluate_cli.py::"
             "test_photos_the_models_were_trained_on_are_said_or_left_out",
             "tests/scoring/test_heldout.py::test_the_development_photos_are_trained_on_or_held_out")),

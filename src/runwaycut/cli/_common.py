@@ -109,7 +109,7 @@ def reports_errors(command):
     return wrapper
 
 
-def in_sample(rows, trained: frozenset) -> int:
+def count_in_sample(rows, trained: frozenset) -> int:
     """How many photos of ``evaluate``'s rows were scored (``ok``) among ``trained``, the
     ids of photos the method's shipped models were trained on."""
     return sum(r["status"] == "ok" and r["id"] in trained for r in rows)

@@ -19,7 +19,7 @@ from ..threshold.rules import THRESHOLD_RULES
 from ._app import Command, app
 from ._options import (GARMENT_MODEL_HELP, PALETTE_PANEL, Band, Block, FillHoles, KeepLargest,
                        Layout, Method, Points, Sampler, Seed, Strip, Vote, choices)
-from ._common import console, fail, in_sample, report_scored, reports_errors, say
+from ._common import console, count_in_sample, fail, report_scored, reports_errors, say
 from .remove import apply_target, build_method, checked_palette, default_method
 
 #: What evaluate scores: the figure, the garment mask, or the 14 items.
@@ -143,7 +143,7 @@ def evaluate(
                                   limit=limit, candidates=candidates, worst=worst,
                                   on_photo=on_photo)
     write_csv(csv, result.rows)
-    result.settings["in_sample_photos"] = seen = in_sample(result.rows, trained)
+    result.settings["in_sample_photos"] = seen = count_in_sample(result.rows, trained)
     if report is not None:
         write_report(result, report)
     _print_summary(result)

@@ -17,7 +17,7 @@ from rich.table import Table
 from ..evaluation.evaluate import write_csv
 from ..evaluation.items import ITEM_ROW_COLUMNS, evaluate_items, write_items_report
 from ..scoring.items import ITEM_NAMES
-from ._common import console, in_sample, report_scored, say
+from ._common import console, count_in_sample, report_scored, say
 
 
 def evaluate_items_command(data, backend, csv: Path, report: Path | None,
@@ -38,7 +38,7 @@ def evaluate_items_command(data, backend, csv: Path, report: Path | None,
 
         ev = evaluate_items(data, backend, limit=limit, on_photo=on_photo)
     write_csv(csv, ev.rows, ITEM_ROW_COLUMNS)
-    ev.settings["in_sample_photos"] = seen = in_sample(ev.rows, trained)
+    ev.settings["in_sample_photos"] = seen = count_in_sample(ev.rows, trained)
     if report is not None:
         write_items_report(ev, report)
     s = ev.summary

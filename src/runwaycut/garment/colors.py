@@ -307,21 +307,15 @@ def garment_colors(image: np.ndarray, mask: np.ndarray,
     """
     image = rgb_image(image)
     mask = mask_of(mask, image, "mask")
-    return indexed_colors(image, np.flatnonzero(mask), params)
-
-
-def indexed_colors(image: np.ndarray, index: np.ndarray,
-                   params: ColorParams = ColorParams()) -> list[GarmentColor]:
-    """:func:`garment_colors` of the pixels at flat indices ``index`` (increasing, as
-    ``np.flatnonzero`` gives them) of an ``(H, W, 3) uint8`` photo: the same draw of
-    ``params.sample`` of them, the same colours."""
-    centres, counts = colour_clusters(image, index, params)
+    centres, counts = colour_clusters(image, np.flatnonzero(mask), params)
     return named_colours(centres, counts, name_colors(centres))
 
 
 def colour_clusters(image: np.ndarray, index: np.ndarray,
                     params: ColorParams = ColorParams()) -> tuple[np.ndarray, np.ndarray]:
-    """The colour clusters of :func:`indexed_colors`, before they are named.
+    """The colour clusters of :func:`garment_colors`, before they are named, of the pixels
+    at flat indices ``index`` (increasing, as ``np.flatnonzero`` gives them) of an
+    ``(H, W, 3) uint8`` photo: the same draw of ``params.sample`` of them.
 
     Returns
     -------
@@ -458,6 +452,5 @@ def colors_json(colors: list[GarmentColor], *, garment_pixels: int | None = None
 
 
 __all__ = ["COLOR_NAMES", "NAME_KL", "ColorParams", "GarmentColor", "colors_json",
-           "colour_clusters", "distinct_colours", "garment_colors", "indexed_colors",
-           "lab_to_rgb", "name_color", "name_colors", "named_colours", "nearest_centre",
-           "rgb_to_lab"]
+           "colour_clusters", "distinct_colours", "garment_colors", "lab_to_rgb", "name_color",
+           "name_colors", "named_colours", "nearest_centre", "rgb_to_lab"]

@@ -56,12 +56,18 @@ def without_heldout(dataset: "Dataset") -> tuple["Dataset", tuple[str, ...]]:
     left_out : tuple of str
         Ids of the entries left out, sorted (empty for a set of another layout).
     """
+    return _leave_out(dataset, is_heldout)
+
+
+def _leave_out(dataset: "Dataset", leave) -> tuple["Dataset", tuple[str, ...]]:
+    """``dataset`` less the entries whose id ``leave`` names, and their ids (in the set's
+    order, by id). Only a CCP-layout set loses any: the lists name CCP photos."""
     from dataclasses import replace
 
     if dataset.layout != "ccp":
         return dataset, ()
-    left_out = tuple(item.id for item in dataset.items if is_heldout(item.id))
-    kept = tuple(item for item in dataset.items if not is_heldout(item.id))
+    left_out = tuple(item.id for item in dataset.items if leave(item.id))
+    kept = tuple(item for item in dataset.items if not leave(item.id))
     return replace(dataset, items=kept), left_out
 
 
@@ -90,17 +96,10 @@ def trained_on(dataset: "Dataset") -> tuple[str, ...]:
     Only a CCP-layout set has any, as for :func:`without_heldout`: CCP numbers its photos
     the same way in every copy, so ``0001`` is the same photo; a set of another layout
     holding a photo of that stem is not assumed to."""
-    ids = (item.id for item in dataset.items if is_trained_on(item.id))
-    return tuple(sorted(ids)) if dataset.layout == "ccp" else ()
+    return only_unseen(dataset)[1]
 
 
 def only_unseen(dataset: "Dataset") -> tuple["Dataset", tuple[str, ...]]:
     """A labelled set less the entries the shipped models were trained on, and their ids:
     scores of a trained method on what is left are not in-sample."""
-    from dataclasses import replace
-
-    left_out = trained_on(dataset)
-    if not left_out:
-        return dataset, ()
-    drop = set(left_out)
-    return replace(dataset, items=tuple(i for i in dataset.items if i.id not in drop)), left_out
+    return _leave_out(dataset, is_trained_on)
