@@ -195,7 +195,7 @@ def speed(repeat: int, limit: int, against: str | None, rounds: int) -> None:
                 cells.append(f"{np.median(c):4.0f} ms ({np.median(w):4.0f} wall; {ratio:.2f}x, "
                              f"+{more:3.0f})")
             print(f"  --target {target:<8} " + "   ".join(cells))
-        for anchor, issue_ms in ANCHORS.items():
+        for anchor in ANCHORS:
             cells = []
             for res in results:
                 a = np.median(res["cpu"][anchor])
@@ -325,33 +325,25 @@ def colours(data: Path, chosen: list[str]) -> None:
 
 
 def garment_model_without(data: Path, names: list[str], seed: int):
-    """The garment classifier trained as ``benchmarks/train_garment.py`` trains the shipped
-    one (its photos: every labelled one but the 30 held out), less the photos ``names``
-    (the item network's validation photos), so that those are scored by a pipeline none of
-    whose learned parts saw them. Trained once (about 5 minutes) and kept in the system's
-    temporary folder under the split's seed."""
+    """The garment classifier trained as the shipped one is (``train_garment.py``: every
+    labelled photo but the 30 held out) less the photos ``names`` (the item network's
+    validation photos), so that those are scored by a pipeline none of whose learned
+    parts saw them. Trained once (about 5 minutes) and kept in the system's temporary
+    folder under the split's seed."""
     import tempfile
 
+    from train_garment import train_dev
+
     from runwaycut.garment.model import GarmentModel
-    from runwaycut.garment.training import TrainParams, load_photo, train_model
-    from runwaycut.scoring.heldout import without_heldout
-    from runwaycut.scoring.labels import open_dataset
+    from runwaycut.io import write_bytes_atomic
 
     path = Path(tempfile.gettempdir()) / f"runwaycut-garment-without-{len(names)}-val-seed{seed}.json"
     if path.is_file():
         return GarmentModel.load(path)
     print(f"training the garment classifier without the {len(names)} validation photos "
           f"(once; kept in {path})", file=sys.stderr, flush=True)
-    dataset, _ = without_heldout(open_dataset(data))
-    left_out = set(names)
-    params = TrainParams()
-    with one_thread():
-        photos = [load_photo(item, params.work_side) for item in dataset.complete
-                  if item.photo.name not in left_out]
-        model = train_model(photos, params)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(model.to_json() + "\n")
-    tmp.replace(path)
+    model = train_dev(data, leave_out=frozenset(names))
+    write_bytes_atomic(path, (model.to_json() + "\n").encode("utf-8"))
     return model
 
 

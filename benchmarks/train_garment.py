@@ -34,6 +34,36 @@ from runwaycut.scoring.labels import open_dataset
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / ".." / "shared" / "data" / "ccp"
 OUT = ROOT / "src" / "runwaycut" / "data" / "garment_model.json"
+CACHE = Path("/tmp/runwaycut-garment-cache")
+
+
+def train_dev(data: Path, params: TrainParams = TrainParams(), *, cache: Path | None = CACHE,
+              limit: int | None = None, include_heldout: bool = False,
+              leave_out: frozenset = frozenset(), progress=None):
+    """The garment classifier trained as the shipped one is: on every complete labelled
+    photo of ``data`` but the held-out ones (unless ``include_heldout``) and those whose
+    file names ``leave_out`` holds, the first ``limit`` of them, on one thread.
+
+    Returns
+    -------
+    model : GarmentModel
+        With ``info`` saying what it was trained on.
+    """
+    dataset, heldout = open_dataset(data), ()
+    if not include_heldout:
+        dataset, heldout = without_heldout(dataset)
+    items = [item for item in dataset.complete if item.photo.name not in leave_out]
+    items = items[:limit] if limit else items
+    start = time.perf_counter()
+    with one_thread():
+        photos = [load_photo(item, params.work_side, cache=cache) for item in items]
+        if progress is not None:
+            progress(f"{len(photos)} photos from {data} loaded in "
+                     f"{time.perf_counter() - start:.0f} s")
+        model = train_model(photos, params, progress=progress)
+    model.info["data"] = f"{Path(data).name}: {len(photos)} labelled photos"
+    model.info["heldout_left_out"] = list(heldout)
+    return model
 
 
 def main() -> None:
@@ -44,26 +74,18 @@ def main() -> None:
     ap.add_argument("--per-photo", type=int, default=TrainParams.per_photo)
     ap.add_argument("--hidden", default="x".join(map(str, TrainParams.hidden)))
     ap.add_argument("--seed", type=int, default=TrainParams.seed)
-    ap.add_argument("--cache", type=Path, default=Path("/tmp/runwaycut-garment-cache"),
+    ap.add_argument("--cache", type=Path, default=CACHE,
                     help="folder caching each photo's pose between runs")
     ap.add_argument("--include-heldout", action="store_true",
                     help="train on the held-out dev photos too (runwaycut.scoring.heldout)")
     args = ap.parse_args()
 
-    data, left_out = open_dataset(args.data), ()
-    if not args.include_heldout:
-        data, left_out = without_heldout(data)
-    items = data.complete[:args.limit] if args.limit else data.complete
     params = TrainParams(per_photo=args.per_photo, seed=args.seed,
                          hidden=tuple(int(v) for v in args.hidden.split("x")))
     start = time.perf_counter()
-    with one_thread():
-        photos = [load_photo(item, params.work_side, cache=args.cache) for item in items]
-        print(f"{len(photos)} photos from {args.data} loaded in "
-              f"{time.perf_counter() - start:.0f} s", flush=True)
-        model = train_model(photos, params, progress=lambda line: print(line, flush=True))
-    model.info["data"] = f"{Path(args.data).name}: {len(photos)} labelled photos"
-    model.info["heldout_left_out"] = list(left_out)
+    model = train_dev(args.data, params, cache=args.cache, limit=args.limit,
+                      include_heldout=args.include_heldout,
+                      progress=lambda line: print(line, flush=True))
     write_bytes_atomic(args.out, (model.to_json() + "\n").encode("utf-8"))
     print(f"wrote {args.out} ({args.out.stat().st_size // 1024} KiB) in "
           f"{time.perf_counter() - start:.0f} s")
