@@ -296,3 +296,35 @@ def test_fill_small_holes_keeps_large_gaps():
     mask[40:70, 40:70] = False   # 900 px gap (between arm and body): kept
     out = fill_small_holes(mask, 0.005)
     assert out[21, 21] and not out[50, 50]
+
+
+def _regions_and_holes_reference(mask, min_region, max_hole):
+    """keep_regions then fill_small_holes by scipy's labelling alone (8-connected
+    regions, 4-connected background), independent of OpenCV's contours."""
+    from scipy import ndimage
+
+    labels, n = ndimage.label(mask, structure=np.ones((3, 3)))
+    if n > 1:
+        area = np.bincount(labels.ravel())[1:]
+        mask = np.isin(labels, 1 + np.flatnonzero(area >= min_region * area.max()))
+    padded = np.pad(~mask, 1, constant_values=True)  # the frame: outside, not a hole
+    back, m = ndimage.label(padded)
+    area = np.bincount(back.ravel())
+    small = area < max_hole * mask.size
+    small[0] = small[back[0, 0]] = False
+    return mask | small[back][1:-1, 1:-1]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**31 - 1), st.integers(8, 40), st.integers(8, 40),
+       st.floats(0.2, 0.7), st.sampled_from([0.0, 0.01, 0.05, 0.3]))
+def test_regions_and_holes_equal_plain_labelling(seed, h, w, density, min_region):
+    # Random blobs: specks, several regions, holes of every size, some at the border;
+    # the contour tracing that skips the labelling must never change the answer.
+    from runwaycut.methods.person import keep_regions
+
+    rng = np.random.default_rng(seed)
+    noise = cv2.GaussianBlur(rng.random((h, w)).astype(np.float32), (0, 0), 1.2)
+    mask = noise > np.quantile(noise, 1 - density)
+    got = fill_small_holes(keep_regions(mask, min_region), 0.02)
+    np.testing.assert_array_equal(got, _regions_and_holes_reference(mask, min_region, 0.02))

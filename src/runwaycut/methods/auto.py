@@ -124,6 +124,11 @@ def fill_small_holes(mask: np.ndarray, max_hole: float) -> np.ndarray:
         return mask
     limit = max_hole * mask.size
     crop = mask[box]  # holes lie inside the figure's box; its 1-px frame is outside
+    # No inner contour (OpenCV's holes: the 4-connected background not reaching the
+    # frame, as below): nothing to fill, at a tenth of the labelling's time.
+    _, tree = cv2.findContours(crop.view(np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if tree is None or (tree[0][:, 3] < 0).all():
+        return mask
     h, w = crop.shape
     n, labels, stats, _ = cv2.connectedComponentsWithStats((~crop).astype(np.uint8), connectivity=4)
     x, y, bw, bh, area = (stats[:, i] for i in range(5))
