@@ -74,6 +74,11 @@ def photo_samples(image: np.ndarray, person: PersonMethod, truth: np.ndarray,
     pose = est.pose
     landmarks = pose.landmarks if pose is not None else None
     height = est.box[3] - est.box[1] + 1
+    # At the working size, though `auto` classifies the band at half size
+    # (BandParams.band_side): the features are measured in reference pixels, so the
+    # classifier reads both, and the full-size band gives it sharper labels. Trained on
+    # the half-size band with its blocks' labels it scored lower (5-fold over the 470
+    # photos, read at half size: figure F1 0.9755 against 0.9759; docs/measurements.md).
     band, x = band_features(work, est.probability,
                             est.probability if pose is None else pose.probability,
                             est.selfie, landmarks, height, BandParams())

@@ -229,3 +229,64 @@ def test_bounding_box_is_the_box_of_the_non_zero_pixels(seed, h, w, pad, kind):
         return
     assert box == (slice(max(0, ys.min() - pad), min(h, ys.max() + 1 + pad)),
                    slice(max(0, xs.min() - pad), min(w, xs.max() + 1 + pad)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(h=st.integers(6, 60), w=st.integers(6, 60), k=st.integers(2, 4),
+       slope=st.tuples(st.floats(-3, 3), st.floats(-3, 3)))
+def test_shrunk_then_enlarged_maps_keep_their_pixel_centres(h, w, k, slope):
+    """``enlarge_whole(shrink_whole(ramp))`` gives the ramp back away from the edges: a
+    linear map survives block means and bilinear enlargement only if both put pixel
+    ``(i, j)`` of the small grid at the centre of its k x k block (an offset of half a
+    pixel would shift the figure's outline by that much)."""
+    from runwaycut.person.band import shrink_whole
+    from runwaycut.person.fusion import enlarge_whole
+
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    ramp = slope[0] * yy + slope[1] * xx
+    back = enlarge_whole(shrink_whole(ramp, k), k, (h, w))
+    assert back.shape == (h, w) and back.dtype == np.float32
+    # Interior: pixels whose bilinear reads lie in whole blocks of the photo.
+    inner = (slice(k, (h // k - 1) * k), slice(k, (w // k - 1) * k))
+    np.testing.assert_allclose(back[inner], ramp[inner], atol=1e-3 * (1 + abs(ramp).max()))
+    mask = ramp > np.median(ramp)
+    bigger = enlarge_whole(shrink_whole(mask.view(np.uint8), k), k, (h, w), cv2.INTER_NEAREST)
+    assert bigger.shape == (h, w) and bigger.dtype == np.uint8
+
+
+def test_band_inputs_shrink_the_photo_and_move_the_landmarks_with_it(auto_module):
+    """On a CCP-size photo the band's inputs are the photo at half size, and each hand
+    landmark lands on the same place of the photo in the small grid."""
+    image = read_image(EXAMPLE)
+    work, est = auto_module._person.estimate(image)
+    k, (small, prob, pose, selfie, landmarks, height) = fusion.band_inputs(work, est)
+    assert k == fusion.band_factor(work.shape, fusion.BandParams()) == 2
+    assert small.shape[:2] == prob.shape == selfie.shape == ((work.shape[0] + 1) // 2,
+                                                             (work.shape[1] + 1) // 2)
+    assert height == pytest.approx((est.box[3] - est.box[1] + 1) / 2)
+    # Pixel centres: x_small = (x + 0.5) / 2 - 0.5, and a smooth map read there agrees.
+    np.testing.assert_allclose(landmarks[:, :2], (est.pose.landmarks[:, :2] + 0.5) / 2 - 0.5,
+                               atol=1e-4)
+    for (x, y), (sx, sy) in zip(est.pose.landmarks[:, :2], landmarks[:, :2]):
+        if 4 <= x < work.shape[1] - 5 and 4 <= y < work.shape[0] - 5:
+            big = cv2.getRectSubPix(est.probability, (1, 1), (float(x), float(y)))[0, 0]
+            assert cv2.getRectSubPix(prob, (1, 1), (float(sx), float(sy)))[0, 0] == \
+                pytest.approx(big, abs=0.05)
+    # The working-size band is used where the band side asks for it.
+    k1, inputs = fusion.band_inputs(work, est, fusion.BandParams(band_side=0))
+    assert k1 == 1 and inputs[0] is work
+
+
+def test_half_size_band_gives_the_full_size_bands_mask(auto_module):
+    """The band classified at half size, enlarged and smoothed at full size, draws the
+    figure the full-size band draws, to within a sliver of its outline."""
+    image = read_image(EXAMPLE)
+    work, est = auto_module._person.estimate(image)
+    half = fusion.fused_probability(work, est) > 0.5
+    full = fusion.fused_probability(work, est, params=fusion.BandParams(band_side=0)) > 0.5
+    differ = np.count_nonzero(half != full)
+    assert differ < 0.01 * np.count_nonzero(full)
+    # and the change lies along the outline, not in the figure's body
+    ring = cv2.dilate(full.view(np.uint8), np.ones((9, 9), np.uint8)) != \
+        cv2.erode(full.view(np.uint8), np.ones((9, 9), np.uint8))
+    assert np.count_nonzero((half != full) & ~ring) <= 0.01 * max(differ, 1) + 20

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ..person.band import bounding_box
+from ..person.band import bounding_box, shrink_whole
 from .colors import rgb_to_lab
 from .body import _legs_polygons, _mahalanobis, _segment_distance, _torso_polygon, body_frame, region_colour, sample_hair, sample_skin
 from .types import BODY_SEGMENTS, BodyFrame, ColourModel, GarmentParams, _L_ANKLE, _L_HIP, _L_SHOULDER, _NOSE, _R_ANKLE, _R_HIP, _R_SHOULDER
@@ -129,35 +129,6 @@ def to_work(image: np.ndarray, figure: np.ndarray,
     small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
     fig = cv2.resize(mask, size, interpolation=cv2.INTER_AREA) >= 128
     return small, fig
-
-
-def shrink_whole(array: np.ndarray, k: int) -> np.ndarray:
-    """Each ``k x k`` block of ``array`` averaged into one pixel (``INTER_AREA``).
-
-    The last row and column of blocks are completed by repeating the edge, so that the
-    factor is exactly ``k``: OpenCV's area resize takes its fast path only for a whole
-    factor (0.85 against 2.8 ms for a 550x834 RGB photo shrunk 4 times, 0.39 against
-    1.39 ms in float32, on one core).
-
-    Parameters
-    ----------
-    array : (H, W) or (H, W, C) array
-    k : int
-        Factor, at least 1.
-
-    Returns
-    -------
-    small : (ceil(H / k), ceil(W / k)) or (..., C) array of ``array``'s dtype
-        Pixel ``(i, j)`` covers the photo's pixels ``k i .. k i + k - 1`` (rows) and
-        ``k j .. k j + k - 1`` (columns).
-    """
-    if k <= 1:
-        return array
-    h, w = array.shape[:2]
-    pad_y, pad_x = -h % k, -w % k
-    if pad_y or pad_x:
-        array = cv2.copyMakeBorder(array, 0, pad_y, 0, pad_x, cv2.BORDER_REPLICATE)
-    return cv2.resize(array, ((w + pad_x) // k, (h + pad_y) // k), interpolation=cv2.INTER_AREA)
 
 
 def pixel_features(image: np.ndarray, figure: np.ndarray, landmarks: np.ndarray | None,

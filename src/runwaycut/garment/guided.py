@@ -86,7 +86,7 @@ def guided_coefficients(guide: np.ndarray, maps: np.ndarray, radius: int,
 
 def whole_factor(small_shape: tuple[int, ...], shape: tuple[int, ...]) -> int | None:
     """The whole factor ``k`` by which a photo of ``shape`` shrinks to ``small_shape`` in
-    :func:`~runwaycut.garment.features.shrink_whole` (``ceil(H / k), ceil(W / k)``), or None.
+    :func:`~runwaycut.person.band.shrink_whole` (``ceil(H / k), ceil(W / k)``), or None.
 
     Examples
     --------

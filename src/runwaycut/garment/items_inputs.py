@@ -21,7 +21,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .features import shrink_whole
+from ..person.band import shrink_whole
 
 #: The network's window, (rows, columns): about a full-length figure's proportions.
 INPUT_SHAPE = (128, 88)

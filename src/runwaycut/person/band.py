@@ -43,6 +43,11 @@ class BandParams:
         Selfie probability above which a pixel within ``outer`` joins the band.
     reference_side : int
         Long side at which the lengths above hold (CCP photos: 832).
+    band_side : int
+        The band's features and classifier run on the working photo shrunk by the
+        whole factor that brings its long side nearest this (CCP photos: by 2, to 416),
+        and their answer is enlarged back for the edge-following smoothing at the
+        working size (:func:`band_factor`); 0: at the working size.
     """
 
     threshold: float = 0.6
@@ -53,6 +58,27 @@ class BandParams:
     outer: float = 0.0
     outer_selfie: float = 0.1
     reference_side: int = 832
+    band_side: int = 416
+
+
+def band_factor(shape: tuple[int, ...], params: BandParams) -> int:
+    """The whole factor by which the band's features are computed below a working photo
+    of ``shape`` (at least 1).
+
+    Why: the person models see 256 x 256 pixels, so the band's decisions need not be
+    taken at every pixel of an 832-row photo; at half size they cost a quarter, and
+    the guided smoothing at full size puts the enlarged answer back on the photo's
+    edges: 0.47x the fusion's time for a figure F1 0.0003 lower (5-fold over 470 CCP
+    photos: 0.9759 against 0.9762; IoU 0.9536 against 0.9541).
+
+    Examples
+    --------
+    >>> [band_factor((h, 550), BandParams()) for h in (400, 624, 832, 1024, 1300)]
+    [1, 2, 2, 2, 3]
+    """
+    if params.band_side <= 0:
+        return 1
+    return max(1, round(max(shape[:2]) / params.band_side))
 
 
 def band_mask(prob: np.ndarray, selfie: np.ndarray | None = None,
@@ -158,6 +184,35 @@ def widen_to_multiple(box, shape: tuple[int, int], multiple: int):
     return tuple(out)
 
 
+def shrink_whole(array: np.ndarray, k: int) -> np.ndarray:
+    """Each ``k x k`` block of ``array`` averaged into one pixel (``INTER_AREA``).
+
+    The last row and column of blocks are completed by repeating the edge, so that the
+    factor is exactly ``k``: OpenCV's area resize takes its fast path only for a whole
+    factor (0.85 against 2.8 ms for a 550x834 RGB photo shrunk 4 times, 0.39 against
+    1.39 ms in float32, on one core).
+
+    Parameters
+    ----------
+    array : (H, W) or (H, W, C) array
+    k : int
+        Factor, at least 1.
+
+    Returns
+    -------
+    small : (ceil(H / k), ceil(W / k)) or (..., C) array of ``array``'s dtype
+        Pixel ``(i, j)`` covers the photo's pixels ``k i .. k i + k - 1`` (rows) and
+        ``k j .. k j + k - 1`` (columns).
+    """
+    if k <= 1:
+        return array
+    h, w = array.shape[:2]
+    pad_y, pad_x = -h % k, -w % k
+    if pad_y or pad_x:
+        array = cv2.copyMakeBorder(array, 0, pad_y, 0, pad_x, cv2.BORDER_REPLICATE)
+    return cv2.resize(array, ((w + pad_x) // k, (h + pad_y) // k), interpolation=cv2.INTER_AREA)
+
+
 def tiles_near(mask: np.ndarray, reach: int, tile: int = 128, gap: int = 32):
     """Crops that together cover every True pixel of ``mask``, each with ``reach``
     pixels of room around its core, for a local filter wanted at those pixels only.
@@ -232,5 +287,5 @@ def filter_near(mask: np.ndarray, reach: int, fn, *images: np.ndarray) -> np.nda
     return out
 
 
-__all__ = ["BandParams", "band_mask", "band_near_figure", "bounding_box", "filter_near",
-           "tiles_near", "widen_to_multiple"]
+__all__ = ["BandParams", "band_factor", "band_mask", "band_near_figure", "bounding_box", "filter_near",
+           "shrink_whole", "tiles_near", "widen_to_multiple"]

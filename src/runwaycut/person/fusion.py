@@ -22,6 +22,10 @@ colours (band-pixel error out of fold, 3 folds by photo, on 940k band pixels of 
 training photos: 7.66 % with them, 7.62 % without; cross-validated figure F1 0.9761
 with them, 0.9762 without). They took 7 of the band features' 24 ms CPU a photo.
 
+On a photo of 832 rows the band is described and classified at half size (the person
+models' boundary is no finer than that; :func:`~runwaycut.person.band.band_factor`),
+and the answer, enlarged back, is smoothed along the photo's own edges at full size.
+
 The classifier is a small multilayer perceptron whose weights ship as JSON
 (``models/fusion.json``, trained by ``benchmarks/train_fusion.py`` on the CCP dev
 photos). Pixels outside the band keep the person model's answer.
@@ -37,8 +41,8 @@ import cv2
 import numpy as np
 
 from ..errors import ModelError
-from .band import (BandParams, band_mask, band_near_figure, bounding_box, filter_near,
-                   widen_to_multiple)
+from .band import (BandParams, band_factor, band_mask, band_near_figure, bounding_box,
+                   filter_near, shrink_whole, widen_to_multiple)
 
 #: Names of the band features, in column order.
 FEATURE_NAMES = (
@@ -193,6 +197,66 @@ def _mean_distance(pixels, totals, count: np.ndarray) -> np.ndarray:
 HAND_LANDMARKS = tuple(range(15, 23))
 
 
+def band_inputs(image: np.ndarray, estimate, params: BandParams = BandParams()):
+    """The photo and the person models' maps as :func:`band_features` reads them: shrunk
+    by the whole factor :func:`~runwaycut.person.band.band_factor` (block means).
+
+    Parameters
+    ----------
+    image : (H, W, 3) uint8 array
+        RGB photo at working resolution.
+    estimate : runwaycut.person.segmenter.PersonEstimate
+    params : BandParams
+
+    Returns
+    -------
+    factor : int
+        ``k``: pixel ``(i, j)`` of the maps covers the photo's ``k i .. k i + k - 1``
+        rows and ``k j .. k j + k - 1`` columns (:func:`~runwaycut.person.band.shrink_whole`).
+    inputs : tuple
+        ``(image, prob, pose, selfie, landmarks, person_height)``, the first arguments
+        of :func:`band_features`, at ``1 / k`` of the photo's size.
+    """
+    k = band_factor(image.shape, params)
+    prob = estimate.probability
+    pose = estimate.pose
+    pose_prob = prob if pose is None else pose.probability
+    landmarks = None if pose is None else pose.landmarks
+    height = None if estimate.box is None else estimate.box[3] - estimate.box[1] + 1
+    selfie = estimate.selfie
+    if k == 1:
+        return 1, (image, prob, pose_prob, selfie, landmarks, height)
+    if landmarks is not None:  # pixel centres: x_small = (x + 0.5) / k - 0.5
+        landmarks = np.array(landmarks, np.float32, copy=True)
+        landmarks[:, :2] = (landmarks[:, :2] + 0.5) / k - 0.5
+    small = [shrink_whole(a, k) if a is not None else None
+             for a in (image, prob, pose_prob, selfie)]
+    return k, (*small, landmarks, None if height is None else height / k)
+
+
+def enlarge_whole(small: np.ndarray, k: int, shape: tuple[int, int],
+                  interpolation: int = cv2.INTER_LINEAR) -> np.ndarray:
+    """A map of :func:`~runwaycut.person.band.shrink_whole`'s grid enlarged back by ``k``
+    to ``shape`` (pixel centres aligned; the edge blocks' padding cut off).
+
+    Parameters
+    ----------
+    small : (ceil(H / k), ceil(W / k)) array
+    k : int
+    shape : (H, W)
+    interpolation : int
+        ``cv2.INTER_LINEAR`` for probabilities, ``cv2.INTER_NEAREST`` for masks.
+
+    Returns
+    -------
+    enlarged : (H, W) array of ``small``'s dtype
+    """
+    if k == 1:
+        return small
+    hs, ws = small.shape[:2]
+    return cv2.resize(small, (ws * k, hs * k), interpolation=interpolation)[:shape[0], :shape[1]]
+
+
 def fused_probability(image: np.ndarray, estimate, model: "MLP | None" = None,
                       params: BandParams = BandParams(), smooth_radius: int = 2) -> np.ndarray:
     """Figure probability after fusion: the classifier's answer in the band, smoothed.
@@ -216,18 +280,17 @@ def fused_probability(image: np.ndarray, estimate, model: "MLP | None" = None,
         Figure where ``prob > 0.5``.
     """
     model = load_fusion_model() if model is None else model
-    prob = estimate.probability
-    pose = estimate.pose
-    landmarks = pose.landmarks if pose is not None else None
-    height = None if estimate.box is None else estimate.box[3] - estimate.box[1] + 1
-    band, x = band_features(image, prob, prob if pose is None else pose.probability,
-                            estimate.selfie, landmarks, height, params)
+    k, inputs = band_inputs(image, estimate, params)
+    band, x = band_features(*inputs, params=params)
     # Outside the band the person probability decides, at its own threshold.
-    fused = np.where(prob > params.threshold, np.float32(1), np.float32(0))
-    if len(x) == 0:
-        return fused
+    fused = np.where(inputs[1] > params.threshold, np.float32(1), np.float32(0))
+    if len(x) == 0:  # no boundary: the person model's answer at the working size
+        return np.where(estimate.probability > params.threshold, np.float32(1), np.float32(0))
     fused[band] = model.predict_proba(x)
-    r = round(smooth_radius * max(prob.shape) / params.reference_side)
+    if k > 1:  # back to the working size: the smoothing below snaps it to the edges
+        fused = enlarge_whole(fused, k, image.shape[:2], cv2.INTER_LINEAR)
+        band = enlarge_whole(band.view(np.uint8), k, image.shape[:2], cv2.INTER_NEAREST) > 0
+    r = round(smooth_radius * max(image.shape[:2]) / params.reference_side)
     if r > 0:
         box = bounding_box(band, 2 * r)  # the filter reads 2 r around a band pixel
 
@@ -439,6 +502,7 @@ def load_fusion_model(name: str = "fusion.json") -> MLP:
     return MLP.from_json(text, str(PACKAGE_ROOT / "models" / name))
 
 
-__all__ = ["BandParams", "FEATURE_NAMES", "HAND_LANDMARKS", "MLP", "band_features", "band_mask",
+__all__ = ["BandParams", "FEATURE_NAMES", "HAND_LANDMARKS", "MLP", "band_features", "band_inputs",
+           "band_mask", "enlarge_whole",
            "fold_standardisation", "fused_probability",
            "guided_filter_grey", "load_fusion_model"]
