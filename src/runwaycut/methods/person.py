@@ -93,10 +93,11 @@ def keep_regions(mask: np.ndarray, min_region: float) -> np.ndarray:
     if box is None:
         return mask
     crop = mask[box].view(np.uint8)
-    # One outer contour (OpenCV traces 8-connected regions): one region, nothing to drop;
-    # tracing the outlines takes a tenth of the labelling below (the usual case).
-    outlines, _ = cv2.findContours(crop, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    if len(outlines) <= 1:
+    # One outer boundary (OpenCV traces 8-connected regions; in its two-level tree an
+    # island inside a hole is an outer boundary too): one region, nothing to drop.
+    # Tracing the outlines takes a tenth of the labelling below (the usual case).
+    _, tree = cv2.findContours(crop, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if tree is None or np.count_nonzero(tree[0][:, 3] < 0) <= 1:
         return mask
     n, labels, stats, _ = cv2.connectedComponentsWithStats(crop, connectivity=8)
     if n <= 2:
