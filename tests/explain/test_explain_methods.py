@@ -17,7 +17,7 @@ from runwaycut.explain import explain_method, explain_person
 from runwaycut.garment import GarmentMethod
 from runwaycut.io import read_image
 from runwaycut.methods import AutoMethod, PaletteMethod, PersonMethod
-from runwaycut.person.fusion import band_mask
+from runwaycut.person.fusion import band_inputs, band_mask
 
 runner = CliRunner()
 PHOTO = Path(__file__).resolve().parents[2] / "examples" / "photos" / "0087.jpg"
@@ -79,7 +79,13 @@ def test_auto_steps_are_what_remove_computes(auto, photo):
     np.testing.assert_array_equal(ex.result.alpha, expected.alpha)
     _, est = auto.estimate(photo)
     np.testing.assert_array_equal(ex.person, est.probability)
-    np.testing.assert_array_equal(ex.band, band_mask(est.probability, est.selfie, auto.band)[0])
+    # The band the classifier decided in: found at half size (a 550x811 photo), enlarged.
+    work, _ = auto.estimate(photo)
+    k, inputs = band_inputs(work, est, auto.band)
+    assert k == 2
+    small = band_mask(inputs[1], inputs[3], auto.band)[0]
+    enlarged = np.kron(small, np.ones((2, 2), bool))[:work.shape[0], :work.shape[1]]
+    np.testing.assert_array_equal(ex.band, enlarged)
     # The band hugs the person's outline: a thin strip, holding the whole outline.
     person = ex.person > ex.person_threshold
     assert 0.005 < ex.band.mean() < 0.15

@@ -14,7 +14,7 @@
 ``--method person`` draws 1, 2, 4 (its thresholded mask) and 6. The figure's result is
 the backend's own ``predict`` (what ``remove`` computes); the intermediate steps come
 from the same functions on the same working-size photo (:meth:`AutoMethod.estimate`,
-:func:`runwaycut.person.fusion.band_mask`). The panels follow
+:func:`runwaycut.person.fusion.classified_band`). The panels follow
 :mod:`runwaycut.explain.figure`'s protocol (``title``, ``width(ex)``, ``draw(subfig, ex)``)
 and share its layout, so the garment panels join them unchanged.
 """
@@ -32,7 +32,7 @@ from matplotlib.patches import Patch, Rectangle
 from ..compose import NEON_GREEN_RGB
 from ..io import as_rgb_image
 from ..methods import AutoMethod, FigureResult, PersonMethod
-from ..person.band import band_mask
+from ..person.fusion import classified_band
 from ..person.segmenter import SKELETON
 from .drawing import MASK_COLOURS, _checker_composite, _image_axes
 
@@ -129,7 +129,7 @@ def explain_person(image: np.ndarray, method: AutoMethod | PersonMethod, *, name
     threshold = method.band.threshold if auto else method.threshold
     band = fused = None
     if auto:
-        band = band_mask(est.probability, est.selfie, method.band)[0] if est.found else \
+        band = classified_band(work, est, method.band) if est.found else \
             np.zeros(work.shape[:2], bool)
         fused = result.details.get("probability")
         if fused is None:  # no person found: nothing was fused

@@ -234,6 +234,26 @@ def band_inputs(image: np.ndarray, estimate, params: BandParams = BandParams()):
     return k, (*small, landmarks, None if height is None else height / k)
 
 
+def classified_band(image: np.ndarray, estimate, params: BandParams = BandParams()) -> np.ndarray:
+    """The working-size pixels where :func:`fused_probability` lets the classifier decide
+    (the band at the band's size, enlarged; elsewhere the person model decides).
+
+    Parameters
+    ----------
+    image : (H, W, 3) uint8 array
+        RGB photo at working resolution.
+    estimate : runwaycut.person.segmenter.PersonEstimate
+    params : BandParams
+
+    Returns
+    -------
+    band : (H, W) bool array
+    """
+    k, inputs = band_inputs(image, estimate, params)
+    band = band_mask(inputs[1], inputs[3], params)[0]
+    return enlarge_whole(band.view(np.uint8), k, image.shape[:2], cv2.INTER_NEAREST) > 0
+
+
 def enlarge_whole(small: np.ndarray, k: int, shape: tuple[int, int],
                   interpolation: int = cv2.INTER_LINEAR) -> np.ndarray:
     """A map of :func:`~runwaycut.person.band.shrink_whole`'s grid enlarged back by ``k``
@@ -283,13 +303,18 @@ def fused_probability(image: np.ndarray, estimate, model: "MLP | None" = None,
     k, inputs = band_inputs(image, estimate, params)
     band, x = band_features(*inputs, params=params)
     # Outside the band the person probability decides, at its own threshold.
-    fused = np.where(inputs[1] > params.threshold, np.float32(1), np.float32(0))
-    if len(x) == 0:  # no boundary: the person model's answer at the working size
-        return np.where(estimate.probability > params.threshold, np.float32(1), np.float32(0))
-    fused[band] = model.predict_proba(x)
-    if k > 1:  # back to the working size: the smoothing below snaps it to the edges
-        fused = enlarge_whole(fused, k, image.shape[:2], cv2.INTER_LINEAR)
+    fused = np.where(estimate.probability > params.threshold, np.float32(1), np.float32(0))
+    if len(x) == 0:
+        return fused
+    if k == 1:
+        fused[band] = model.predict_proba(x)
+    else:  # back to the working size: the smoothing below snaps it to the edges
+        small = np.where(inputs[1] > params.threshold, np.float32(1), np.float32(0))
+        small[band] = model.predict_proba(x)
         band = enlarge_whole(band.view(np.uint8), k, image.shape[:2], cv2.INTER_NEAREST) > 0
+        box = bounding_box(band)
+        enlarged = enlarge_whole(small, k, image.shape[:2], cv2.INTER_LINEAR)
+        fused[box][band[box]] = enlarged[box][band[box]]
     r = round(smooth_radius * max(image.shape[:2]) / params.reference_side)
     if r > 0:
         box = bounding_box(band, 2 * r)  # the filter reads 2 r around a band pixel
@@ -503,6 +528,6 @@ def load_fusion_model(name: str = "fusion.json") -> MLP:
 
 
 __all__ = ["BandParams", "FEATURE_NAMES", "HAND_LANDMARKS", "MLP", "band_features", "band_inputs",
-           "band_mask", "enlarge_whole",
+           "band_mask", "classified_band", "enlarge_whole",
            "fold_standardisation", "fused_probability",
            "guided_filter_grey", "load_fusion_model"]
