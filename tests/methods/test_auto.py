@@ -330,3 +330,43 @@ def test_regions_and_holes_equal_plain_labelling(seed, h, w, density, min_region
     mask = noise > np.quantile(noise, 1 - density)
     got = fill_small_holes(keep_regions(mask, min_region), 0.02)
     np.testing.assert_array_equal(got, _regions_and_holes_reference(mask, min_region, 0.02))
+
+
+def _guided_filter_reference(guide, src, radius, eps):
+    """He et al.'s colour guided filter pixel by pixel: each window's 3x3 covariance
+    solved by NumPy, borders mirrored as OpenCV's BORDER_REFLECT."""
+    r = radius
+    h, w = src.shape
+    g = np.pad(guide.astype(np.float64), ((r, r), (r, r), (0, 0)), mode="symmetric")
+    p = np.pad(src.astype(np.float64), r, mode="symmetric")
+    a = np.zeros((h + 2 * r, w + 2 * r, 3))
+    b = np.zeros((h + 2 * r, w + 2 * r))
+    for y in range(r, h + r):
+        for x in range(r, w + r):
+            win_i = g[y - r:y + r + 1, x - r:x + r + 1].reshape(-1, 3)
+            win_p = p[y - r:y + r + 1, x - r:x + r + 1].ravel()
+            mu, mp = win_i.mean(axis=0), win_p.mean()
+            sigma = (win_i - mu).T @ (win_i - mu) / len(win_p) + eps * np.eye(3)
+            cov = ((win_i - mu) * (win_p - mp)[:, None]).mean(axis=0)
+            a[y, x] = np.linalg.solve(sigma, cov)
+            b[y, x] = mp - a[y, x] @ mu
+    # mirror the coefficients too, then average them over each window
+    a = np.pad(a[r:h + r, r:w + r], ((r, r), (r, r), (0, 0)), mode="symmetric")
+    b = np.pad(b[r:h + r, r:w + r], r, mode="symmetric")
+    out = np.zeros((h, w))
+    for y in range(h):
+        for x in range(w):
+            ma = a[y:y + 2 * r + 1, x:x + 2 * r + 1].reshape(-1, 3).mean(axis=0)
+            out[y, x] = ma @ guide[y, x] + b[y:y + 2 * r + 1, x:x + 2 * r + 1].mean()
+    return out
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 2**31 - 1), st.integers(5, 12), st.integers(5, 12), st.integers(1, 2),
+       st.sampled_from([1e-3, 1e-2]))
+def test_guided_filter_equals_the_per_pixel_reference(seed, h, w, radius, eps):
+    rng = np.random.default_rng(seed)
+    guide = rng.random((h, w, 3), np.float32)
+    src = (rng.random((h, w)) > 0.5).astype(np.float32)
+    np.testing.assert_allclose(guided_filter(guide, src, radius, eps),
+                               _guided_filter_reference(guide, src, radius, eps), atol=2e-4)
