@@ -236,19 +236,8 @@ def band_inputs(image: np.ndarray, estimate, params: BandParams = BandParams()):
 
 def classified_band(image: np.ndarray, estimate, params: BandParams = BandParams()) -> np.ndarray:
     """The working-size pixels where :func:`fused_probability` lets the classifier decide
-    (the band at the band's size, enlarged; elsewhere the person model decides).
-
-    Parameters
-    ----------
-    image : (H, W, 3) uint8 array
-        RGB photo at working resolution.
-    estimate : runwaycut.person.segmenter.PersonEstimate
-    params : BandParams
-
-    Returns
-    -------
-    band : (H, W) bool array
-    """
+    (the band at the band's size, enlarged; elsewhere the person model decides): an
+    ``(H, W)`` bool array for the arguments of :func:`band_inputs`."""
     k, inputs = band_inputs(image, estimate, params)
     band = band_mask(inputs[1], inputs[3], params)[0]
     return enlarge_whole(band.view(np.uint8), k, image.shape[:2], cv2.INTER_NEAREST) > 0
