@@ -237,11 +237,9 @@ def _sparse(tiles, shape: tuple[int, int]) -> bool:
 def _applied(coefficients: np.ndarray, colours: np.ndarray) -> np.ndarray:
     """The guided filter's output, clipped to [0, 1], at N pixels: ``(N, 4)`` coefficients
     (``a`` for three colours, ``b``) and ``(N, 3)`` uint8 colours."""
-    c = coefficients
-    rgb = colours.astype(np.float32) * np.float32(1 / 255)
-    out = c[:, 3] + c[:, 0] * rgb[:, 0]  # column by column: no sum over a last axis of 3
-    out += c[:, 1] * rgb[:, 1]
-    out += c[:, 2] * rgb[:, 2]
+    c, rgb = coefficients, colours.astype(np.float32) * np.float32(1 / 255)
+    # Column by column: no sum over a last axis of 3.
+    out = c[:, 3] + c[:, 0] * rgb[:, 0] + c[:, 1] * rgb[:, 1] + c[:, 2] * rgb[:, 2]
     return np.clip(out, 0, 1, out=out)
 
 
