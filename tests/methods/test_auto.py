@@ -317,19 +317,22 @@ def _regions_and_holes_reference(mask, min_region, max_hole):
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.integers(0, 2**31 - 1), st.integers(8, 40), st.integers(8, 40),
-       st.floats(0.2, 0.7), st.sampled_from([0.0, 0.01, 0.05, 0.3]))
-@example(300, 28, 39, 0.6875, 0.01)  # a speck inside a hole: not an outer contour alone
-def test_regions_and_holes_equal_plain_labelling(seed, h, w, density, min_region):
-    # Random blobs: specks, several regions, holes of every size, some at the border;
-    # the contour tracing that skips the labelling must never change the answer.
+@given(st.integers(0, 2**31 - 1), st.integers(8, 60), st.integers(8, 60),
+       st.floats(0.2, 0.9), st.sampled_from([0.0, 0.01, 0.05, 0.3]),
+       st.sampled_from([0.005, 0.02, 0.2]), st.sampled_from([0.6, 1.2, 2.5]))
+@example(300, 28, 39, 0.6875, 0.01, 0.02, 1.2)  # a speck inside a hole: not external
+def test_regions_and_holes_equal_plain_labelling(seed, h, w, density, min_region, max_hole,
+                                                 blur):
+    # Random blobs: specks, several regions, holes of every size (and more than 16 of
+    # them), some at the border; the contour tracing that skips or narrows the
+    # labelling must never change the answer.
     from runwaycut.methods.person import keep_regions
 
     rng = np.random.default_rng(seed)
-    noise = cv2.GaussianBlur(rng.random((h, w)).astype(np.float32), (0, 0), 1.2)
+    noise = cv2.GaussianBlur(rng.random((h, w)).astype(np.float32), (0, 0), blur)
     mask = noise > np.quantile(noise, 1 - density)
-    got = fill_small_holes(keep_regions(mask, min_region), 0.02)
-    np.testing.assert_array_equal(got, _regions_and_holes_reference(mask, min_region, 0.02))
+    got = fill_small_holes(keep_regions(mask, min_region), max_hole)
+    np.testing.assert_array_equal(got, _regions_and_holes_reference(mask, min_region, max_hole))
 
 
 def _guided_filter_reference(guide, src, radius, eps):
