@@ -2,6 +2,8 @@
 
 1. compute: ``predict`` of ``palette``, ``person`` and ``auto`` on the same photos, one
    thread, models loaded once; median of interleaved repeats. Target: auto <= 1.5x person.
+   Then, in a pass of their own, ``auto``'s steps (the person models, the band, the
+   regions and holes, the matte, its foreground colours): where its time goes.
    Measured as a batch process runs it: one thread and the freed memory kept between
    photos (:func:`runwaycut.batch.workers.keep_freed_memory`), which ``remove`` and
    its workers do; ``--default-heap`` leaves glibc's malloc settings as they are (the
@@ -79,6 +81,57 @@ def compute_times(photos: list[Path], repeat: int,
     return {name: (statistics.median(t[0] for t in ts), statistics.median(t[1] for t in ts),
                    statistics.fmean(t[1] for t in ts))
             for name, ts in times.items()}
+
+
+#: ``auto``'s steps as :mod:`runwaycut.methods.auto` calls them, by their names there.
+AUTO_STEPS = {"fused_probability": "band", "keep_regions": "regions",
+              "fill_small_holes": "holes", "alpha_from_mask": "matte",
+              "estimate_foreground": "foreground colours"}
+
+
+def auto_steps(photos: list[Path], keep_heap: bool = True) -> dict[str, float]:
+    """Median CPU ms a photo of each step of ``auto``'s ``predict`` (one thread): the
+    person models, then :data:`AUTO_STEPS`, and the rest. Timed in a pass of its own,
+    after (1), so that the wrappers do not touch the ratios printed there."""
+    import runwaycut.methods.auto as auto_module
+    from runwaycut.batch.workers import keep_freed_memory, one_thread
+    from runwaycut.io import read_image
+    from runwaycut.methods import get_method
+
+    if keep_heap:
+        keep_freed_memory()
+    method = get_method("auto")
+    current: dict[str, float] = {}
+
+    def timed(fn, label):
+        def wrapper(*args, **kwargs):
+            start = time.process_time()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                current[label] = current.get(label, 0.0) + time.process_time() - start
+        return wrapper
+
+    saved = {name: getattr(auto_module, name) for name in AUTO_STEPS}
+    for name, label in AUTO_STEPS.items():
+        setattr(auto_module, name, timed(saved[name], label))
+    method._person.estimate = timed(method._person.estimate, "person models")
+    rows = []
+    try:
+        with one_thread():
+            images = [read_image(p) for p in photos]
+            method.predict(images[0])
+            for image in images:
+                current.clear()
+                start = time.process_time()
+                method.predict(image)
+                total = time.process_time() - start
+                rows.append({**current, "the rest": total - sum(current.values())})
+    finally:
+        for name, fn in saved.items():
+            setattr(auto_module, name, fn)
+    labels = ["person models", *AUTO_STEPS.values(), "the rest"]
+    return {label: statistics.median(r.get(label, 0.0) for r in rows) * 1000 for label in labels}
 
 
 #: ``runwaycut remove`` with the CPU time of its parts summed in its own process and
@@ -258,6 +311,9 @@ def main() -> None:
     ratio_wall = comp["auto"][0] / comp["person"][0]
     ratio_cpu = comp["auto"][1] / comp["person"][1]
     print(f"   auto / person: {ratio_wall:.2f}x wall, {ratio_cpu:.2f}x CPU (target <= 1.5x)")
+    steps = auto_steps(photos, keep_heap=not args.default_heap)
+    print("   auto's steps, median CPU ms a photo: "
+          + ", ".join(f"{label} {ms:.1f}" for label, ms in steps.items()))
 
     import runwaycut
     compile_sources(Path(runwaycut.__file__).parent,
