@@ -86,6 +86,7 @@ def test_auto_steps_are_what_remove_computes(auto, photo):
     small = band_mask(inputs[1], inputs[3], auto.band)[0]
     enlarged = np.kron(small, np.ones((2, 2), bool))[:work.shape[0], :work.shape[1]]
     np.testing.assert_array_equal(ex.band, enlarged)
+    assert "10-px band at half size" in ex.title()
     # The band hugs the person's outline: a thin strip, holding the whole outline.
     person = ex.person > ex.person_threshold
     assert 0.005 < ex.band.mean() < 0.15

@@ -32,6 +32,7 @@ from matplotlib.patches import Patch, Rectangle
 from ..compose import NEON_GREEN_RGB
 from ..io import as_rgb_image
 from ..methods import AutoMethod, FigureResult, PersonMethod
+from ..person.band import band_factor
 from ..person.fusion import classified_band
 from ..person.segmenter import SKELETON
 from .drawing import MASK_COLOURS, _checker_composite, _image_axes
@@ -90,8 +91,10 @@ class PersonExplanation:
         wh, ww = self.work_shape
         name = f"{self.name}: " if self.name else ""
         work = "full size" if (wh, ww) == (h, w) else f"{ww}×{wh} px"
+        k = band_factor(self.work_shape, self.method.band) if self.is_auto else 1
+        size = "" if k == 1 else " at half size" if k == 2 else f" at 1/{k} size"
         steps = (f"person models at {work}, fusion classifier in a "
-                 f"{self.method.band.radius:g}-px band, soft matte"
+                 f"{self.method.band.radius:g}-px band{size}, soft matte"
                  if self.is_auto else
                  f"person models at {work}, probability > {self.person_threshold:g}")
         return f"{name}{w}×{h} px — method {self.method.name}: {steps}"
