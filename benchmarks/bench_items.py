@@ -139,8 +139,8 @@ print(json.dumps({"cpu": cpu, "wall": wall}))
 #: Methods whose ``predict`` the issue timed on its own machine (CPU ms per 550x832 photo, one
 #: thread): ``--speed`` times them beside the targets, so that the 250 ms target can be read
 #: on that machine by each one's ratio. Neither changed much since: ``palette`` is NumPy and
-#: OpenCV, ``person`` mostly the two LiteRT models (``auto``, 120 to 127 ms there, has been
-#: made 1.6x faster against ``person`` since, so it no longer anchors).
+#: OpenCV, ``person`` mostly the two LiteRT models (``auto``, 120 to 127 ms there at 3.1x
+#: ``person``, is about 1.7x ``person`` now, so it no longer anchors).
 ANCHORS = {"person": 40.0, "palette": 5.0}
 SPEED_WORKER_ANCHORS = f"ANCHORS = {tuple(ANCHORS)!r}\n"
 
@@ -413,11 +413,9 @@ def main(argv=None) -> int:
             mlp = label_garment(image, fig.mask, landmarks=lm, model=mlp_model).labels
             ms["mlp"].append((time.perf_counter() - t) * 1000)
         mlp_taken = (label_garment(image, items.figure, landmarks=lm, model=mlp_model).labels
-                     if items.taken_in
-                     else mlp)
+                     if items.taken_in else mlp)
         hand = parse_items(image, truth > 0, landmarks=lm, probability=None, colors=None,
-                           garment_model=mlp_model,
-                           taken_in=())
+                           garment_model=mlp_model, taken_in=())
         alone = parse_items(image, fig.mask, landmarks=lm, probability=prob, colors=None,
                             fuse=False)
         cm["auto"] += item_confusion(truth, items.labels)

@@ -252,6 +252,10 @@ def test_shrunk_then_enlarged_maps_keep_their_pixel_centres(h, w, k, slope):
     mask = ramp > np.median(ramp)
     bigger = enlarge_whole(shrink_whole(mask.view(np.uint8), k), k, (h, w), cv2.INTER_NEAREST)
     assert bigger.shape == (h, w) and bigger.dtype == np.uint8
+    # A bool mask comes back as one: each small pixel its own k x k block.
+    small = shrink_whole(mask.view(np.uint8), k) >= 1
+    blocks = np.kron(small, np.ones((k, k), bool))[:h, :w]
+    np.testing.assert_array_equal(enlarge_whole(small, k, (h, w)), blocks)
 
 
 def test_band_inputs_shrink_the_photo_and_move_the_landmarks_with_it(auto_module):

@@ -287,5 +287,5 @@ def filter_near(mask: np.ndarray, reach: int, fn, *images: np.ndarray) -> np.nda
     return out
 
 
-__all__ = ["BandParams", "band_factor", "band_mask", "band_near_figure", "bounding_box", "filter_near",
-           "shrink_whole", "tiles_near", "widen_to_multiple"]
+__all__ = ["BandParams", "band_factor", "band_mask", "band_near_figure", "bounding_box",
+           "filter_near", "shrink_whole", "tiles_near", "widen_to_multiple"]

@@ -240,7 +240,7 @@ def classified_band(image: np.ndarray, estimate, params: BandParams = BandParams
     ``(H, W)`` bool array for the arguments of :func:`band_inputs`."""
     k, inputs = band_inputs(image, estimate, params)
     band = band_mask(inputs[1], inputs[3], params)[0]
-    return enlarge_whole(band.view(np.uint8), k, image.shape[:2], cv2.INTER_NEAREST) > 0
+    return enlarge_whole(band, k, image.shape[:2])
 
 
 def enlarge_whole(small: np.ndarray, k: int, shape: tuple[int, int],
@@ -251,6 +251,7 @@ def enlarge_whole(small: np.ndarray, k: int, shape: tuple[int, int],
     Parameters
     ----------
     small : (ceil(H / k), ceil(W / k)) array
+        A bool mask is enlarged as one (nearest neighbour whatever ``interpolation``).
     k : int
     shape : (H, W)
     interpolation : int
@@ -262,6 +263,8 @@ def enlarge_whole(small: np.ndarray, k: int, shape: tuple[int, int],
     """
     if k == 1:
         return small
+    if small.dtype == bool:
+        return enlarge_whole(small.view(np.uint8), k, shape, cv2.INTER_NEAREST).view(bool)
     hs, ws = small.shape[:2]
     return cv2.resize(small, (ws * k, hs * k), interpolation=interpolation)[:shape[0], :shape[1]]
 
@@ -300,7 +303,7 @@ def fused_probability(image: np.ndarray, estimate, model: "MLP | None" = None,
     else:  # back to the working size: the smoothing below snaps it to the edges
         small = np.where(inputs[1] > params.threshold, np.float32(1), np.float32(0))
         small[band] = model.predict_proba(x)
-        band = enlarge_whole(band.view(np.uint8), k, image.shape[:2], cv2.INTER_NEAREST) > 0
+        band = enlarge_whole(band, k, image.shape[:2])
         box = bounding_box(band)
         enlarged = enlarge_whole(small, k, image.shape[:2], cv2.INTER_LINEAR)
         fused[box][band[box]] = enlarged[box][band[box]]
