@@ -258,6 +258,49 @@ def test_shrunk_then_enlarged_maps_keep_their_pixel_centres(h, w, k, slope):
     np.testing.assert_array_equal(enlarge_whole(small, k, (h, w)), blocks)
 
 
+def _guided_coefficients_reference(guide, src, radius, eps):
+    """He et al.'s window-averaged coefficients by SciPy's box means (reflected edges,
+    as OpenCV's BORDER_REFLECT), float64."""
+    from scipy.ndimage import uniform_filter
+
+    def box(x):
+        return uniform_filter(x.astype(np.float64), 2 * radius + 1, mode="reflect")
+    mean_i, mean_p = box(guide), box(src)
+    a = (box(guide * src) - mean_i * mean_p) / (box(guide * guide) - mean_i * mean_i + eps)
+    return box(a), box(mean_p - a * mean_i)
+
+
+@pytest.mark.parametrize("band_side", [0, 416])
+def test_fused_probability_smooths_the_classifiers_answer_by_a_guided_filter(auto_module,
+                                                                            band_side):
+    """In the band the fused probability is the classifier's answer (the person model's
+    above its threshold elsewhere) smoothed along the photo's grey by He's guided filter.
+    At full size (band side 0) the filter itself; on a half-size band the fast guided
+    filter: its coefficients from the half-size photo, enlarged, applied to the full-size
+    grey. Here over whole maps, as the reference of the box the code works in."""
+    image = read_image(EXAMPLE)
+    work, est = auto_module._person.estimate(image)
+    params = fusion.BandParams(band_side=band_side)
+    model = fusion.load_fusion_model()
+    k, inputs = fusion.band_inputs(work, est, params)
+    assert k == (1 if band_side == 0 else 2)
+    band, x = fusion.band_features(*inputs, params=params)
+    answer = (inputs[1] > params.threshold).astype(np.float64)
+    answer[band] = model.predict_proba(x)
+    r = round(2 * max(answer.shape) / params.reference_side)
+    grey = cv2.cvtColor(inputs[0], cv2.COLOR_RGB2GRAY) / 255.0
+    mean_a, mean_b = (fusion.enlarge_whole(c.astype(np.float32), k, work.shape[:2])
+                      for c in _guided_coefficients_reference(grey, answer, r, 1e-3))
+    expected = np.clip(mean_a * cv2.cvtColor(work, cv2.COLOR_RGB2GRAY) / 255.0 + mean_b, 0, 1)
+    inside = fusion.enlarge_whole(band, k, work.shape[:2])
+    assert 0.02 < inside.mean() < 0.3
+    fused = fusion.fused_probability(work, est, model, params)
+    np.testing.assert_allclose(fused[inside], expected[inside], atol=2e-4)
+    assert np.count_nonzero((fused[inside] > 0.5) != (expected[inside] > 0.5)) <= 2
+    # Outside the band the person model decides, unsmoothed.
+    np.testing.assert_array_equal(fused[~inside], (est.probability > params.threshold)[~inside])
+
+
 def test_band_inputs_shrink_the_photo_and_move_the_landmarks_with_it(auto_module):
     """On a CCP-size photo the band's inputs are the photo at half size, and each hand
     landmark lands on the same place of the photo in the small grid."""

@@ -295,30 +295,76 @@ def fused_probability(image: np.ndarray, estimate, model: "MLP | None" = None,
     k, inputs = band_inputs(image, estimate, params)
     band, x = band_features(*inputs, params=params)
     # Outside the band the person probability decides, at its own threshold.
-    fused = np.where(estimate.probability > params.threshold, np.float32(1), np.float32(0))
+    fused = _above(estimate.probability, params.threshold)
     if len(x) == 0:
         return fused
-    if k == 1:
-        fused[band] = model.predict_proba(x)
-    else:  # back to the working size: the smoothing below snaps it to the edges
-        small = np.where(inputs[1] > params.threshold, np.float32(1), np.float32(0))
-        small[band] = model.predict_proba(x)
-        band = enlarge_whole(band, k, image.shape[:2])
-        box = bounding_box(band)
-        enlarged = enlarge_whole(small, k, image.shape[:2], cv2.INTER_LINEAR)
-        fused[box][band[box]] = enlarged[box][band[box]]
-    r = round(smooth_radius * max(image.shape[:2]) / params.reference_side)
-    if r > 0:
-        box = bounding_box(band, 2 * r)  # the filter reads 2 r around a band pixel
-
-        def smooth(colours, values):
-            guide = cv2.cvtColor(colours, cv2.COLOR_RGB2GRAY).astype(np.float32)
-            return guided_filter_grey(guide * np.float32(1 / 255), values, r, 1e-3)
-
-        inner = band[box]
-        smoothed = filter_near(inner, 2 * r, smooth, image[box], fused[box])
-        fused[box][inner] = np.clip(smoothed[inner], 0, 1)
+    small = fused if k == 1 else _above(inputs[1], params.threshold)
+    small[band] = model.predict_proba(x)
+    r = round(smooth_radius * max(small.shape) / params.reference_side)
+    if r <= 0:
+        if k > 1:
+            band = enlarge_whole(band, k, image.shape[:2])
+            box = bounding_box(band)
+            enlarged = enlarge_whole(small, k, image.shape[:2], cv2.INTER_LINEAR)
+            fused[box][band[box]] = enlarged[box][band[box]]
+        return fused
+    # Smoothed along the photo's edges by a fast guided filter (He and Sun 2015): its
+    # coefficients at the band's size, enlarged and applied to the full-size photo, so
+    # that the answer snaps to the full-size edges. Cross-validated figure F1 as the
+    # guided filter at full size gave (0.97535 against 0.97530, 235 photos), in a third
+    # of its time.
+    box = bounding_box(band, 2 * r + 1)  # two boxes of radius r, then bilinear reads
+    guide = cv2.cvtColor(inputs[0][box], cv2.COLOR_RGB2GRAY).astype(np.float32)
+    coefficients = guided_coefficients_grey(guide * np.float32(1 / 255), small[box], r, 1e-3)
+    inner = band[box]
+    if k > 1:  # the box at full size (its padded edge blocks cut off)
+        box = tuple(slice(k * s.start, min(n, k * s.stop))
+                    for s, n in zip(box, image.shape[:2]))
+        shape = (box[0].stop - box[0].start, box[1].stop - box[1].start)
+        inner = enlarge_whole(inner, k, shape)
+        coefficients = [enlarge_whole(c, k, shape) for c in coefficients]
+        guide = cv2.cvtColor(image[box], cv2.COLOR_RGB2GRAY).astype(np.float32)
+    # Dense over the box, copied at the band's pixels: faster than gathering them.
+    smoothed = cv2.multiply(coefficients[0], guide, scale=1 / 255)
+    smoothed = np.clip(cv2.add(smoothed, coefficients[1], dst=smoothed), 0, 1, out=smoothed)
+    cv2.copyTo(smoothed, inner.view(np.uint8), fused[box])
     return fused
+
+
+def _above(prob: np.ndarray, threshold: float) -> np.ndarray:
+    """``(prob > threshold)`` as a float32 array of 0 and 1 (OpenCV's threshold: a
+    quarter of NumPy's ``where`` time)."""
+    return cv2.threshold(np.asarray(prob, np.float32), threshold, 1, cv2.THRESH_BINARY)[1]
+
+
+def guided_coefficients_grey(guide: np.ndarray, src: np.ndarray, radius: int,
+                             eps: float) -> tuple[np.ndarray, np.ndarray]:
+    """The window-averaged coefficients ``(mean a, mean b)`` of He et al.'s guided filter
+    with a grey guide: the filter's output is ``mean_a * guide + mean_b``.
+
+    Parameters
+    ----------
+    guide : (H, W) float32 array in [0, 1]
+    src : (H, W) float32 array
+    radius : int
+        Window radius in pixels.
+    eps : float
+        Regularisation (larger: smoother, less edge-following).
+
+    Returns
+    -------
+    mean_a, mean_b : (H, W) float32 arrays
+        Enlarged and applied to a larger copy of ``guide``, they give the fast guided
+        filter (K. He, J. Sun, "Fast Guided Filter", arXiv:1505.00996, 2015).
+    """
+    def box(x):
+        return cv2.boxFilter(x, -1, (2 * radius + 1, 2 * radius + 1), borderType=cv2.BORDER_REFLECT)
+    mean_i, mean_p = box(guide), box(src)
+    cov = box(guide * src) - mean_i * mean_p
+    var = box(guide * guide) - mean_i * mean_i
+    a = cov / (var + np.float32(eps))
+    b = mean_p - a * mean_i
+    return box(a), box(b)
 
 
 def guided_filter_grey(guide: np.ndarray, src: np.ndarray, radius: int, eps: float) -> np.ndarray:
@@ -341,14 +387,8 @@ def guided_filter_grey(guide: np.ndarray, src: np.ndarray, radius: int, eps: flo
     ----------
     K. He, J. Sun, X. Tang, "Guided Image Filtering", IEEE TPAMI 35(6), 2013.
     """
-    def box(x):
-        return cv2.boxFilter(x, -1, (2 * radius + 1, 2 * radius + 1), borderType=cv2.BORDER_REFLECT)
-    mean_i, mean_p = box(guide), box(src)
-    cov = box(guide * src) - mean_i * mean_p
-    var = box(guide * guide) - mean_i * mean_i
-    a = cov / (var + np.float32(eps))
-    b = mean_p - a * mean_i
-    return box(a) * guide + box(b)
+    mean_a, mean_b = guided_coefficients_grey(guide, src, radius, eps)
+    return mean_a * guide + mean_b
 
 
 def _hand_distance(at, hands, unit: float) -> np.ndarray:
