@@ -2,8 +2,8 @@
 
 :func:`band_mask` finds it over a whole photo; the fusion features
 (:mod:`runwaycut.person.fusion`) find the same band on the figure's box only.
-:func:`tiles_near` and :func:`filter_near` run a local filter on crops around a thin
-band only (the band's guided filters, the matte's colour pass), and
+:func:`tiles_near` finds crops around a thin band, for local filters wanted there only
+(the matte and its colour pass), and
 :func:`widen_to_multiple` sizes crops for OpenCV's fast half- and quarter-size resize.
 """
 
@@ -259,33 +259,5 @@ def tiles_near(mask: np.ndarray, reach: int, tile: int = 128, gap: int = 32):
     return crops
 
 
-def filter_near(mask: np.ndarray, reach: int, fn, *images: np.ndarray) -> np.ndarray:
-    """``fn(*images)`` at the ``mask`` pixels, computed on :func:`tiles_near` crops only.
-
-    Parameters
-    ----------
-    mask : (H, W) bool array
-    reach : int
-        How far ``fn`` reads around a pixel (a box filter of radius r: r; two in a row
-        as in the guided filter: 2 r).
-    fn : callable
-        A local filter: ``fn(*crops) -> (h, w) array`` of each crop of ``images``.
-    images : (H, W, ...) arrays
-
-    Returns
-    -------
-    filtered : (H, W) float32 array
-        Equal to ``fn(*images)`` at the ``mask`` pixels (up to float rounding: box
-        filters sum in another order); undefined elsewhere.
-    """
-    out = np.empty(mask.shape, np.float32)
-    for core, crop in tiles_near(mask, reach):
-        res = fn(*(image[crop] for image in images))
-        inner = (slice(core[0].start - crop[0].start, core[0].stop - crop[0].start),
-                 slice(core[1].start - crop[1].start, core[1].stop - crop[1].start))
-        out[core] = res[inner]
-    return out
-
-
 __all__ = ["BandParams", "band_factor", "band_mask", "band_near_figure", "bounding_box",
-           "filter_near", "shrink_whole", "tiles_near", "widen_to_multiple"]
+           "shrink_whole", "tiles_near", "widen_to_multiple"]

@@ -42,7 +42,7 @@ import numpy as np
 
 from ..errors import ModelError
 from .band import (BandParams, band_factor, band_mask, band_near_figure, bounding_box,
-                   filter_near, shrink_whole, widen_to_multiple)
+                   shrink_whole, widen_to_multiple)
 
 #: Names of the band features, in column order.
 FEATURE_NAMES = (
@@ -119,9 +119,9 @@ def band_features(image: np.ndarray, prob: np.ndarray, pose: np.ndarray, selfie:
     bg = (p <= params.confident).astype(np.float32)
     grey = ycc[..., 0] * np.float32(1 / 255)
     r_guided = max(1, round(params.guided_radius * scale))
-    x[:, col["guided"]] = filter_near(  # computed around the band only (two boxes: 2 r)
-        inner, 2 * r_guided, lambda g, q: guided_filter_grey(g, q, r_guided, 1e-3), grey, p
-    ).ravel().take(at_win)
+    # Over the whole window: at the band's size it is small, and filtering crops around
+    # the band only cost more in their handling than it saved (0.9 ms a photo).
+    x[:, col["guided"]] = guided_filter_grey(grey, p, r_guided, 1e-3).ravel().take(at_win)
     band_ycc = ycc8.reshape(-1, 3).take(at_win, axis=0).astype(np.float32)
     pixels = [band_ycc[:, c] for c in range(3)]  # Y, Cr, Cb of the band pixels
     # Window means at half resolution (4x cheaper; the windows are 12 px and more).
