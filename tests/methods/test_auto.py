@@ -336,6 +336,43 @@ def test_regions_and_holes_equal_plain_labelling(seed, h, w, density, min_region
     np.testing.assert_array_equal(got, _regions_and_holes_reference(mask, min_region, max_hole))
 
 
+@settings(max_examples=150, deadline=None)
+@given(st.integers(0, 2**31 - 1), st.integers(8, 80), st.integers(8, 80),
+       st.integers(0, 40), st.sampled_from([0.0, 0.01, 0.05, 0.3, 0.9]), st.booleans())
+def test_keep_regions_drops_specks_as_plain_labelling(seed, h, w, pieces, min_region, salt):
+    # A figure (a rectangle with bites and holes) among specks of every size up to 5x5,
+    # some inside its holes, some touching each other, with salt noise or not: where
+    # the outlines prove that only the figure stays, the specks are filled in without
+    # labelling, and the answer must be the labelling's.
+    from runwaycut.methods.person import keep_regions
+
+    rng = np.random.default_rng(seed)
+    mask = np.zeros((h, w), bool)
+    y0, x0 = rng.integers(0, h // 2), rng.integers(0, w // 2)
+    mask[y0:y0 + rng.integers(2, h), x0:x0 + rng.integers(2, w)] = True
+    for _ in range(pieces):
+        y, x = rng.integers(0, h), rng.integers(0, w)
+        mask[y:y + rng.integers(1, 6), x:x + rng.integers(1, 6)] = rng.random() < 0.5
+    if salt:
+        mask ^= rng.random((h, w)) < 0.03
+    got = keep_regions(mask, min_region)
+    np.testing.assert_array_equal(got, _regions_and_holes_reference(mask, min_region, 0.0))
+
+
+def test_keep_regions_drops_a_speck_inside_a_specks_hole():
+    # Filled in outline by outline: OpenCV filling both outlines at once would leave
+    # the inner speck's pixels where the two overlap.
+    from runwaycut.methods.person import keep_regions
+
+    mask = np.zeros((40, 60), bool)
+    mask[5:35, 5:30] = True                    # the figure
+    mask[10:19, 40:49] = True                  # a ring ...
+    mask[11:18, 41:48] = False
+    mask[13:16, 43:46] = True                  # ... with a speck in its hole
+    out = keep_regions(mask, 0.3)
+    assert out[5:35, 5:30].all() and np.count_nonzero(out) == 30 * 25
+
+
 def _guided_filter_reference(guide, src, radius, eps):
     """He et al.'s colour guided filter pixel by pixel: each window's 3x3 covariance
     solved by NumPy, borders mirrored as OpenCV's BORDER_REFLECT."""

@@ -96,9 +96,20 @@ def keep_regions(mask: np.ndarray, min_region: float) -> np.ndarray:
     # One outer boundary (OpenCV traces 8-connected regions; in its two-level tree an
     # island inside a hole is an outer boundary too): one region, nothing to drop.
     # Tracing the outlines takes a tenth of the labelling below (the usual case).
-    _, tree = cv2.findContours(crop, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    outlines, tree = cv2.findContours(crop, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
     if tree is None or np.count_nonzero(tree[0][:, 3] < 0) <= 1:
         return mask
+    # Several regions, most often one figure and specks: when their outlines alone show
+    # that all but one are small enough to go, they are filled in with background
+    # (a third of the labelling's time).
+    specks = _small_regions([outlines[i] for i in np.flatnonzero(tree[0][:, 3] < 0)],
+                            np.count_nonzero(crop), min_region)
+    if specks is not None:
+        out = mask.copy()
+        erased = out[box].view(np.uint8)
+        for i in range(len(specks)):  # one by one: a speck inside a speck's hole goes too
+            cv2.drawContours(erased, specks, i, 0, thickness=cv2.FILLED)
+        return out
     n, labels, stats, _ = cv2.connectedComponentsWithStats(crop, connectivity=8)
     if n <= 2:
         return mask
@@ -110,6 +121,24 @@ def keep_regions(mask: np.ndarray, min_region: float) -> np.ndarray:
     out = np.zeros_like(mask)
     out[box] = keep[labels]
     return out
+
+
+def _small_regions(outlines, pixels: int, min_region: float):
+    """The outer outlines (OpenCV contours) of the regions that :func:`keep_regions`
+    drops, when the outlines prove that all regions but one are dropped; else None.
+
+    A region holds at most its outline polygon's area plus its perimeter plus one
+    pixels (the polygon runs through its border pixels' centres; a pixel or a line of
+    them has no area). The region with the largest such bound holds at least
+    ``pixels`` less the others' bounds; if every other bound is under ``min_region``
+    times that, it is the largest region and every other one goes.
+    """
+    upper = np.array([cv2.contourArea(c) + cv2.arcLength(c, True) + 1 for c in outlines])
+    largest = int(np.argmax(upper))
+    others = np.delete(upper, largest)
+    if others.max() >= min_region * (pixels - others.sum()):
+        return None
+    return [c for i, c in enumerate(outlines) if i != largest]
 
 
 def person_details(est: PersonEstimate, scale: float = 1.0) -> dict:
