@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 from runwaycut.io import read_image
 from runwaycut.person import fusion, matting
 from runwaycut.person.band import widen_to_multiple
-from runwaycut.person.matting import (alpha_from_mask, bilinear_block, estimate_foreground,
-                                      guided_upsample, resize_rows, row_strips, source_rows)
+from runwaycut.person.matting import (alpha_from_mask, estimate_foreground, guided_upsample,
+                                      row_strips)
+from runwaycut.person.resample import bilinear_at, bilinear_block, resize_rows, source_rows
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "photos" / "0087.jpg"
 
@@ -56,6 +57,25 @@ def test_bilinear_block_equals_opencv_resize(h, w, channels, scale, data):
     part = src[lo:hi, left:right]
     np.testing.assert_allclose(bilinear_block(part, size, block, (lo, left), (h, w)),
                                whole[block], atol=2e-6)
+
+
+@settings(max_examples=60, deadline=None)
+@given(h=st.integers(2, 40), w=st.integers(2, 30), channels=st.sampled_from([1, 4]),
+       scale=st.floats(1.0, 7.0), data=st.data())
+def test_bilinear_at_equals_opencv_resize_at_scattered_pixels(h, w, channels, scale, data):
+    rng = np.random.default_rng(h * 100 + w)
+    src = rng.random((h, w, channels), np.float32)
+    src = src[..., 0] if channels == 1 else src
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    whole = cv2.resize(src, size, interpolation=cv2.INTER_LINEAR)
+    n = data.draw(st.integers(1, 50))
+    rows = rng.integers(0, size[1], n)
+    cols = rng.integers(0, size[0], n)
+    np.testing.assert_allclose(bilinear_at(src, size, rows, cols), whole[rows, cols], atol=2e-6)
+    # From the source rows the pixels read only, placed by their offset.
+    lo = source_rows(h, size[1], int(rows.min()), int(rows.max()) + 1)[0]
+    np.testing.assert_allclose(bilinear_at(src[lo:], size, rows, cols, (lo, 0), (h, w)),
+                               whole[rows, cols], atol=2e-6)
 
 
 def test_row_strips_cover_every_row_once():

@@ -25,7 +25,8 @@ import cv2
 import numpy as np
 
 from ..person.band import bounding_box
-from ..person.matting import guide_inverse, linear_taps, resize_rows, row_strips
+from ..person.matting import guide_inverse, row_strips
+from ..person.resample import linear_taps, resize_rows
 
 from .types import BACKGROUND, FIGURE_CLASSES
 

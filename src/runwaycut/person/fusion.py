@@ -42,7 +42,7 @@ import numpy as np
 
 from ..errors import ModelError
 from .band import (BandParams, band_factor, band_mask, band_near_figure, bounding_box,
-                   shrink_whole, widen_to_multiple)
+                   pixel_coordinates, shrink_whole, widen_to_multiple)
 
 #: Names of the band features, in column order.
 FEATURE_NAMES = (
@@ -102,7 +102,7 @@ def band_features(image: np.ndarray, prob: np.ndarray, pose: np.ndarray, selfie:
     # The band pixels, as rows and columns of the window and as flat indices into the
     # window and into the photo: ``take`` at flat indices gathers several times faster
     # than a boolean mask that is scanned anew for each feature.
-    iy, ix = np.nonzero(inner)
+    iy, ix = pixel_coordinates(inner)
     at_win = iy * img.shape[1] + ix
     at_photo = (iy + y0) * w + (ix + x0)
     # Columns filled in place, in FEATURE_NAMES order (column-major: each one contiguous).

@@ -1,0 +1,166 @@
+"""Bilinear resampling by parts: rows, blocks or scattered pixels of an OpenCV resize,
+computed from the source pixels they read, so that a full-size map is never made for a
+few of its pixels (the matte, the foreground colours and the guided upsampling of
+:mod:`runwaycut.person.matting`, the garment's guided labels).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def linear_taps(src_size: int, dst_size: int, start: int,
+                stop: int) -> tuple[np.ndarray, np.ndarray]:
+    """OpenCV's bilinear resize along one axis, for output positions ``start:stop``.
+
+    Parameters
+    ----------
+    src_size, dst_size : int
+        Length of the axis before and after resizing.
+    start, stop : int
+        Output positions wanted.
+
+    Returns
+    -------
+    first : (stop - start,) intp array
+        The source position before each output position (clamped to the axis).
+    weight : (stop - start,) float32 array
+        The weight of the source position after it (0 where clamped).
+    """
+    pos = (np.arange(start, stop) + 0.5) * (1.0 / (dst_size / src_size)) - 0.5
+    first = np.floor(pos).astype(np.intp)
+    weight = (pos - first).astype(np.float32)
+    weight[first < 0] = 0
+    first[first < 0] = 0
+    last = first >= src_size - 1
+    weight[last] = 0
+    first[last] = src_size - 1
+    return first, weight
+
+
+def source_rows(src_height: int, height: int, y0: int, y1: int) -> tuple[int, int]:
+    """The source rows ``lo:hi`` that rows ``y0:y1`` of a bilinear resize to ``height`` read."""
+    sy, _ = linear_taps(src_height, height, y0, y1)
+    return int(sy[0]), int(min(src_height - 1, sy[-1] + 1)) + 1
+
+
+def resize_rows(src: np.ndarray, size: tuple[int, int], y0: int, y1: int, *,
+                first_row: int = 0, src_height: int | None = None) -> np.ndarray:
+    """Rows ``y0:y1`` of ``cv2.resize(src, size, interpolation=cv2.INTER_LINEAR)``.
+
+    Computed from the few source rows they need (OpenCV's bilinear resize is separable:
+    each row alone across, then pairs of rows blended with OpenCV's own row weights),
+    so a full-size map is never made; equal to the whole resize up to float rounding.
+
+    Parameters
+    ----------
+    src : (h, w) or (h, w, C) float32 array
+        The source map, or only its rows from ``first_row`` on (at least those that
+        :func:`source_rows` names), with ``src_height`` the whole map's height.
+    size : (W, H)
+        Size of the whole resized map.
+    y0, y1 : int
+        Rows wanted, ``0 <= y0 < y1 <= H``.
+    first_row, src_height : int, optional
+        Where ``src`` starts in the whole source, and the whole source's height.
+
+    Returns
+    -------
+    rows : (y1 - y0, W) or (y1 - y0, W, C) float32 array
+    """
+    width, height = size
+    h = src.shape[0] if src_height is None else src_height
+    if 2 * (y1 - y0) >= height and first_row == 0 and src.shape[0] == h:
+        # Most rows wanted (a small photo): OpenCV's whole resize is faster, and small.
+        return cv2.resize(src, size, interpolation=cv2.INTER_LINEAR)[y0:y1]
+    sy, f = linear_taps(h, height, y0, y1)
+    lo, hi = source_rows(h, height, y0, y1)
+    across = cv2.resize(np.ascontiguousarray(src[lo - first_row:hi - first_row]),
+                        (width, hi - lo), interpolation=cv2.INTER_LINEAR)
+    shape = (-1,) + (1,) * (across.ndim - 1)
+    return (across[sy - lo] * (1 - f).reshape(shape)
+            + across[np.minimum(sy + 1, h - 1) - lo] * f.reshape(shape))
+
+
+def bilinear_block(src: np.ndarray, size: tuple[int, int], block, offset=(0, 0),
+                   src_shape: tuple[int, int] | None = None) -> np.ndarray:
+    """A block of ``cv2.resize(src, size, interpolation=cv2.INTER_LINEAR)``, computed from
+    the source pixels it reads only.
+
+    Parameters
+    ----------
+    src : (h, w) or (h, w, C) float32 array
+        The source map, or the part of it from ``offset`` on that the block reads.
+    size : (W, H)
+        Size of the whole resized map.
+    block : (slice, slice)
+        Rows and columns of the resized map wanted.
+    offset : (row, col)
+        Where ``src`` starts in the whole source.
+    src_shape : (h, w), optional
+        The whole source's size (``src``'s own by default).
+
+    Returns
+    -------
+    values : (rows, cols) or (rows, cols, C) float32 array
+        Equal to the whole resize's block up to float rounding.
+    """
+    W, H = size
+    h, w = src.shape[:2] if src_shape is None else src_shape
+    sy, fy = linear_taps(h, H, block[0].start, block[0].stop)
+    sx, fx = linear_taps(w, W, block[1].start, block[1].stop)
+    y_a, y_b = sy - offset[0], np.minimum(sy + 1, h - 1) - offset[0]
+    x_a, x_b = sx - offset[1], np.minimum(sx + 1, w - 1) - offset[1]
+    extra = (1,) * (src.ndim - 2)
+    fx = fx.reshape((1, -1) + extra)
+    fy = fy.reshape((-1, 1) + extra)
+    # Down first, over the source columns the block reads only, then across.
+    left, right = int(x_a.min()), int(x_b.max()) + 1
+    part = src[:, left:right]
+    down = part[y_a] * (1 - fy) + part[y_b] * fy
+    return down[:, x_a - left] * (1 - fx) + down[:, x_b - left] * fx
+
+
+def bilinear_at(src: np.ndarray, size: tuple[int, int], rows: np.ndarray, cols: np.ndarray,
+                offset=(0, 0), src_shape: tuple[int, int] | None = None) -> np.ndarray:
+    """Pixels of ``cv2.resize(src, size, interpolation=cv2.INTER_LINEAR)`` at scattered
+    positions, each from the four source pixels it reads.
+
+    Parameters
+    ----------
+    src : (h, w) or (h, w, C) float32 array
+        The source map, or the part of it from ``offset`` on that the pixels read.
+    size : (W, H)
+        Size of the whole resized map.
+    rows, cols : (N,) int arrays
+        Positions in the resized map.
+    offset : (row, col)
+        Where ``src`` starts in the whole source.
+    src_shape : (h, w), optional
+        The whole source's size (``src``'s own by default).
+
+    Returns
+    -------
+    values : (N,) or (N, C) float32 array
+        Equal to the whole resize at those pixels up to float rounding.
+    """
+    W, H = size
+    h, w = src.shape[:2] if src_shape is None else src_shape
+    ty, fy = linear_taps(h, H, 0, H)
+    tx, fx = linear_taps(w, W, 0, W)
+    y_a, y_b = ty[rows], np.minimum(ty[rows] + 1, h - 1)
+    x_a, x_b = tx[cols], np.minimum(tx[cols] + 1, w - 1)
+    wy, wx = fy[rows], fx[cols]
+    if src.ndim == 3:
+        wy, wx = wy[:, None], wx[:, None]
+    flat = np.ascontiguousarray(src).reshape((src.shape[0] * src.shape[1],) + src.shape[2:])
+    stride = src.shape[1]
+    y_a, y_b = (y_a - offset[0]) * stride, (y_b - offset[0]) * stride
+    x_a, x_b = x_a - offset[1], x_b - offset[1]
+    top = flat.take(y_a + x_a, axis=0) * (1 - wx) + flat.take(y_a + x_b, axis=0) * wx
+    bottom = flat.take(y_b + x_a, axis=0) * (1 - wx) + flat.take(y_b + x_b, axis=0) * wx
+    return top * (1 - wy) + bottom * wy
+
+
+__all__ = ["bilinear_at", "bilinear_block", "linear_taps", "resize_rows", "source_rows"]
