@@ -216,19 +216,6 @@ def alpha_from_mask(image: np.ndarray, mask: np.ndarray,
     return alpha
 
 
-#: Most of a strip that its tiles may cover for them to be enlarged tile by tile
-#: (:func:`bilinear_block`, NumPy per pixel); above it, the strip's whole width at once
-#: (:func:`resize_rows`, OpenCV across) is faster. Measured on CCP photos at their size
-#: (the band's tiles a third to a half of the strip: whole strips faster) and at 4x.
-TILE_SHARE = 0.25
-
-
-def _sparse(tiles, shape: tuple[int, int]) -> bool:
-    """Whether the ``tiles`` (pairs of slices) cover less than :data:`TILE_SHARE` of ``shape``."""
-    area = sum((t[0].stop - t[0].start) * (t[1].stop - t[1].start) for t in tiles)
-    return area < TILE_SHARE * shape[0] * shape[1]
-
-
 def _applied(coefficients: np.ndarray, colours: np.ndarray) -> np.ndarray:
     """The guided filter's output, clipped to [0, 1], at N pixels: ``(N, 4)`` coefficients
     (``a`` for three colours, ``b``) and ``(N, 3)`` uint8 colours."""
@@ -306,6 +293,9 @@ def estimate_foreground(image: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     blurred_a = cv2.blur(a_s[..., 0], k)[..., None]
     blurred_fg = cv2.blur(img_s * a_s, k) / (blurred_a + 1e-5)
     blurred_bg = cv2.blur(img_s * (1 - a_s), k) / ((1 - blurred_a) + 1e-5)
+    # The first pass's colours, read at the fractional pixels only (bilinear, from the
+    # quarter-size maps: one gather for both).
+    first = np.concatenate([blurred_fg, blurred_bg], axis=2)
     # The second pass reads only within its 7 px window of the fractional pixels: the
     # box of those, widened by 3 px, in strips of rows each with its 3 px margin; in a
     # strip, only the crops around its fractional pixels (:func:`tiles_near`), since
@@ -313,33 +303,19 @@ def estimate_foreground(image: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     by0, by1 = max(0, sy0 - 3), min(h, sy1 + 3)
     bx0, bx1 = max(0, sx0 - 3), min(w, sx1 + 3)
     out = image.copy()
+    image = np.ascontiguousarray(image)
     for s0, s1 in row_strips(sy1 - sy0, bx1 - bx0):
         r0, r1 = max(by0, sy0 + s0 - 3), min(by1, sy0 + s1 + 3)  # with margins
-        cols = slice(bx0 - x0, bx1 - x0)
-        strip = (slice(r0, r1), slice(bx0, bx1))
-        a = alpha[strip]
+        a = alpha[r0:r1, bx0:bx1]
         wanted = np.zeros(a.shape, bool)  # the fractional pixels of the strip's own rows
         own = slice(sy0 + s0 - r0, sy0 + s1 - r0)
         wanted[own] = (a[own] > 0) & (a[own] < 1)
-        image_strip, out_strip = image[strip], out[strip]
-        crops = tiles_near(wanted, 3)
-        # The first pass's colours enlarged over each crop only where the crops are a
-        # small part of the strip (:data:`TILE_SHARE`), else across the strip at once.
-        sparse = _sparse([crop for _, crop in crops], a.shape)
-        if not sparse:
-            first_fg = resize_rows(blurred_fg, (cw, ch), r0 - y0, r1 - y0)[:, cols]
-            first_bg = resize_rows(blurred_bg, (cw, ch), r0 - y0, r1 - y0)[:, cols]
-        for core, crop in crops:
+        for core, crop in tiles_near(wanted, 3):
             here = np.zeros(a[crop].shape, bool)  # the crop's own wanted pixels: its core's
             here[core[0].start - crop[0].start:core[0].stop - crop[0].start,
                  core[1].start - crop[1].start:core[1].stop - crop[1].start] = wanted[core]
-            if sparse:  # (the block of the quarter-size maps' crop of the photo)
-                block = (slice(r0 - y0 + crop[0].start, r0 - y0 + crop[0].stop),
-                         slice(cols.start + crop[1].start, cols.start + crop[1].stop))
-                fg, bg = (bilinear_block(m, (cw, ch), block) for m in (blurred_fg, blurred_bg))
-            else:
-                fg, bg = first_fg[crop], first_bg[crop]
-            _second_pass(image_strip[crop], a[crop], fg, bg, here, out_strip[crop])
+            origin = (r0 + crop[0].start, bx0 + crop[1].start)  # the crop's place in the photo
+            _second_pass(image, a[crop], origin, here, first, (y0, x0, cw, ch), out)
     return out
 
 
@@ -360,43 +336,49 @@ def _soft_box(alpha: np.ndarray):
     return (int(rows[0]), int(rows[-1]) + 1), (int(cols[0]), int(cols[-1]) + 1)
 
 
-def _second_pass(image: np.ndarray, alpha: np.ndarray, first_fg: np.ndarray,
-                 first_bg: np.ndarray, wanted: np.ndarray, out: np.ndarray) -> None:
+def _second_pass(image: np.ndarray, alpha: np.ndarray, origin: tuple[int, int],
+                 wanted: np.ndarray, first: np.ndarray, frame, out: np.ndarray) -> None:
     """Forte and Pitie's two passes at the ``wanted`` pixels of a crop.
 
-    ``image`` (uint8), ``alpha`` and ``first_fg``, ``first_bg`` (the first pass's
-    blurred foreground and background colours) cover the wanted pixels with 3 px
-    margins (the second pass's window); the result goes into ``out`` (the crop of the
-    output photo) at the wanted pixels."""
+    ``alpha`` is the crop (its first pixel at ``origin`` in ``image``, the whole uint8
+    photo), covering the wanted pixels with 3 px margins (the second pass's window);
+    ``first`` holds the first pass's blurred foreground and background colours (6
+    planes) at a quarter of the size of the photo's ``frame`` ``(y0, x0, width,
+    height)``. The result goes into ``out`` (the whole output photo, contiguous) at the
+    wanted pixels."""
     a = np.ascontiguousarray(alpha)
+    h, w = a.shape
+    oy, ox = origin
     # Fractional pixels of the whole crop, margins included: the first pass changes
     # them all, and the second pass at the wanted pixels reads them. Gathered by flat
     # index (``take``): several times faster than by (row, column) pairs.
     at = np.flatnonzero((a > 0) & (a < 1))
     if at.size == 0:
         return
-    img = image.astype(np.float32) * np.float32(1 / 255)
-    first_fg = np.ascontiguousarray(first_fg)
-    first_bg = np.ascontiguousarray(first_bg)
+    iy, ix = np.divmod(at, w)
+    y0, x0, cw, ch = frame
+    fb = bilinear_at(first, (cw, ch), iy + (oy - y0), ix + (ox - x0))
+    fg_i, bg_i = fb[:, :3], fb[:, 3:]
+    photo = (iy + oy) * image.shape[1] + (ix + ox)  # flat index into the photo
+    img_i = image.reshape(-1, 3).take(photo, axis=0).astype(np.float32) * np.float32(1 / 255)
     ai = a.ravel().take(at)[:, None]
-    img_i = img.reshape(-1, 3).take(at, axis=0)
-    fg_i = first_fg.reshape(-1, 3).take(at, axis=0)
-    bg_i = first_bg.reshape(-1, 3).take(at, axis=0)
     # The first pass changes only the fractional pixels (where alpha is 0 or 1, F = I).
     fg_i = np.clip(fg_i + ai * (img_i - ai * fg_i - (1 - ai) * bg_i), 0, 1)
-    fg_a = cv2.multiply(img, cv2.cvtColor(a, cv2.COLOR_GRAY2RGB))
+    crop = image[oy:oy + h, ox:ox + w]
+    fg_a = cv2.multiply(crop, cv2.cvtColor(a, cv2.COLOR_GRAY2RGB), scale=1 / 255,
+                        dtype=cv2.CV_32F)
     fg_a.reshape(-1, 3)[at] = fg_i * ai
-    bg_a = cv2.multiply(first_bg, cv2.cvtColor(1 - a, cv2.COLOR_GRAY2RGB))
     # Second pass (7 px box), evaluated at the wanted pixels only.
     keep = np.ascontiguousarray(wanted).ravel().take(at)
-    at, ai, img_i = at[keep], ai[keep], img_i[keep]
+    at, ai, img_i, bg_i, photo = at[keep], ai[keep], img_i[keep], bg_i[keep], photo[keep]
     k = (7, 7)
     blurred_a = cv2.blur(a, k).ravel().take(at)[:, None]
     blurred_fg = cv2.blur(fg_a, k).reshape(-1, 3).take(at, axis=0) / (blurred_a + 1e-5)
-    blurred_bg = cv2.blur(bg_a, k).reshape(-1, 3).take(at, axis=0) / ((1 - blurred_a) + 1e-5)
-    fg_soft = blurred_fg + ai * (img_i - ai * blurred_fg - (1 - ai) * blurred_bg)
-    iy, ix = np.divmod(at, a.shape[1])
-    out[iy, ix] = np.clip(np.rint(fg_soft * 255), 0, 255)
+    # The background's 7 px mean is the first pass's background itself: that is a
+    # 91 px mean, flat at this scale (colours within a level of the 7 px box filter's,
+    # which took a third of this pass).
+    fg_soft = blurred_fg + ai * (img_i - ai * blurred_fg - (1 - ai) * bg_i)
+    out.reshape(-1, 3)[photo] = np.clip(np.rint(fg_soft * 255), 0, 255)
 
 
 def guided_upsample(small_guide: np.ndarray, small_src: np.ndarray, guide: np.ndarray,
@@ -480,5 +462,5 @@ def _guided_upsample_whole(small_guide, src, guide, radius, eps):
     return out
 
 
-__all__ = ["MattingParams", "STRIP_PIXELS", "TILE_SHARE", "alpha_from_mask", "estimate_foreground",
+__all__ = ["MattingParams", "STRIP_PIXELS", "alpha_from_mask", "estimate_foreground",
            "guide_inverse", "guided_filter", "guided_upsample", "row_strips"]
