@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 
 from .band import bounding_box, pixel_coordinates, tiles_near, widen_to_multiple
-from .resample import bilinear_at, bilinear_block, resize_rows, source_rows
+from .resample import bilinear_at, bilinear_block, resize_rows, resize_taps, source_rows
 
 
 @dataclass(frozen=True)
@@ -296,6 +296,7 @@ def estimate_foreground(image: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     # The first pass's colours, read at the fractional pixels only (bilinear, from the
     # quarter-size maps: one gather for both).
     first = np.concatenate([blurred_fg, blurred_bg], axis=2)
+    taps = resize_taps(first.shape[:2], (cw, ch))  # shared by the crops' reads
     # The second pass reads only within its 7 px window of the fractional pixels: the
     # box of those, widened by 3 px, in strips of rows each with its 3 px margin; in a
     # strip, only the crops around its fractional pixels (:func:`tiles_near`), since
@@ -315,7 +316,7 @@ def estimate_foreground(image: np.ndarray, alpha: np.ndarray) -> np.ndarray:
             here[core[0].start - crop[0].start:core[0].stop - crop[0].start,
                  core[1].start - crop[1].start:core[1].stop - crop[1].start] = wanted[core]
             origin = (r0 + crop[0].start, bx0 + crop[1].start)  # the crop's place in the photo
-            _second_pass(image, a[crop], origin, here, first, (y0, x0, cw, ch), out)
+            _second_pass(image, a[crop], origin, here, first, (y0, x0, cw, ch, taps), out)
     return out
 
 
@@ -344,7 +345,8 @@ def _second_pass(image: np.ndarray, alpha: np.ndarray, origin: tuple[int, int],
     photo), covering the wanted pixels with 3 px margins (the second pass's window);
     ``first`` holds the first pass's blurred foreground and background colours (6
     planes) at a quarter of the size of the photo's ``frame`` ``(y0, x0, width,
-    height)``. The result goes into ``out`` (the whole output photo, contiguous) at the
+    height, taps)`` (``taps``: :func:`~runwaycut.person.resample.resize_taps` of the
+    enlargement). The result goes into ``out`` (the whole output photo, contiguous) at the
     wanted pixels."""
     a = np.ascontiguousarray(alpha)
     h, w = a.shape
@@ -356,8 +358,8 @@ def _second_pass(image: np.ndarray, alpha: np.ndarray, origin: tuple[int, int],
     if at.size == 0:
         return
     iy, ix = np.divmod(at, w)
-    y0, x0, cw, ch = frame
-    fb = bilinear_at(first, (cw, ch), iy + (oy - y0), ix + (ox - x0))
+    y0, x0, cw, ch, taps = frame
+    fb = bilinear_at(first, (cw, ch), iy + (oy - y0), ix + (ox - x0), taps=taps)
     fg_i, bg_i = fb[:, :3], fb[:, 3:]
     photo = (iy + oy) * image.shape[1] + (ix + ox)  # flat index into the photo
     img_i = image.reshape(-1, 3).take(photo, axis=0).astype(np.float32) * np.float32(1 / 255)

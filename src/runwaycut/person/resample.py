@@ -122,8 +122,17 @@ def bilinear_block(src: np.ndarray, size: tuple[int, int], block, offset=(0, 0),
     return down[:, x_a - left] * (1 - fx) + down[:, x_b - left] * fx
 
 
+def resize_taps(src_shape: tuple[int, int], size: tuple[int, int]):
+    """:func:`linear_taps` of every row and column of a bilinear resize of a
+    ``src_shape`` ``(h, w)`` map to ``size`` ``(W, H)``: ``(rows, row weights,
+    columns, column weights)``."""
+    (h, w), (W, H) = src_shape, size
+    return (*linear_taps(h, H, 0, H), *linear_taps(w, W, 0, W))
+
+
 def bilinear_at(src: np.ndarray, size: tuple[int, int], rows: np.ndarray, cols: np.ndarray,
-                offset=(0, 0), src_shape: tuple[int, int] | None = None) -> np.ndarray:
+                offset=(0, 0), src_shape: tuple[int, int] | None = None,
+                taps=None) -> np.ndarray:
     """Pixels of ``cv2.resize(src, size, interpolation=cv2.INTER_LINEAR)`` at scattered
     positions, each from the four source pixels it reads.
 
@@ -139,16 +148,17 @@ def bilinear_at(src: np.ndarray, size: tuple[int, int], rows: np.ndarray, cols: 
         Where ``src`` starts in the whole source.
     src_shape : (h, w), optional
         The whole source's size (``src``'s own by default).
+    taps : tuple, optional
+        :func:`resize_taps` of the whole source's size and ``size``, for many calls
+        on one map (computed here by default).
 
     Returns
     -------
     values : (N,) or (N, C) float32 array
         Equal to the whole resize at those pixels up to float rounding.
     """
-    W, H = size
     h, w = src.shape[:2] if src_shape is None else src_shape
-    ty, fy = linear_taps(h, H, 0, H)
-    tx, fx = linear_taps(w, W, 0, W)
+    ty, fy, tx, fx = resize_taps((h, w), size) if taps is None else taps
     y_a, y_b = ty[rows], np.minimum(ty[rows] + 1, h - 1)
     x_a, x_b = tx[cols], np.minimum(tx[cols] + 1, w - 1)
     wy, wx = fy[rows], fx[cols]
@@ -163,4 +173,5 @@ def bilinear_at(src: np.ndarray, size: tuple[int, int], rows: np.ndarray, cols: 
     return top * (1 - wy) + bottom * wy
 
 
-__all__ = ["bilinear_at", "bilinear_block", "linear_taps", "resize_rows", "source_rows"]
+__all__ = ["bilinear_at", "bilinear_block", "linear_taps", "resize_rows", "resize_taps",
+           "source_rows"]
