@@ -7,7 +7,8 @@ Steps, at a working resolution of at most ``max_side`` pixels on the long side:
    labelled photos weighs the person probabilities against the photo's colours nearby
    and overall, its edges and the distance to the hands
    (:func:`runwaycut.person.fusion.fused_probability`), at half size on CCP-size photos
-   (``BandParams.band_side``), its answer smoothed along the photo's edges at full size;
+   (``BandParams.band_side``), its answer smoothed along the full-size photo's edges
+   (a fast guided filter);
 3. the figure: ``fused > 0.5``, keeping the largest region and those not much smaller
    (specks and stray people at the edges go), with small enclosed holes filled;
 4. photos larger than the working size get the fused probability back at full size by

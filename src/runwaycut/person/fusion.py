@@ -24,7 +24,8 @@ with them, 0.9762 without). They took 7 of the band features' 24 ms CPU a photo.
 
 On a photo of 832 rows the band is described and classified at half size (the person
 models' boundary is no finer than that; :func:`~runwaycut.person.band.band_factor`),
-and the answer, enlarged back, is smoothed along the photo's own edges at full size.
+and the answer is smoothed along the full-size photo's own edges by a fast guided filter
+(its coefficients at the band's size, enlarged and applied to the full-size photo).
 
 The classifier is a small multilayer perceptron whose weights ship as JSON
 (``models/fusion.json``, trained by ``benchmarks/train_fusion.py`` on the CCP dev
