@@ -369,20 +369,8 @@ def guided_coefficients_grey(guide: np.ndarray, src: np.ndarray, radius: int,
 
 
 def guided_filter_grey(guide: np.ndarray, src: np.ndarray, radius: int, eps: float) -> np.ndarray:
-    """He et al.'s guided filter with a grey guide, by box filters.
-
-    Parameters
-    ----------
-    guide : (H, W) float32 array in [0, 1]
-    src : (H, W) float32 array
-    radius : int
-        Window radius in pixels.
-    eps : float
-        Regularisation (larger: smoother, less edge-following).
-
-    Returns
-    -------
-    filtered : (H, W) float32 array
+    """He et al.'s guided filter with a grey guide, by box filters: ``(H, W)`` float32,
+    of the arguments of :func:`guided_coefficients_grey`.
 
     References
     ----------
