@@ -140,6 +140,39 @@ def test_guided_upsample_near_the_soft_pixels_equals_the_whole_filter(h, w, scal
 
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_matte_is_the_fast_guided_filter_of_the_whole_photo(seed):
+    """The soft matte worked out in strips, over tiles around the band and read at the
+    band's pixels only equals the plain fast guided filter: the colour filter's
+    coefficients over the whole half-size photo, enlarged by OpenCV and applied at full
+    size, inside the band (within 3 px of the mask's outline); elsewhere the mask."""
+    rng = np.random.default_rng(seed)
+    h, w = 240, 180
+    image = cv2.GaussianBlur(rng.integers(0, 256, (h, w, 3), dtype=np.uint8), (0, 0), 2)
+    yy, xx = np.mgrid[:h, :w]
+    blob = np.hypot((yy - 120) / 80, (xx - 90) / 50) + 0.2 * np.sin(xx / 5 + seed) < 1
+    # The band's crop then starts on an even row and column (the outline's box at odd
+    # ones, less the band's 3 px and the window's 4): the whole photo's half-size grid.
+    box = matting.bounding_box(blob)
+    mask = np.roll(blob, (1 - box[0].start % 2, 1 - box[1].start % 2), axis=(0, 1))
+    params = matting.MattingParams()
+    alpha = alpha_from_mask(image, mask, params)
+    half = (w // 2, h // 2)
+    coef = matting._box_coefficients(cv2.resize(image, half, interpolation=cv2.INTER_AREA),
+                                     cv2.resize(mask.astype(np.float32), half,
+                                                interpolation=cv2.INTER_AREA),
+                                     params.radius // 2, params.eps)
+    big = cv2.resize(coef, (w, h), interpolation=cv2.INTER_LINEAR)
+    rgb = image.astype(np.float32) / 255
+    expected = np.clip(big[..., 3] + (big[..., :3] * rgb).sum(axis=2), 0, 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))
+    m8 = mask.astype(np.uint8)
+    band = cv2.dilate(m8, kernel) != cv2.erode(m8, kernel)
+    np.testing.assert_allclose(alpha[band], expected[band], atol=1e-5)
+    np.testing.assert_array_equal(alpha[~band], mask[~band])
+    assert ((alpha > 0.05) & (alpha < 0.95)).sum() > 200  # a real soft edge
+
+
 def _forte_reference(image, alpha):
     """Forte and Pitie's two passes over the whole photo at full size, float64, as their
     paper's code: a 91 px then a 7 px box, the second pass on the first's foreground
