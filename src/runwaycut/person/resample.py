@@ -159,18 +159,23 @@ def bilinear_at(src: np.ndarray, size: tuple[int, int], rows: np.ndarray, cols: 
     """
     h, w = src.shape[:2] if src_shape is None else src_shape
     ty, fy, tx, fx = resize_taps((h, w), size) if taps is None else taps
-    y_a, y_b = ty[rows], np.minimum(ty[rows] + 1, h - 1)
-    x_a, x_b = tx[cols], np.minimum(tx[cols] + 1, w - 1)
+    stride = src.shape[1]
+    y_a, x_a = ty[rows], tx[cols]
+    # The next row and column (the last one's own where a tap is clamped: weight 0).
+    down = np.where(y_a < h - 1, stride, 0)
+    right = (x_a < w - 1).astype(y_a.dtype)
+    at = (y_a - offset[0]) * stride + (x_a - offset[1])  # the top-left source pixel
     wy, wx = fy[rows], fx[cols]
     if src.ndim == 3:
         wy, wx = wy[:, None], wx[:, None]
     flat = np.ascontiguousarray(src).reshape((src.shape[0] * src.shape[1],) + src.shape[2:])
-    stride = src.shape[1]
-    y_a, y_b = (y_a - offset[0]) * stride, (y_b - offset[0]) * stride
-    x_a, x_b = x_a - offset[1], x_b - offset[1]
-    top = flat.take(y_a + x_a, axis=0) * (1 - wx) + flat.take(y_a + x_b, axis=0) * wx
-    bottom = flat.take(y_b + x_a, axis=0) * (1 - wx) + flat.take(y_b + x_b, axis=0) * wx
-    return top * (1 - wy) + bottom * wy
+    top_left, top_right = flat.take(at, axis=0), flat.take(at + right, axis=0)
+    at += down
+    bottom_left, bottom_right = flat.take(at, axis=0), flat.take(at + right, axis=0)
+    top_left += (top_right - top_left) * wx
+    bottom_left += (bottom_right - bottom_left) * wx
+    top_left += (bottom_left - top_left) * wy
+    return top_left
 
 
 __all__ = ["bilinear_at", "bilinear_block", "linear_taps", "resize_rows", "resize_taps",
