@@ -371,8 +371,8 @@ def _second_pass(image: np.ndarray, alpha: np.ndarray, origin: tuple[int, int],
                         dtype=cv2.CV_32F)
     fg_a.reshape(-1, 3)[at] = fg_i * ai
     # Second pass (7 px box), evaluated at the wanted pixels only.
-    keep = np.ascontiguousarray(wanted).ravel().take(at)
-    at, ai, img_i, bg_i, photo = at[keep], ai[keep], img_i[keep], bg_i[keep], photo[keep]
+    keep = np.flatnonzero(np.ascontiguousarray(wanted).ravel().take(at))  # (one scan, five takes)
+    at, ai, img_i, bg_i, photo = (v.take(keep, axis=0) for v in (at, ai, img_i, bg_i, photo))
     k = (7, 7)
     blurred_a = cv2.blur(a, k).ravel().take(at)[:, None]
     blurred_fg = cv2.blur(fg_a, k).reshape(-1, 3).take(at, axis=0) / (blurred_a + 1e-5)
