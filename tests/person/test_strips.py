@@ -16,7 +16,7 @@ from runwaycut.person import fusion, matting
 from runwaycut.person.band import widen_to_multiple
 from runwaycut.person.matting import (alpha_from_mask, estimate_foreground, guided_upsample,
                                       row_strips)
-from runwaycut.person.resample import bilinear_at, bilinear_block, resize_rows, source_rows
+from runwaycut.person.resample import bilinear_at, resize_rows, source_rows
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "photos" / "0087.jpg"
 
@@ -35,28 +35,6 @@ def test_resize_rows_equals_opencv_resize(h, w, channels, scale, data):
     rows = resize_rows(src, size, y0, y1)
     np.testing.assert_allclose(rows, whole[y0:y1], atol=2e-6)
 
-
-
-@settings(max_examples=60, deadline=None)
-@given(h=st.integers(2, 40), w=st.integers(2, 30), channels=st.sampled_from([1, 4]),
-       scale=st.floats(1.0, 7.0), data=st.data())
-def test_bilinear_block_equals_opencv_resize(h, w, channels, scale, data):
-    rng = np.random.default_rng(h * 100 + w)
-    src = rng.random((h, w, channels), np.float32)
-    src = src[..., 0] if channels == 1 else src
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    whole = cv2.resize(src, size, interpolation=cv2.INTER_LINEAR)
-    y0 = data.draw(st.integers(0, size[1] - 1))
-    y1 = data.draw(st.integers(y0 + 1, size[1]))
-    x0 = data.draw(st.integers(0, size[0] - 1))
-    x1 = data.draw(st.integers(x0 + 1, size[0]))
-    block = (slice(y0, y1), slice(x0, x1))
-    np.testing.assert_allclose(bilinear_block(src, size, block), whole[block], atol=2e-6)
-    # From the part of the source the block reads only, placed by its offset.
-    (lo, hi), (left, right) = source_rows(h, size[1], y0, y1), source_rows(w, size[0], x0, x1)
-    part = src[lo:hi, left:right]
-    np.testing.assert_allclose(bilinear_block(part, size, block, (lo, left), (h, w)),
-                               whole[block], atol=2e-6)
 
 
 @settings(max_examples=60, deadline=None)

@@ -6,7 +6,7 @@
     fusion       the person mask weighed against colours and edges by a small MLP
     matting      guided filter, soft alpha, foreground colours, guided upsampling
                  (full-size work by strips of rows)
-    resample     rows, blocks or scattered pixels of a bilinear resize, from the source
+    resample     rows or scattered pixels of a bilinear resize, from the source
                  pixels they read
 
 The model files and their checks live in :mod:`runwaycut.models`.

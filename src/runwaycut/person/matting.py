@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 
 from .band import bounding_box, pixel_coordinates, tiles_near, widen_to_multiple
-from .resample import bilinear_at, bilinear_block, resize_rows, resize_taps, source_rows
+from .resample import bilinear_at, resize_rows, resize_taps, source_rows
 
 
 @dataclass(frozen=True)
@@ -195,6 +195,7 @@ def alpha_from_mask(image: np.ndarray, mask: np.ndarray,
                         np.ones((5, 5), np.uint8)) > 0
     image = np.ascontiguousarray(image)
     w = mask.shape[1]
+    taps = resize_taps((half[1], half[0]), (cw, ch))  # shared by the strips' reads
     for s0, s1 in row_strips(ch, cw):
         rows = inner[s0:s1]
         if not rows.any():
@@ -210,19 +211,20 @@ def alpha_from_mask(image: np.ndarray, mask: np.ndarray,
         # Enlarged and applied at the band's pixels only (gathered by flat index).
         iy, ix = pixel_coordinates(rows)
         iy += s0
-        c = bilinear_at(coef, (cw, ch), iy, ix, (m0, 0), (half[1], half[0]))
+        c = bilinear_at(coef, (cw, ch), iy, ix, (m0, 0), (half[1], half[0]), taps)
         at = (iy + y0) * w + (ix + x0)
         alpha.ravel()[at] = _applied(c, image.reshape(-1, 3).take(at, axis=0))
     return alpha
 
 
-def _applied(coefficients: np.ndarray, colours: np.ndarray) -> np.ndarray:
-    """The guided filter's output, clipped to [0, 1], at N pixels: ``(N, 4)`` coefficients
-    (``a`` for three colours, ``b``) and ``(N, 3)`` uint8 colours."""
+def _applied(coefficients: np.ndarray, colours: np.ndarray, clip: bool = True) -> np.ndarray:
+    """The guided filter's output at N pixels, clipped to [0, 1] unless ``clip`` is
+    false: ``(N, 4)`` coefficients (``a`` for three colours, ``b``) and ``(N, 3)`` uint8
+    colours."""
     c, rgb = coefficients, colours.astype(np.float32) * np.float32(1 / 255)
     # Column by column: no sum over a last axis of 3.
     out = c[:, 3] + c[:, 0] * rgb[:, 0] + c[:, 1] * rgb[:, 1] + c[:, 2] * rgb[:, 2]
-    return np.clip(out, 0, 1, out=out)
+    return np.clip(out, 0, 1, out=out) if clip else out
 
 
 def _box_coefficients(guide: np.ndarray, src: np.ndarray, radius: int, eps: float) -> np.ndarray:
@@ -437,17 +439,21 @@ def guided_upsample(small_guide: np.ndarray, small_src: np.ndarray, guide: np.nd
     # each tile's coefficients from the low-resolution pixels its taps read, with the
     # two box filters' margin, enlarged at the tile's pixels only.
     m = 2 * radius
+    guide = np.ascontiguousarray(guide)
+    taps = resize_taps((h, w), (W, H))  # shared by the tiles' reads
     for core, _ in tiles_near(wanted, 0):
         (y0, y1), (x0, x1) = (core[0].start, core[0].stop), (core[1].start, core[1].stop)
         lo, hi = source_rows(h, H, y0, y1)
         left, right = source_rows(w, W, x0, x1)
         block = (slice(max(0, lo - m), min(h, hi + m)), slice(max(0, left - m), min(w, right + m)))
         coef = _box_coefficients(small_guide[block], src[block], radius, eps)
-        c = bilinear_block(coef, (W, H), core, (block[0].start, block[1].start), (h, w))
-        here = wanted[core]
-        c = c[here]
-        colours = guide[core][here].astype(np.float32) * np.float32(1 / 255)
-        out[core][here] = (c[:, :3] * colours).sum(axis=1) + c[:, 3]
+        # Enlarged and applied at the tile's wanted pixels only (gathered by flat index).
+        iy, ix = pixel_coordinates(wanted[core])
+        iy += y0
+        ix += x0
+        c = bilinear_at(coef, (W, H), iy, ix, (block[0].start, block[1].start), (h, w), taps)
+        at = iy * W + ix
+        out.ravel()[at] = _applied(c, guide.reshape(-1, 3).take(at, axis=0), clip=False)
     return out
 
 

@@ -1,4 +1,4 @@
-"""Bilinear resampling by parts: rows, blocks or scattered pixels of an OpenCV resize,
+"""Bilinear resampling by parts: rows or scattered pixels of an OpenCV resize,
 computed from the source pixels they read, so that a full-size map is never made for a
 few of its pixels (the matte, the foreground colours and the guided upsampling of
 :mod:`runwaycut.person.matting`, the garment's guided labels).
@@ -83,45 +83,6 @@ def resize_rows(src: np.ndarray, size: tuple[int, int], y0: int, y1: int, *,
             + across[np.minimum(sy + 1, h - 1) - lo] * f.reshape(shape))
 
 
-def bilinear_block(src: np.ndarray, size: tuple[int, int], block, offset=(0, 0),
-                   src_shape: tuple[int, int] | None = None) -> np.ndarray:
-    """A block of ``cv2.resize(src, size, interpolation=cv2.INTER_LINEAR)``, computed from
-    the source pixels it reads only.
-
-    Parameters
-    ----------
-    src : (h, w) or (h, w, C) float32 array
-        The source map, or the part of it from ``offset`` on that the block reads.
-    size : (W, H)
-        Size of the whole resized map.
-    block : (slice, slice)
-        Rows and columns of the resized map wanted.
-    offset : (row, col)
-        Where ``src`` starts in the whole source.
-    src_shape : (h, w), optional
-        The whole source's size (``src``'s own by default).
-
-    Returns
-    -------
-    values : (rows, cols) or (rows, cols, C) float32 array
-        Equal to the whole resize's block up to float rounding.
-    """
-    W, H = size
-    h, w = src.shape[:2] if src_shape is None else src_shape
-    sy, fy = linear_taps(h, H, block[0].start, block[0].stop)
-    sx, fx = linear_taps(w, W, block[1].start, block[1].stop)
-    y_a, y_b = sy - offset[0], np.minimum(sy + 1, h - 1) - offset[0]
-    x_a, x_b = sx - offset[1], np.minimum(sx + 1, w - 1) - offset[1]
-    extra = (1,) * (src.ndim - 2)
-    fx = fx.reshape((1, -1) + extra)
-    fy = fy.reshape((-1, 1) + extra)
-    # Down first, over the source columns the block reads only, then across.
-    left, right = int(x_a.min()), int(x_b.max()) + 1
-    part = src[:, left:right]
-    down = part[y_a] * (1 - fy) + part[y_b] * fy
-    return down[:, x_a - left] * (1 - fx) + down[:, x_b - left] * fx
-
-
 def resize_taps(src_shape: tuple[int, int], size: tuple[int, int]):
     """:func:`linear_taps` of every row and column of a bilinear resize of a
     ``src_shape`` ``(h, w)`` map to ``size`` ``(W, H)``: ``(rows, row weights,
@@ -178,5 +139,5 @@ def bilinear_at(src: np.ndarray, size: tuple[int, int], rows: np.ndarray, cols: 
     return top_left
 
 
-__all__ = ["bilinear_at", "bilinear_block", "linear_taps", "resize_rows", "resize_taps",
+__all__ = ["bilinear_at", "linear_taps", "resize_rows", "resize_taps",
            "source_rows"]
