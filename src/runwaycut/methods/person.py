@@ -97,13 +97,13 @@ def keep_regions(mask: np.ndarray, min_region: float) -> np.ndarray:
     # island inside a hole is an outer boundary too): one region, nothing to drop.
     # Tracing the outlines takes a tenth of the labelling below (the usual case).
     outlines, tree = cv2.findContours(crop, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
-    if tree is None or np.count_nonzero(tree[0][:, 3] < 0) <= 1:
+    outer = [] if tree is None else np.flatnonzero(tree[0][:, 3] < 0)
+    if len(outer) <= 1:
         return mask
     # Several regions, most often one figure and specks: when their outlines alone show
     # that all but one are small enough to go, they are filled in with background
     # (a third of the labelling's time).
-    specks = _small_regions([outlines[i] for i in np.flatnonzero(tree[0][:, 3] < 0)],
-                            np.count_nonzero(crop), min_region)
+    specks = _small_regions([outlines[i] for i in outer], np.count_nonzero(crop), min_region)
     if specks is not None:
         out = mask.copy()
         erased = out[box].view(np.uint8)
