@@ -54,7 +54,9 @@ class PersonParams:
     ----------
     flip : bool
         Average the pose model's mask with that of the mirrored crop (test-time flip:
-        +0.001 mean F1 on CCP for 8 ms on one core).
+        a second run of the pose model, 20 to 28 ms of CPU a photo on one core, for
+        +0.0010 mean F1 on CCP for ``person`` and +0.0009 for ``auto``, whose
+        classifier does not make up for it: docs/measurements.md).
     selfie_flip : bool
         The same for the selfie model (+0.0001 F1 in the combined mask: off).
     roi_scale : float
