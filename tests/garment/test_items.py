@@ -485,6 +485,16 @@ def test_a_photo_without_a_person():
     assert any("no figure" in w for w in doc["warnings"])
 
 
+@pytest.mark.parametrize("figure", [None, "given"])
+def test_a_misspelt_landmarks_option_is_refused_with_or_without_a_figure(figure):
+    # landmarks="detect" runs the pose model; any other string is a mistake. Without a
+    # figure the auto backend's landmarks were taken for it silently.
+    image = np.full((120, 80, 3), 128, np.uint8)
+    mask = np.zeros((120, 80), bool) if figure else None
+    with pytest.raises(ValueError, match="landmarks must be an array, None or 'detect'"):
+        parse_items(image, mask, landmarks="detected", colors=None)
+
+
 def test_remove_target_items_on_a_photo_without_a_person(tmp_path):
     """The batch writes the empty item map and items.json with a warning, and the photo
     is done, not failed (as --target figure and garment do)."""

@@ -426,6 +426,8 @@ def parse_items(image: np.ndarray, figure: np.ndarray | None = None, *,
     ['skin', 'hair', 'top', 'outerwear', 'pants', 'shoes']
     """
     image = rgb_image(image)
+    if isinstance(landmarks, str) and landmarks != DETECT:  # before the figure's step uses it
+        raise ValueError(f"landmarks must be an array, None or {DETECT!r}, got {landmarks!r}")
     warnings: list[str] = []
     if figure is None:
         found = _default_figure_method().predict(image)
@@ -435,8 +437,6 @@ def parse_items(image: np.ndarray, figure: np.ndarray | None = None, *,
         warnings.extend(details.get("warnings", []))
     figure = mask_of(figure, image, "figure mask")
     if isinstance(landmarks, str):
-        if landmarks != DETECT:
-            raise ValueError(f"landmarks must be an array, None or {DETECT!r}, got {landmarks!r}")
         landmarks, found_warnings = detect_pose(image) if figure.any() else (None, ())
         warnings.extend(found_warnings)
     if probability is None:
