@@ -6,6 +6,7 @@ skipped, with the reason, when it is absent (e.g. a clone without the shared fol
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from pathlib import Path
@@ -75,9 +76,12 @@ def person():
     return METHODS["person"]()
 
 
-def png_files(folder: Path) -> dict[str, bytes]:
-    """Every PNG below ``folder``, by relative path: for byte-for-byte run comparisons."""
-    return {p.relative_to(folder).as_posix(): p.read_bytes()
+def png_files(folder: Path) -> dict[str, str]:
+    """The SHA-256 of every PNG below ``folder``, by relative path: for byte-for-byte run
+    comparisons. Digests, not the bytes: a failed comparison of raw PNG bytes spent
+    minutes in pytest's diff (seen once in a full CI run), a digest's diff names the file
+    at once."""
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(folder.rglob("*.png"))}
 
 
