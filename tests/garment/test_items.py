@@ -503,21 +503,18 @@ MEAN_POSE_GAIN = 0.03
 
 
 @needs_labels
-def test_without_a_pose_the_mean_pose_places_the_body_parts(auto):
+def test_without_a_pose_the_mean_pose_places_the_body_parts(auto, heldout_results):
     from unittest import mock
 
     import runwaycut.garment.items as items_module
 
     cm = {"mean pose": 0, "empty": 0}
-    for name in HELDOUT_SCORED:
-        image = np.asarray(Image.open(CCP_DIR / "photos" / name).convert("RGB"))
+    for image, truth, with_pose in heldout_results:  # with_pose: parse_items(image)
         found = auto.predict(image)
         given = {"probability": found.details["probability"], "colors": None}
-        with_pose = parse_items(image, found.mask, landmarks=found.details["landmarks"], **given)
         placed = parse_items(image, found.mask, landmarks=None, **given)
         with mock.patch.object(items_module, "_placed", lambda landmarks, *_: landmarks):
             empty = parse_items(image, found.mask, landmarks=None, **given)
-        truth = read_ccp_items(_mat(name))
         cm["mean pose"] += item_confusion(truth, placed.labels)
         cm["empty"] += item_confusion(truth, empty.labels)
         assert not any("no pose" in w for w in with_pose.warnings)
