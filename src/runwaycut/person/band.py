@@ -185,7 +185,7 @@ def widen_to_multiple(box, shape: tuple[int, int], multiple: int):
 
 
 def shrink_whole(array: np.ndarray, k: int) -> np.ndarray:
-    """Each ``k x k`` block of ``array`` averaged into one pixel (``INTER_AREA``).
+    """Each ``k x k`` block of ``array`` averaged into one pixel (OpenCV's resize).
 
     The last row and column of blocks are completed by repeating the edge, so that the
     factor is exactly ``k``: OpenCV's area resize takes its fast path only for a whole
@@ -210,7 +210,11 @@ def shrink_whole(array: np.ndarray, k: int) -> np.ndarray:
     pad_y, pad_x = -h % k, -w % k
     if pad_y or pad_x:
         array = cv2.copyMakeBorder(array, 0, pad_y, 0, pad_x, cv2.BORDER_REPLICATE)
-    return cv2.resize(array, ((w + pad_x) // k, (h + pad_y) // k), interpolation=cv2.INTER_AREA)
+    # By 2, the bilinear resize reads each output pixel's 2 x 2 block with weights of a
+    # half: the same block means (bit for bit in uint8; to float rounding in float32),
+    # and 4x faster than the area path for float32 colour images.
+    interpolation = cv2.INTER_LINEAR if k == 2 else cv2.INTER_AREA
+    return cv2.resize(array, ((w + pad_x) // k, (h + pad_y) // k), interpolation=interpolation)
 
 
 def tiles_near(mask: np.ndarray, reach: int, tile: int = 128, gap: int = 32):
