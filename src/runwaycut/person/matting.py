@@ -365,25 +365,44 @@ def _second_pass(image: np.ndarray, alpha: np.ndarray, origin: tuple[int, int],
     fb = bilinear_at(first, (cw, ch), iy + (oy - y0), ix + (ox - x0), taps=taps)
     fg_i, bg_i = fb[:, :3], fb[:, 3:]
     photo = (iy + oy) * image.shape[1] + (ix + ox)  # flat index into the photo
-    img_i = image.reshape(-1, 3).take(photo, axis=0).astype(np.float32) * np.float32(1 / 255)
+    img_i = image.reshape(-1, 3).take(photo, axis=0).astype(np.float32)  # 0..255
     ai = a.ravel().take(at)[:, None]
+    # Each pass updates F + a (I - a F - (1 - a) B), here as (1 - a^2) F + a I - a (1 - a) B
+    # with the per-pixel weights worked out once (N values, not N x 3) and the photo's
+    # 1/255 folded into them: a few whole-array operations fewer, the same numbers to
+    # float rounding.
     # The first pass changes only the fractional pixels (where alpha is 0 or 1, F = I).
-    fg_i = np.clip(fg_i + ai * (img_i - ai * fg_i - (1 - ai) * bg_i), 0, 1)
+    fg_i = _passed(fg_i, img_i, bg_i, ai, np.float32(1))
+    np.clip(fg_i, 0, 1, out=fg_i)
     crop = image[oy:oy + h, ox:ox + w]
     fg_a = cv2.multiply(crop, cv2.cvtColor(a, cv2.COLOR_GRAY2RGB), scale=1 / 255,
                         dtype=cv2.CV_32F)
-    fg_a.reshape(-1, 3)[at] = fg_i * ai
+    fg_i *= ai
+    fg_a.reshape(-1, 3)[at] = fg_i
     # Second pass (7 px box), evaluated at the wanted pixels only.
     keep = np.flatnonzero(np.ascontiguousarray(wanted).ravel().take(at))  # (one scan, five takes)
     at, ai, img_i, bg_i, photo = (v.take(keep, axis=0) for v in (at, ai, img_i, bg_i, photo))
     k = (7, 7)
     blurred_a = cv2.blur(a, k).ravel().take(at)[:, None]
-    blurred_fg = cv2.blur(fg_a, k).reshape(-1, 3).take(at, axis=0) / (blurred_a + 1e-5)
+    blurred_a += np.float32(1e-5)
+    blurred_fg = cv2.blur(fg_a, k).reshape(-1, 3).take(at, axis=0)
+    blurred_fg /= blurred_a
     # The background's 7 px mean is the first pass's background itself: that is a
     # 91 px mean, flat at this scale (colours within a level of the 7 px box filter's,
-    # which took a third of this pass).
-    fg_soft = blurred_fg + ai * (img_i - ai * blurred_fg - (1 - ai) * bg_i)
-    out.reshape(-1, 3)[photo] = np.clip(np.rint(fg_soft * 255), 0, 255)
+    # which took a third of this pass). Worked out in levels (0..255), then rounded.
+    fg_soft = _passed(blurred_fg, img_i, bg_i, ai, np.float32(255))
+    np.rint(fg_soft, out=fg_soft)
+    out.reshape(-1, 3)[photo] = np.clip(fg_soft, 0, 255, out=fg_soft)
+
+
+def _passed(fg: np.ndarray, img: np.ndarray, bg: np.ndarray, a: np.ndarray,
+            unit: np.float32) -> np.ndarray:
+    """``unit * (fg + a (img / 255 - a fg - (1 - a) bg))`` for ``(N, 3)`` colours (``img``
+    in levels, the others in [0, 1]) and ``(N, 1)`` alpha, in a new array."""
+    out = fg * (unit * (1 - a * a))
+    out += img * (a * (unit / 255))
+    out -= bg * (unit * a * (1 - a))
+    return out
 
 
 def guided_upsample(small_guide: np.ndarray, small_src: np.ndarray, guide: np.ndarray,
