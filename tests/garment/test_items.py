@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import CCP_DIR, REPO, f1
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
@@ -151,6 +151,10 @@ def test_mirrored_pose_gives_mirrored_part_maps_left_and_right_swapped(seed):
 @settings(max_examples=40, deadline=None)
 @given(st.integers(0, 2 ** 32 - 1), st.integers(1, 60), st.integers(1, 60), st.integers(1, 5),
        st.sampled_from([np.uint8, np.float32]), st.booleans())
+# Always, halving with an odd side (its own path: the odd row or column halved alone).
+@example(0, 5, 7, 2, np.uint8, True)
+@example(1, 9, 4, 2, np.float32, False)
+@example(2, 6, 1, 2, np.uint8, False)
 def test_shrink_whole_averages_blocks_edge_repeated(seed, h, w, k, dtype, colour):
     # Each k x k block of the photo becomes its mean; a last, partial block is completed
     # by repeating the edge (the fast, whole-factor area resize of the window's input).
