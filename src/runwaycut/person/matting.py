@@ -169,7 +169,7 @@ def alpha_from_mask(image: np.ndarray, mask: np.ndarray,
     box = bounding_box(mask, params.band + pad)
     m8 = np.ascontiguousarray(mask[box]).view(np.uint8)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * params.band + 1,) * 2)
-    band = cv2.dilate(m8, kernel) != cv2.erode(m8, kernel)
+    band = cv2.morphologyEx(m8, cv2.MORPH_GRADIENT, kernel).view(bool)  # dilated != eroded
     # Filter only the band's bounding box, with room for the window.
     inside = bounding_box(band, pad)
     by0, by1 = box[0].start + inside[0].start, box[0].start + inside[0].stop
@@ -311,41 +311,45 @@ def estimate_foreground(image: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     for s0, s1 in row_strips(sy1 - sy0, bx1 - bx0):
         r0, r1 = max(by0, sy0 + s0 - 3), min(by1, sy0 + s1 + 3)  # with margins
         a = alpha[r0:r1, bx0:bx1]
-        wanted = np.zeros(a.shape, bool)  # the fractional pixels of the strip's own rows
-        own = slice(sy0 + s0 - r0, sy0 + s1 - r0)
-        wanted[own] = (a[own] > 0) & (a[own] < 1)
+        soft = (a > 0) & (a < 1)  # found once a strip, margins included, for its crops
+        wanted = soft.copy()  # the fractional pixels of the strip's own rows
+        wanted[:sy0 + s0 - r0] = False
+        wanted[sy0 + s1 - r0:] = False
         for core, crop in tiles_near(wanted, 3):
             here = np.zeros(a[crop].shape, bool)  # the crop's own wanted pixels: its core's
             here[core[0].start - crop[0].start:core[0].stop - crop[0].start,
                  core[1].start - crop[1].start:core[1].stop - crop[1].start] = wanted[core]
             origin = (r0 + crop[0].start, bx0 + crop[1].start)  # the crop's place in the photo
-            _second_pass(image, a[crop], origin, here, first, (y0, x0, cw, ch, taps), out)
+            _second_pass(image, a[crop], soft[crop], origin, here, first,
+                         (y0, x0, cw, ch, taps), out)
     return out
 
 
 def _soft_box(alpha: np.ndarray):
     """``((y0, y1), (x0, x1))`` bounds of the fractional alpha pixels (None if none),
     found strip by strip (no full-size temporary)."""
-    rows, cols = [], None
+    top = bottom = left = right = None
     h, w = alpha.shape
     for s0, s1 in row_strips(h, w):
         a = alpha[s0:s1]
-        soft = (a > 0) & (a < 1)
-        rows.append(soft.any(axis=1))
-        cols = soft.any(axis=0) if cols is None else cols | soft.any(axis=0)
-    rows = np.flatnonzero(np.concatenate(rows))
-    if rows.size == 0:
-        return None
-    cols = np.flatnonzero(cols)
-    return (int(rows[0]), int(rows[-1]) + 1), (int(cols[0]), int(cols[-1]) + 1)
+        box = bounding_box((a > 0) & (a < 1))
+        if box is None:
+            continue
+        rows, cols = box
+        if top is None:
+            top, left, right = s0 + rows.start, cols.start, cols.stop
+        bottom, left, right = s0 + rows.stop, min(left, cols.start), max(right, cols.stop)
+    return None if top is None else ((top, bottom), (left, right))
 
 
-def _second_pass(image: np.ndarray, alpha: np.ndarray, origin: tuple[int, int],
-                 wanted: np.ndarray, first: np.ndarray, frame, out: np.ndarray) -> None:
+def _second_pass(image: np.ndarray, alpha: np.ndarray, soft: np.ndarray,
+                 origin: tuple[int, int], wanted: np.ndarray, first: np.ndarray, frame,
+                 out: np.ndarray) -> None:
     """Forte and Pitie's two passes at the ``wanted`` pixels of a crop.
 
     ``alpha`` is the crop (its first pixel at ``origin`` in ``image``, the whole uint8
-    photo), covering the wanted pixels with 3 px margins (the second pass's window);
+    photo), covering the wanted pixels with 3 px margins (the second pass's window),
+    and ``soft`` where it is fractional;
     ``first`` holds the first pass's blurred foreground and background colours (6
     planes) at a quarter of the size of the photo's ``frame`` ``(y0, x0, width,
     height, taps)`` (``taps``: :func:`~runwaycut.person.resample.resize_taps` of the
@@ -357,7 +361,7 @@ def _second_pass(image: np.ndarray, alpha: np.ndarray, origin: tuple[int, int],
     # Fractional pixels of the whole crop, margins included: the first pass changes
     # them all, and the second pass at the wanted pixels reads them. Gathered by flat
     # index (``take``): several times faster than by (row, column) pairs.
-    at = np.flatnonzero((a > 0) & (a < 1))
+    at = np.flatnonzero(soft)
     if at.size == 0:
         return
     iy, ix = np.divmod(at, w)
