@@ -128,8 +128,7 @@ def band_features(image: np.ndarray, prob: np.ndarray, pose: np.ndarray, selfie:
     # Window means at half resolution (4x cheaper; the windows are 12 px and more), by
     # whole 2 x 2 blocks (an odd side, at the photo's edge, with its edge repeated).
     fg_half, bg_half, ycc_half = (shrink_whole(a, 2) for a in (fg, bg, ycc))
-    half = (ycc_half.shape[1], ycc_half.shape[0])
-    at = (np.minimum(iy // 2, half[1] - 1), np.minimum(ix // 2, half[0] - 1))
+    at = (iy // 2, ix // 2)  # each band pixel's block (an odd last one is kept whole)
     radius = max(1, round(params.small * scale / 2))
     # Weighted colour sums and weights of the figure (fg) and background (bg) in the window.
     weighted = np.concatenate([ycc_half * fg_half[..., None], fg_half[..., None],
