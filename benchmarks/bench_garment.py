@@ -42,7 +42,7 @@ import json
 import cv2
 import numpy as np
 from scipy.io import loadmat
-from runwaycut.batch.workers import one_thread
+from runwaycut.batch.cores import one_thread
 from runwaycut.garment.colors import garment_colors
 from runwaycut.garment.types import ACCESSORY, BACKGROUND, GARMENT, SKIN_HAIR, GarmentParams
 from runwaycut.garment.labelmap import label_garment

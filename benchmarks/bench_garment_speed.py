@@ -24,7 +24,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from runwaycut.batch.workers import one_thread
+from runwaycut.batch.cores import one_thread
 from runwaycut.garment import colors as C
 from runwaycut.garment import items as I
 from runwaycut.garment import labelmap as L

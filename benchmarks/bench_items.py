@@ -71,7 +71,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from runwaycut.batch.workers import one_thread
+from runwaycut.batch.cores import one_thread
 from runwaycut.evaluation.items import presence_scores
 from runwaycut.garment.colors import garment_colors, nearest_centre, rgb_to_lab
 from runwaycut.garment.items import ITEM_COLORS, ITEM_TO_CLASS, item_colors, parse_items
@@ -102,7 +102,7 @@ import json, sys, tempfile, time
 from pathlib import Path
 from runwaycut.batch.photo import process_photo
 from runwaycut.batch.targets import TARGETS
-from runwaycut.batch.workers import keep_freed_memory, one_thread
+from runwaycut.batch.cores import keep_freed_memory, one_thread
 from runwaycut.io import read_image
 from runwaycut.methods import get_method
 from runwaycut.methods.auto import AutoMethod

@@ -43,7 +43,7 @@ import json, sys, time, tracemalloc
 import cv2
 from runwaycut.io import read_image
 from runwaycut.methods import get_method
-from runwaycut.batch.workers import single_threaded
+from runwaycut.batch.cores import single_threaded
 
 def status(key):
     with open("/proc/self/status") as fh:

@@ -24,7 +24,7 @@ import numpy as np
 
 import runwaycut.io.encode as rio
 from runwaycut.batch.outputs import cutout_pixels, encode_cutout
-from runwaycut.batch.workers import one_thread
+from runwaycut.batch.cores import one_thread
 from runwaycut.io import encode_png, read_image
 from runwaycut.methods.auto import AutoMethod
 

@@ -5,7 +5,7 @@
    Then, in a pass of their own, ``auto``'s steps (the person models, the band, the
    regions and holes, the matte, its foreground colours): where its time goes.
    Measured as a batch process runs it: one thread and the freed memory kept between
-   photos (:func:`runwaycut.batch.workers.keep_freed_memory`), which ``remove`` and
+   photos (:func:`runwaycut.batch.cores.keep_freed_memory`), which ``remove`` and
    its workers do; ``--default-heap`` leaves glibc's malloc settings as they are (the
    page faults that costs ``auto`` about 15 ms a photo).
 2. ``remove -j 1`` end to end (the command in a subprocess: start-up, decoding, the
@@ -62,7 +62,7 @@ def compute_times(photos: list[Path], repeat: int,
     thread, interleaved. The mean is what a run over the same photos spends a photo
     (each photo once), so (2) subtracts it; for ``auto`` it lay 1-5 ms from the median,
     either side, in the runs of issue 14's second round."""
-    from runwaycut.batch.workers import keep_freed_memory, one_thread
+    from runwaycut.batch.cores import keep_freed_memory, one_thread
     from runwaycut.io import read_image
     from runwaycut.methods import get_method
 
@@ -98,7 +98,7 @@ def auto_steps(photos: list[Path], keep_heap: bool = True) -> dict[str, float]:
     person models, then :data:`AUTO_STEPS`, and the rest. Timed in a pass of its own,
     after (1), so that the wrappers do not touch the ratios printed there."""
     import runwaycut.methods.auto as auto_module
-    from runwaycut.batch.workers import keep_freed_memory, one_thread
+    from runwaycut.batch.cores import keep_freed_memory, one_thread
     from runwaycut.io import read_image
     from runwaycut.methods import get_method
 
@@ -263,7 +263,7 @@ def median_runs(runs: list[tuple[float, ...]]) -> tuple[float, ...]:
 
 def single_photo(photos: list[Path], repeat: int) -> tuple[float, float, int]:
     """Median latency (ms) of one auto photo on one thread and on all cores."""
-    from runwaycut.batch.workers import one_thread
+    from runwaycut.batch.cores import one_thread
     from runwaycut.io import read_image
     from runwaycut.methods.threads import available_threads, photo_threads, single_photo_method
 

@@ -26,7 +26,7 @@ CHILD = r"""
 import sys
 from pathlib import Path
 import numpy as np
-from runwaycut.batch.workers import one_thread
+from runwaycut.batch.cores import one_thread
 from runwaycut.io import read_image
 from runwaycut.methods.auto import AutoMethod
 paths, out = sys.argv[1].split(","), sys.argv[2]

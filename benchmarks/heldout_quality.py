@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from runwaycut.batch.workers import one_thread
+from runwaycut.batch.cores import one_thread
 from runwaycut.garment.labelmap import label_garment
 from runwaycut.garment.types import ACCESSORY, BACKGROUND, GARMENT, SKIN_HAIR
 from runwaycut.methods import METHODS

@@ -24,7 +24,7 @@ import argparse
 import time
 from pathlib import Path
 
-from runwaycut.batch.workers import one_thread
+from runwaycut.batch.cores import one_thread
 from runwaycut.garment.training import TrainParams, load_photo, train_model
 from runwaycut.io import write_bytes_atomic
 from runwaycut.models import refresh_if_shipped

@@ -20,7 +20,8 @@ from runwaycut.batch.outputs import cutout_pixels, encode_cutout, encode_mask, e
 from runwaycut.batch.photo import PhotoRecord
 from runwaycut.batch.run import photo_began, run_collection
 from runwaycut.batch.inputs import collect_photos
-from runwaycut.batch.workers import _chunks, choose_workers
+from runwaycut.batch.cores import choose_workers
+from runwaycut.batch.workers import _chunks
 from runwaycut.cli import app
 from runwaycut.compose import cutout
 from runwaycut.io import read_image

@@ -48,11 +48,12 @@ from .manifest import MANIFEST_FILE, Manifest, read_manifest
 from .params import PARAMS_FILE, ParameterMismatchError, check_params, describe
 from .photo import PhotoRecord, output_paths, process_photo
 from .run import LOCK_FILE, BatchSummary, run_collection, summarize
-from .workers import (BatchSettings, choose_workers, default_workers, one_thread, run_batch,
-                      single_threaded)
+from .cores import (choose_threads, choose_workers, default_workers, one_thread,
+                    single_threaded)
+from .workers import BatchSettings, run_batch
 
 __all__ = ["BatchSettings", "BatchSummary", "LOCK_FILE", "MANIFEST_FILE", "Manifest",
            "PARAMS_FILE", "ParameterMismatchError", "PhotoRecord", "check_params",
-           "choose_workers", "collect_photos", "default_workers", "describe", "one_thread", "output_paths",
+           "choose_threads", "choose_workers", "collect_photos", "default_workers", "describe", "one_thread", "output_paths",
            "process_photo", "read_manifest", "read_path_list", "run_batch", "run_collection",
            "single_threaded", "summarize"]

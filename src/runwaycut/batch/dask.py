@@ -25,7 +25,8 @@ from collections import deque
 from typing import Iterator
 
 from ..errors import DiskFullError
-from .workers import BatchSettings, Item, process_item, single_threaded
+from .cores import single_threaded
+from .workers import BatchSettings, Item, process_item
 from .photo import PhotoRecord
 
 #: Chunks in flight per worker thread: enough to keep workers busy, few enough that a
@@ -118,7 +119,7 @@ def connect(scheduler: str, workers: int | None = None):
         raise RuntimeError("--scheduler needs dask[distributed]: pip install "
                            "'dask[distributed]'") from exc
     if scheduler == "local":
-        from .workers import default_workers
+        from .cores import default_workers
 
         # No dashboard, and the scheduler's small HTTP server on a free port, so that
         # several local runs never fight over port 8787.

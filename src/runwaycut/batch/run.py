@@ -18,11 +18,13 @@ from typing import Callable, Iterable
 from ..errors import DiskFullError, RunwaycutError
 from ..io import MAX_PIXELS, disk_full_error, is_disk_full, write_bytes_atomic
 from ..methods import FigureMethod
+from ..methods.threads import with_threads
 from .manifest import MANIFEST_FILE, Manifest, _previous_results
 from .params import check_params
 from .photo import PhotoRecord, signals_held
 from .resume import OrderedWriter, plan_run, sweep_temporary
-from .workers import BatchSettings, choose_workers, iter_local
+from .cores import choose_threads, choose_workers
+from .workers import BatchSettings, iter_local
 
 #: Lock file that keeps two runs from writing into one output folder at once.
 LOCK_FILE = ".runwaycut.lock"
@@ -41,7 +43,8 @@ class BatchSummary:
     (models are loaded before the first photo, so no photo carries the start-up);
     ``startup_s`` is the time from the start of the run to the start of the first
     photo (planning, starting workers, loading models); ``workers`` how many worked
-    (1: this process)."""
+    (1: this process) and ``threads`` the neural models' threads in each
+    (:func:`runwaycut.batch.cores.choose_threads`)."""
 
     total: int
     ok: int
@@ -54,6 +57,7 @@ class BatchSummary:
     interrupted: bool = False
     workers: int | None = None
     startup_s: float | None = None
+    threads: int | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -120,7 +124,7 @@ def run_collection(photos: list[tuple[Path, Path]], out_dir: str | os.PathLike,
         Also write ``<stem>.overlay.png``.
     workers : int, optional
         Worker processes; 1 works in this process. Default: one per core, but no more
-        than one per eight photos to do (:func:`runwaycut.batch.workers.choose_workers`),
+        than one per eight photos to do (:func:`runwaycut.batch.cores.choose_workers`),
         so that a few photos are not slowed down by starting workers for them.
         With ``scheduler='local'``, the number of Dask workers.
     scheduler : str or distributed.Client, optional
@@ -171,7 +175,6 @@ def run_collection(photos: list[tuple[Path, Path]], out_dir: str | os.PathLike,
                 stale.unlink()
         reuse = check_params(out_dir, method, overwrite=not resume)
         previous = _previous_results(manifest_path) if reuse else {}
-        settings = BatchSettings(out_dir, method, overlay, max_pixels, image_format)
         tally = _Tally()
         start = time.perf_counter()
         clock_start = time.monotonic()
@@ -193,6 +196,12 @@ def run_collection(photos: list[tuple[Path, Path]], out_dir: str | os.PathLike,
             first_start = None  # when the first photo began: the end of the start-up
             used = workers if workers else (choose_workers(len(plan.items)) if scheduler is None
                                             else None)
+            # Cores the chosen workers leave idle go to their neural models; -j N and
+            # Dask keep one thread a worker (-j counts cores).
+            threads = choose_threads(used) if not workers and scheduler is None else 1
+            settings = BatchSettings(out_dir, method if threads == 1 else
+                                     with_threads(method, threads), overlay, max_pixels,
+                                     image_format, threads)
 
             def done(index: int, record: PhotoRecord) -> None:
                 nonlocal first_start
@@ -232,7 +241,7 @@ def run_collection(photos: list[tuple[Path, Path]], out_dir: str | os.PathLike,
                 startup = None if first_start is None else max(0.0, first_start - clock_start)
                 summary = BatchSummary(**tally.counts(seconds), seconds=round(seconds, 3),
                                        manifest=str(manifest_path), interrupted=interrupted,
-                                       workers=used,
+                                       workers=used, threads=None if used is None else threads,
                                        startup_s=None if startup is None else round(startup, 3))
                 try:
                     write_bytes_atomic(summary_path, (json.dumps(summary.as_dict(), indent=2)

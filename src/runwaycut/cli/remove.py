@@ -229,8 +229,9 @@ def remove(
         help="Text file of photos/folders/patterns, one a line ('-': standard input)."),
     workers: Optional[int] = typer.Option(
         None, "--workers", "-j", min=1,
-        help="Worker processes; 1 works in-process. Default: one per core, but at most "
-             "one per 8 photos to do (a few photos run in-process). "
+        help="Worker processes, one thread each; 1 works in-process. Default: one per "
+             "core, but at most one per 8 photos to do (a few photos run in-process), "
+             "the cores left over shared out as threads of their neural models. "
              "With --scheduler local: the number of Dask workers."),
     scheduler: Optional[str] = typer.Option(
         None, metavar="ADDRESS",
@@ -323,7 +324,8 @@ def remove(
     mean = f", {summary.mean_ms:.0f} ms per photo" if summary.mean_ms else ""
     if summary.startup_s is not None and summary.ok:
         workers = "" if summary.workers is None else (
-            f" with {summary.workers} worker{'' if summary.workers == 1 else 's'}")
+            f" with {summary.workers} worker{'' if summary.workers == 1 else 's'}"
+            + (f" of {summary.threads} threads" if (summary.threads or 1) > 1 else ""))
         mean += f" (start-up {summary.startup_s:.1f} s{workers})"
     skipped = f", {summary.skipped} already done" if summary.skipped else ""
     say(one_line(f"{summary.total} photo{'' if summary.total == 1 else 's'}: "

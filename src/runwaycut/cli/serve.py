@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from ..batch.manifest import MANIFEST_FILE
-from ..batch.workers import default_workers
+from ..batch.cores import default_workers
 from ..io import MAX_PIXELS
 from ._app import Command, app
 from ._common import fail, reports_errors, say

@@ -17,6 +17,7 @@ Per photo, besides everything ``--target garment`` writes:
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -175,6 +176,18 @@ class ItemsMethod:
 
         self.garment.load()
         load_item_net().load()
+
+    def with_threads(self, threads: int) -> "ItemsMethod":
+        """A copy whose figure backend's neural models run on ``threads`` CPU threads
+        (the garment step's backend is that same copy)."""
+        from ..methods.threads import with_threads
+
+        twin = copy.copy(self)
+        twin.garment = self.garment.with_threads(threads)
+        # One backend for both where it was built so: the garment step loads its models.
+        twin.figure = (twin.garment.figure if self.garment.figure is self.figure
+                       else with_threads(self.figure, threads))
+        return twin
 
     def predict(self, image: np.ndarray):
         garment = self.garment

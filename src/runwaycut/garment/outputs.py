@@ -6,6 +6,7 @@ from __future__ import annotations
 
 
 
+import copy
 import hashlib
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -199,6 +200,14 @@ class GarmentMethod:
             from .items_model import load_item_net
 
             load_item_net().load()
+
+    def with_threads(self, threads: int) -> "GarmentMethod":
+        """A copy whose figure backend's neural models run on ``threads`` CPU threads."""
+        from ..methods.threads import with_threads
+
+        twin = copy.copy(self)
+        twin.figure = with_threads(self.figure, threads)
+        return twin
 
     def predict(self, image: np.ndarray):
         return self.label(image, self.figure.predict(image))

@@ -26,6 +26,8 @@ The binary mask stays the reference result (``<stem>.mask.png``); ``alpha`` and
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from ..models import CHECKSUMS
@@ -84,6 +86,12 @@ class AutoMethod:
         self._person.load()
         if self.model is None:
             load_fusion_model()
+
+    def with_threads(self, threads: int) -> "AutoMethod":
+        """A copy whose person models run on ``threads`` CPU threads (loaded afresh)."""
+        twin = copy.copy(self)
+        twin._person = self._person.with_threads(threads)
+        return twin
 
     def predict(self, image: np.ndarray) -> FigureResult:
         work, est = self._person.estimate(image)

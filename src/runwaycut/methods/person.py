@@ -9,6 +9,8 @@ to full size by guided upsampling (:func:`runwaycut.person.matting.guided_upsamp
 
 from __future__ import annotations
 
+import copy
+
 import cv2
 import numpy as np
 
@@ -55,6 +57,12 @@ class PersonMethod:
     def load(self) -> None:
         """Load the person models now (batch workers do, before their first photo)."""
         self.segmenter.load()
+
+    def with_threads(self, threads: int) -> "PersonMethod":
+        """A copy whose person models run on ``threads`` CPU threads (loaded afresh)."""
+        twin = copy.copy(self)
+        twin.segmenter = PersonSegmenter(self.segmenter.params, threads)
+        return twin
 
     def estimate(self, image: np.ndarray) -> tuple[np.ndarray, PersonEstimate]:
         """The working-size photo and the person models' estimate on it."""

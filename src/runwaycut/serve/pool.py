@@ -21,7 +21,7 @@ from concurrent.futures.process import BrokenProcessPool
 
 import numpy as np
 
-from ..batch.workers import single_threaded
+from ..batch.cores import single_threaded
 from ..garment.items_model import load_item_net
 from ..methods import METHODS
 from .cut import CutAnswer, cut_photo
