@@ -77,3 +77,25 @@ def test_a_run_on_spare_cores_records_its_threads_and_resumes_a_one_thread_run(t
         assert (cv2.imread(str(tmp_path / f"{name}.mask.png"), cv2.IMREAD_GRAYSCALE) ==
                 cv2.imread(str(tmp_path / "fresh" / f"{name}.mask.png"),
                            cv2.IMREAD_GRAYSCALE)).all()
+
+
+def test_a_service_worker_on_spare_cores_cuts_the_same_mask():
+    """``serve -j 1`` on two cores: the worker's neural models get both (the pool's
+    ``threads``), and its cut is the one-thread worker's, byte for byte."""
+    import asyncio
+
+    from runwaycut.serve.pool import WorkerPool
+    from runwaycut.serve.request import CutRequest
+
+    data = (EXAMPLES / "0111.jpg").read_bytes()
+
+    async def cut(threads: int) -> bytes:
+        pool = WorkerPool(1, 0, 4_000_000, threads=threads)
+        try:
+            await pool.start()
+            answer = await pool.cut(data, "0111.jpg", CutRequest(method="auto", output="mask"))
+            return answer.body
+        finally:
+            pool.close()
+
+    assert asyncio.run(cut(2)) == asyncio.run(cut(1))

@@ -23,7 +23,8 @@ def serve(
     workers: Optional[int] = typer.Option(
         None, "--workers", "-j", min=1,
         help="Worker processes cutting photos, each loading the models once "
-             "(default: the cores available)."),
+             "(default: the cores available). Fewer workers than cores share the spare "
+             "cores out as threads of their neural models: one cut at a time is faster."),
     queue: int = typer.Option(8, min=0, help="Requests that may wait for a worker; more are "
                                              "answered 503 with Retry-After."),
     max_upload_mb: float = typer.Option(25, min=0.001, help="Largest upload in MiB (413 over it, "

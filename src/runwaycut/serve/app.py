@@ -26,6 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
+from ..batch.cores import choose_threads
 from ..errors import RunwaycutError
 from ..methods import METHODS
 from ..threshold.rules import THRESHOLD_RULES
@@ -66,7 +67,8 @@ def create_app(settings: ServeSettings, pool: WorkerPool | None = None) -> FastA
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         if state["pool"] is None:
-            state["pool"] = WorkerPool(settings.workers, settings.queue, settings.max_pixels)
+            state["pool"] = WorkerPool(settings.workers, settings.queue, settings.max_pixels,
+                                       threads=choose_threads(settings.workers))
         state["methods"] = await state["pool"].start()
         app.state.ready.set()
         try:
@@ -101,7 +103,8 @@ def create_app(settings: ServeSettings, pool: WorkerPool | None = None) -> FastA
         return {"status": "ok" if app.state.ready.is_set() else "starting",
                 "version": __version__, "methods": state["methods"],
                 "targets": list(served_targets()), "outputs": list(OUTPUTS),
-                "workers": settings.workers, "queue": {
+                "workers": settings.workers,
+                "threads": getattr(p, "threads", None), "queue": {
                     "capacity": 0 if p is None else p.capacity,
                     "admitted": 0 if p is None else p.admitted},
                 "max_upload_mb": settings.max_upload_mb, "token": settings.token is not None,

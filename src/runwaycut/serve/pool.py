@@ -1,7 +1,8 @@
 """Worker processes for the service: models loaded once each, a bounded queue.
 
 The event loop never runs a cut: each goes to one of N worker processes (one thread
-each, as ``runwaycut remove -j N``). A worker warms the figure backends when it starts
+each, as ``runwaycut remove -j N``, or the spare cores' share where N is fewer than
+the cores). A worker warms the figure backends when it starts
 (the person models' interpreters are loaded then, not on a client's first request).
 At most ``workers + queue`` cuts are admitted at once; beyond that :meth:`submit`
 says no at once, and the service answers 503 with ``Retry-After``.
@@ -19,13 +20,14 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
+import cv2
 import numpy as np
 
 from ..batch.cores import single_threaded
 from ..garment.items_model import load_item_net
 from ..methods import METHODS
 from .cut import CutAnswer, cut_photo
-from .request import CutRequest, build_backend
+from .request import CutRequest, build_backend, use_threads
 
 
 class QueueFullError(RuntimeError):
@@ -42,7 +44,7 @@ class WorkerDiedError(RuntimeError):
 
 
 class WorkerPool:
-    """N single-threaded worker processes behind an admission count.
+    """N worker processes behind an admission count.
 
     Parameters
     ----------
@@ -52,14 +54,22 @@ class WorkerPool:
         Cuts that may wait for a worker beyond the N running ones.
     max_pixels : int
         Decompression-bomb guard passed to every cut.
+    threads : int
+        Threads of each worker's neural models and OpenCV: 1 where the workers fill the
+        cores, the spare cores shared out where they are fewer
+        (:func:`runwaycut.batch.cores.choose_threads`), so that one cut at a time is
+        faster.
     """
 
-    def __init__(self, workers: int, queue: int, max_pixels: int):
+    def __init__(self, workers: int, queue: int, max_pixels: int, threads: int = 1):
         if workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers}")
         if queue < 0:
             raise ValueError(f"queue must be 0 or more, got {queue}")
+        if threads < 1:
+            raise ValueError(f"threads must be at least 1, got {threads}")
         self.workers = workers
+        self.threads = threads
         self.capacity = workers + queue
         self.max_pixels = max_pixels
         self.admitted = 0
@@ -70,7 +80,8 @@ class WorkerPool:
     def _new_executor(self) -> ProcessPoolExecutor:
         # spawn: the server process runs native threads (OpenCV, LiteRT) a fork would copy.
         return ProcessPoolExecutor(self.workers, mp_context=mp.get_context("spawn"),
-                                   initializer=_init_worker, initargs=(os.getpid(),))
+                                   initializer=_init_worker,
+                                   initargs=(os.getpid(), self.threads))
 
     async def start(self) -> list[str]:
         """Start every worker and wait until each has loaded its models; the method
@@ -124,13 +135,16 @@ class WorkerPool:
 
 # --------------------------------------------------------------------- in a worker
 
-def _init_worker(parent: int) -> None:
-    """Runs once in each worker: one thread, quit with the server, models loaded."""
+def _init_worker(parent: int, threads: int = 1) -> None:
+    """Runs once in each worker: its threads, quit with the server, models loaded."""
     # Out of the server's process group: a Ctrl-C or SIGTERM sent to the group reaches
     # the server alone, which lets running cuts finish and then closes the pool.
     os.setpgrp()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     single_threaded()
+    if threads > 1:  # the BLAS pools stay at one (see runwaycut.methods.threads)
+        cv2.setNumThreads(threads)
+        use_threads(threads)
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True,
                      name="runwaycut-parent-watch").start()
     for name in METHODS:  # the person models load here, once per worker

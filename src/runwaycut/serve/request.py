@@ -136,11 +136,24 @@ def palette_method(key: tuple) -> PaletteMethod:
         threshold_rule=rule)
 
 
+#: Threads of the neural models of the backends built in this process (a service
+#: worker's share of the cores: :func:`use_threads`).
+_THREADS = {"threads": 1}
+
+
+def use_threads(threads: int) -> None:
+    """Build backends whose neural models run on ``threads`` CPU threads from now on."""
+    if threads < 1:
+        raise ValueError(f"threads must be at least 1, got {threads}")
+    _THREADS["threads"] = int(threads)
+    _build.cache_clear()
+
+
 @lru_cache(maxsize=32)
 def _build(key: tuple):
     o = dict(key)
     if o["method"] == "palette":
         backend = palette_method(tuple((name, o[name]) for name in _PALETTE_FIELDS))
     else:
-        backend = get_method(o["method"])
+        backend = get_method(o["method"], num_threads=_THREADS["threads"])
     return TARGETS[o["target"]].wrap(backend)
