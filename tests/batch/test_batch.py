@@ -626,3 +626,27 @@ def test_remove_forks_its_workers(tmp_path, target):
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "start method: fork sklearn: False" in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_failed_photo_is_named_as_the_user_named_it(tmp_path, monkeypatch, workers):
+    """Workers read photos by their absolute paths; the error line and the manifest row
+    name the photo as it was given (``shots/broken.jpg``), and the run goes on."""
+    shots = tmp_path / "shots"
+    shots.mkdir()
+    (shots / "broken.jpg").write_bytes(b"not a jpeg")
+    (shots / "empty.jpg").write_bytes(b"")
+    Image.fromarray(np.full((160, 120, 3), 200, np.uint8)).save(shots / "plain.png")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["remove", "shots", "-o", "out", "--method", "palette",
+                                      "-j", str(workers)])
+    assert result.exit_code == 2, result.output
+    rows = {row["path"]: row for row in read_manifest(tmp_path / "out" / "manifest.jsonl")}
+    assert set(rows) == {os.path.join("shots", n) for n in ("broken.jpg", "empty.jpg", "plain.png")}
+    for name in ("broken.jpg", "empty.jpg"):
+        given = os.path.join("shots", name)
+        assert rows[given]["error"].startswith(f"{given}: ")
+        assert f"error: {given}: " in result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert len(errors) == 2 and not any(str(tmp_path) in line for line in errors)
+    assert rows[os.path.join("shots", "plain.png")]["status"] == "ok"

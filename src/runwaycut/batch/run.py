@@ -90,6 +90,15 @@ class _Tally:
                                  if seconds and self.processed else None)}
 
 
+def as_given(error: str | None, path: str) -> str | None:
+    """A photo's error naming it as the user did (``shots/a.jpg``): workers read it by
+    its absolute path, which their messages begin with."""
+    absolute = os.path.abspath(path)
+    if error and path != absolute and error.startswith(absolute + ":"):
+        return path + error[len(absolute):]
+    return error
+
+
 def summarize(records: Iterable[PhotoRecord], seconds: float | None = None) -> dict:
     """Counts by status, mean milliseconds per successful photo, photos per second.
 
@@ -209,6 +218,7 @@ def run_collection(photos: list[tuple[Path, Path]], out_dir: str | os.PathLike,
                 if began is not None:
                     first_start = began if first_start is None else min(first_start, began)
                 record.path = str(photos[plan.positions[index]][0])
+                record.error = as_given(record.error, record.path)
                 if on_record is not None:
                     on_record(record)
                 rows.put(plan.positions[index], record)
