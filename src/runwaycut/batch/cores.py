@@ -3,7 +3,6 @@ thread where the workers are the parallelism, and freed memory kept between phot
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 
@@ -55,12 +54,6 @@ def choose_threads(workers: int | None, cores: int | None = None) -> int:
     return max(1, cores // max(1, workers or 1))
 
 
-def worker_threads(threads: int):
-    """The thread settings a worker runs its photos under: :func:`one_thread`, or
-    :func:`photo_threads` where it has more."""
-    return one_thread() if threads <= 1 else photo_threads(threads)
-
-
 def single_threaded() -> None:
     """One thread per worker: the workers are the parallelism, so OpenCV's and the
     BLAS/OpenMP thread pools would only oversubscribe the cores. Also keeps the
@@ -108,19 +101,7 @@ def keep_freed_memory() -> bool:
     return all(mallopt(param, value) == 1 for param, value in HEAP_SETTINGS.items())
 
 
-@contextlib.contextmanager
 def one_thread():
-    """:func:`single_threaded` for a while in this process, then the thread pools as before."""
-    before = cv2.getNumThreads()
-    cv2.setNumThreads(1)
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover
-        limits = contextlib.nullcontext()
-    else:
-        limits = threadpool_limits(1)
-    try:
-        with limits:
-            yield
-    finally:
-        cv2.setNumThreads(before)
+    """:func:`single_threaded` for a while in this process, then the thread pools as before
+    (:func:`~runwaycut.methods.threads.photo_threads` on one thread)."""
+    return photo_threads(1)

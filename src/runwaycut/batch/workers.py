@@ -21,7 +21,8 @@ import cv2
 from ..errors import DiskFullError
 from ..io import MAX_PIXELS
 from ..methods import FigureMethod
-from .cores import keep_freed_memory, single_threaded, worker_threads
+from ..methods.threads import photo_threads
+from .cores import keep_freed_memory, single_threaded
 from .photo import PhotoRecord, PredictedPhoto, predict_photo, read_photo, write_photo
 
 if TYPE_CHECKING:
@@ -222,10 +223,13 @@ def iter_local(items: list[Item], settings: BatchSettings,
     ``workers`` counts cores: with 1, this process works on one thread (OpenCV's and
     the BLAS pools limited to 1 meanwhile), as each worker process does, and a second
     thread encodes and writes each photo's files meanwhile (:func:`iter_overlapped`).
+    Where ``settings.threads`` is more (the cores a run of few photos leaves idle:
+    :func:`runwaycut.batch.cores.choose_threads`), OpenCV and the backend's neural
+    models take that many; the BLAS pools stay at one.
     """
     if workers <= 1:
         keep_freed_memory()
-        with worker_threads(settings.threads):
+        with photo_threads(settings.threads):
             if items:
                 load_models(settings.method)
             yield from iter_overlapped(items, settings)
