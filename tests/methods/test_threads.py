@@ -7,10 +7,12 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from threadpoolctl import threadpool_info
 
+from runwaycut.batch.params import ParameterMismatchError
 from runwaycut.batch.run import run_collection
 from runwaycut.batch.inputs import collect_photos
 from runwaycut.batch.cores import choose_threads, choose_workers
@@ -99,3 +101,14 @@ def test_a_service_worker_on_spare_cores_cuts_the_same_mask():
             pool.close()
 
     assert asyncio.run(cut(2)) == asyncio.run(cut(1))
+
+
+def test_a_folder_made_on_one_thread_resumes_with_a_backend_on_more(tmp_path):
+    """How many threads the models ran on is not a parameter of the results: a library
+    user's backend on 2 threads reuses a folder made on one; another threshold does not."""
+    photos = collect_photos([EXAMPLES])
+    assert run_collection(photos, tmp_path, get_method("person"), workers=1).ok == 3
+    again = run_collection(photos, tmp_path, get_method("person", num_threads=2), workers=1)
+    assert again.skipped == 3
+    with pytest.raises(ParameterMismatchError, match="threshold"):
+        run_collection(photos, tmp_path, get_method("person", threshold=0.7), workers=1)

@@ -94,18 +94,20 @@ def is_garment_upgrade(recorded: dict, wanted: dict) -> bool:
     """Whether ``wanted`` is ``recorded``'s figure backend with ``--target garment`` or
     ``items``: a finished figure run that may gain the garment (or item) outputs."""
     target, figure, _ = split_target(wanted)
-    return target in ("garment", "items") and figure == recorded
+    return target in ("garment", "items") and _portable(figure) == _portable(recorded)
 
 
 def _portable(tree):
-    """The parameter tree with runwaycut's own dotted names cut to their last part.
+    """The parameter tree with runwaycut's own dotted names cut to their last part, and
+    without the models' thread counts.
 
     Where a class or rule lives inside the package is not a parameter: a folder written
     before a move (``runwaycut.fusion.BandParams``, now ``runwaycut.person.BandParams``)
-    keeps its results.
+    keeps its results. Nor is how many threads a model ran on: its results are the same
+    (:func:`runwaycut.methods.threads.with_threads`).
     """
     if isinstance(tree, dict):
-        return {k: _portable(v) for k, v in tree.items()}
+        return {k: _portable(v) for k, v in tree.items() if k != "num_threads"}
     if isinstance(tree, list):
         return [_portable(v) for v in tree]
     if isinstance(tree, str) and tree.startswith("runwaycut."):

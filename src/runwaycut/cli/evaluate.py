@@ -20,6 +20,7 @@ from ._app import Command, app
 from ._options import (GARMENT_MODEL_HELP, PALETTE_PANEL, Band, Block, FillHoles, KeepLargest,
                        Layout, Method, Points, Sampler, Seed, Strip, Vote, choices)
 from ._common import console, count_in_sample, fail, report_scored, reports_errors, say
+from ..methods.threads import available_threads, photo_threads, with_threads
 from .remove import apply_target, build_method, checked_palette, default_method
 
 #: What evaluate scores: the figure, the garment mask, or the 14 items.
@@ -106,6 +107,9 @@ def evaluate(
         raise fail("--threshold best scores a figure mask; it does not apply to --target items")
     if not best and target != "items":  # with best, the figure's threshold ceiling is scored
         backend = apply_target(backend, target, garment_model)
+    # One photo at a time: its neural models and OpenCV get every core (the BLAS pools
+    # one: see runwaycut.methods.threads).
+    backend = with_threads(backend, available_threads())
     data = open_dataset(dataset, layout)
     if not data.items:
         raise fail(f"{dataset}: no photos or labels found ({data.layout} layout)")
@@ -123,12 +127,13 @@ def evaluate(
     if target == "items":
         from .evaluate_items import evaluate_items_command
 
-        return evaluate_items_command(data, backend, csv, report, limit, trained)
+        with photo_threads():
+            return evaluate_items_command(data, backend, csv, report, limit, trained)
     total = len(data.items) if limit is None else min(limit, len(data.items))
     shown = 0
     with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
                   MofNCompleteColumn(), TimeRemainingColumn(), console=console,
-                  transient=True) as progress:
+                  transient=True) as progress, photo_threads():
         task = progress.add_task("scoring", total=total)
 
         def on_photo(row):

@@ -11,6 +11,7 @@ from ._app import Command, app
 from ._options import (Band, Block, FillHoles, GarmentModel, KeepLargest, Method, Points, Sampler,
                        Seed, Strip, Target, Threshold, ThresholdModel, Vote, choices)
 from ._common import fail, reports_errors, say
+from ..methods.threads import available_threads, photo_threads, with_threads
 from .remove import apply_target, build_method, checked_palette, default_method
 
 #: Figure formats by file suffix (what matplotlib's Agg canvas writes).
@@ -71,9 +72,12 @@ def explain(
         strip=strip, block=block, sampler=sampler, seed=seed, keep_largest=keep_largest,
         fill_holes=fill_holes))
     backend = apply_target(backend, target, garment_model)
+    # One photo: its neural models and OpenCV get every core (runwaycut.methods.threads).
+    backend = with_threads(backend, available_threads())
     image = read_image(photo)
     try:
-        figure = explain_method(image, backend, name=photo.name, cutout_style=cutout)
+        with photo_threads():
+            figure = explain_method(image, backend, name=photo.name, cutout_style=cutout)
     except ValueError as exc:  # e.g. strips narrower than a block: name the photo
         raise fail(f"{photo}: {exc}") from None
     write_bytes_atomic(out, render(figure, format=fmt, dpi=dpi))
