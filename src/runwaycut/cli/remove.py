@@ -325,7 +325,8 @@ def remove(
     if summary.startup_s is not None and summary.ok:
         workers = "" if summary.workers is None else (
             f" with {summary.workers} worker{'' if summary.workers == 1 else 's'}"
-            + (f" of {summary.threads} threads" if (summary.threads or 1) > 1 else ""))
+            + (f" on {summary.threads} threads{' each' if summary.workers > 1 else ''}"
+               if (summary.threads or 1) > 1 else ""))
         mean += f" (start-up {summary.startup_s:.1f} s{workers})"
     skipped = f", {summary.skipped} already done" if summary.skipped else ""
     say(one_line(f"{summary.total} photo{'' if summary.total == 1 else 's'}: "
