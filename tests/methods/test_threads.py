@@ -112,3 +112,19 @@ def test_a_folder_made_on_one_thread_resumes_with_a_backend_on_more(tmp_path):
     assert again.skipped == 3
     with pytest.raises(ParameterMismatchError, match="threshold"):
         run_collection(photos, tmp_path, get_method("person", threshold=0.7), workers=1)
+
+
+def test_the_summary_line_says_how_many_threads_a_few_photos_ran_on(tmp_path):
+    from typer.testing import CliRunner
+
+    from runwaycut.cli import app
+
+    result = CliRunner().invoke(app, ["remove", str(EXAMPLES), "-o", str(tmp_path),
+                                      "--method", "person"])
+    assert result.exit_code == 0, result.output
+    threads = choose_threads(1)
+    line = " ".join(result.output.split())
+    assert ("with 1 worker on %d threads)" % threads if threads > 1
+            else "with 1 worker)") in line
+    saved = json.loads((tmp_path / "manifest.summary.json").read_text())
+    assert saved["workers"] == 1 and saved["threads"] == threads
