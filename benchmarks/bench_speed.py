@@ -28,7 +28,9 @@ would give if ``-j 1`` used one core (the wall-clock ratio falls short of it whe
 work takes the cores). But ``-j 1`` writes on a second thread, so it keeps more than one
 core busy (about 1.1): on two cores ``-j 2`` cannot beat ``-j 1``'s wall over ``-j 2``'s CPU
 spread on both, the ceiling printed after it (1.66x in December 2026, where 1.8x would
-need ``-j 2`` to spend less CPU than ``-j 1``).
+need ``-j 2`` to spend less CPU than ``-j 1``). So (3) also times ``-j 1`` confined to one
+core, as it ran when the issue was filed (before its writer thread): two workers against
+one, a core each.
 
     python benchmarks/bench_speed.py                  # 40 photos, 80 for -j 2
     python benchmarks/bench_speed.py --photos DIR --limit 20 --batch 40 --repeat 2
@@ -208,12 +210,13 @@ def compile_sources(*sources: Path) -> None:
                        check=True, capture_output=True)
 
 
-def run_cli(photo_dir: Path, out: Path, *args: str, src: Path | None = None
-            ) -> tuple[float, float, float]:
+def run_cli(photo_dir: Path, out: Path, *args: str, src: Path | None = None,
+            one_core: bool = False) -> tuple[float, float, float]:
     """``runwaycut remove`` in a subprocess: (wall seconds, CPU seconds of it and its
     workers, CPU seconds of ``predict`` in the command's own process, and the parts
     of :data:`TIMED_CLI` as {name: (CPU seconds, calls)}).
-    ``src``: run the package found there instead (``--against``)."""
+    ``src``: run the package found there instead (``--against``); ``one_core``: confine
+    the command to one core (Linux), as ``taskset -c N`` would."""
     shutil.rmtree(out, ignore_errors=True)
     parts_file = out.with_name(out.name + ".parts.json")
     env = dict(os.environ, BENCH_PARTS=str(parts_file), PYTHONPYCACHEPREFIX=str(PYCACHE))
@@ -222,10 +225,15 @@ def run_cli(photo_dir: Path, out: Path, *args: str, src: Path | None = None
         env["PYTHONPATH"] = str(src)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
+    pin = None
+    if one_core and hasattr(os, "sched_setaffinity"):
+        core = min(os.sched_getaffinity(0))
+        pin = lambda: os.sched_setaffinity(0, {core})  # noqa: E731 - in the child, before exec
     done = subprocess.run([sys.executable, "-c", TIMED_CLI,
                            "remove", str(photo_dir),
                            "-o", str(out), "--method", "auto", *args],
-                          capture_output=True, text=True, check=False, env=env)
+                          capture_output=True, text=True, check=False, env=env,
+                          preexec_fn=pin)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
@@ -333,7 +341,8 @@ def main() -> None:
             sets[name] = folder
         runs: dict[str, list] = {"j1": [], "j1_batch": [], "j2_batch": [], "three_j1": [],
                                  "three_default": [], "j1_against": [],
-                                 "j1_batch_against": [], "j2_batch_against": []}
+                                 "j1_batch_against": [], "j2_batch_against": [],
+                                 "j1_batch_one_core": []}
         for _ in range(args.repeat):  # interleaved, so that the load hits all alike
             runs["j1"].append(run_cli(sets["n"], root / "out", "-j", "1"))
             if args.against is not None:
@@ -341,6 +350,8 @@ def main() -> None:
                                                   src=args.against.resolve()))
             runs["j1_batch"].append(run_cli(sets["batch"], root / "out", "-j", "1"))
             runs["j2_batch"].append(run_cli(sets["batch"], root / "out", "-j", "2"))
+            runs["j1_batch_one_core"].append(run_cli(sets["batch"], root / "out", "-j", "1",
+                                                     one_core=True))
             if args.against is not None:
                 for j in ("1", "2"):
                     runs[f"j{j}_batch_against"].append(run_cli(
@@ -398,6 +409,10 @@ def main() -> None:
     print(f"   -j 1 keeps {c1 / w1:.2f} cores busy, so on {cores} cores -j 2 can reach at most "
           f"{ceiling:.2f}x (-j 1's wall over -j 2's CPU on {usable:.2f} cores); measured "
           f"{w1 / w2 / ceiling:.0%} of that")
+    if "j1_batch_one_core" in med:  # -j 1 as it was when the issue was filed: one core
+        w1one = med["j1_batch_one_core"][0]
+        print(f"   -j 1 confined to one core {w1one:.1f} s: -j 2 runs {w1one / w2:.2f}x as fast "
+              "(two workers against one on one core each)")
     if "j2_batch_against" in med:
         (a1, ac1, _), (a2, ac2, _) = med["j1_batch_against"], med["j2_batch_against"]
         print(f"   {args.against}: -j 1 {a1:.1f} s, -j 2 {a2:.1f} s wall (CPU {ac1:.1f} s, "
