@@ -84,6 +84,8 @@ def main(argv=None) -> int:
                     help="no training: quantize the float graph at --out")
     ap.add_argument("--epochs", type=int, default=75)
     ap.add_argument("--dice", type=float, default=1.0, help="weight of the Dice loss term")
+    ap.add_argument("--lovasz", type=float, default=0.0,
+                    help="weight of the Lovasz-softmax loss term (an IoU surrogate)")
     ap.add_argument("--weight-power", type=float, default=0.5,
                     help="cross-entropy class weights: (median freq / freq) ** this")
     ap.add_argument("--presence", type=float, default=0.0,
@@ -136,7 +138,7 @@ def main(argv=None) -> int:
     net = train(x, y, epochs=args.epochs,
                 seed=args.seed if args.train_seed is None else args.train_seed, validate=validate,
                 dice=args.dice, weight_power=args.weight_power, threads=args.threads,
-                presence=args.presence,
+                presence=args.presence, lovasz=args.lovasz,
                 widths=tuple(int(w) for w in args.widths.split(",")),
                 progress=lambda m: print(m, flush=True))
     if args.state:

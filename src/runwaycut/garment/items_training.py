@@ -323,14 +323,61 @@ def dice_loss(logits, target, ignore_index: int = 255):
     return 1 - dice[present].mean()
 
 
+def lovasz_softmax_loss(logits, target, ignore_index: int = 255, sample: int = 8,
+                        generator=None):
+    """The Lovasz-softmax loss (Berman, Rannen Triki and Blaschko, CVPR 2018): a convex
+    surrogate of 1 - IoU, averaged over the items present in the batch.
+
+    Each item's pixel errors ``|[label == item] - p(item)|`` are sorted, largest first,
+    and weighted by the steps of the Jaccard loss along that order: the gradient pushes
+    hardest where the IoU, the score the items are judged by, gains most.
+
+    Parameters
+    ----------
+    logits : (B, K, rows, cols) float torch tensor
+    target : (B, rows, cols) int64 torch tensor
+        Item indices; ``ignore_index`` where unlabelled.
+    sample : int
+        One pixel in this many, drawn at random, is scored: the sorts are the loss's
+        cost (a batch's 180,000 pixels, 14 times: 0.43 s a step, three times the rest).
+    generator : torch.Generator, optional
+        Draws the pixels (seeded training).
+    """
+    import torch
+
+    k = logits.shape[1]
+    prob = torch.softmax(logits, dim=1).permute(0, 2, 3, 1).reshape(-1, k)
+    labels = target.reshape(-1)
+    valid = labels != ignore_index
+    if sample > 1:
+        valid &= torch.randint(0, sample, labels.shape, generator=generator) == 0
+    prob, labels = prob[valid], labels[valid]
+    losses = []
+    for item in range(k):
+        fg = (labels == item).to(prob.dtype)
+        if not fg.any():
+            continue
+        errors = (fg - prob[:, item]).abs()
+        errors, order = torch.sort(errors, descending=True)
+        fg = fg[order]
+        inter = fg.sum() - fg.cumsum(0)
+        union = fg.sum() + (1 - fg).cumsum(0)
+        jaccard = 1 - inter / union
+        jaccard = torch.cat([jaccard[:1], jaccard[1:] - jaccard[:-1]])
+        losses.append(torch.dot(errors, jaccard))
+    return torch.stack(losses).mean()
+
+
 def train(x, y, *, epochs: int = 30, batch: int = 16, lr: float = 3e-3, seed: int = 0,
           threads: int = 1, progress=print, validate=None, widths=(16, 24, 32, 48, 64),
-          dice: float = 0.0, weight_power: float = 0.5, presence: float = 0.0):
+          dice: float = 0.0, weight_power: float = 0.5, presence: float = 0.0,
+          lovasz: float = 0.0):
     """Fit :func:`make_net` on cached windows (:func:`tensors`); returns the network
     (eval mode). One thread by default: on a shared machine more threads mostly wait.
 
     The loss is cross-entropy weighted by :func:`class_weights` (``weight_power``) plus
-    ``dice`` times :func:`dice_loss`, plus ``presence`` times the binary cross-entropy of
+    ``dice`` times :func:`dice_loss`, plus ``lovasz`` times :func:`lovasz_softmax_loss`,
+    plus ``presence`` times the binary cross-entropy of
     the photo-level head (:func:`make_net`'s ``presence``; none when 0) against
     :func:`presence_targets`.
     ``validate(net, epoch)``, if given, is called after some epochs (for the log).
@@ -340,6 +387,7 @@ def train(x, y, *, epochs: int = 30, batch: int = 16, lr: float = 3e-3, seed: in
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
     rng = np.random.default_rng(seed)
+    pixels = torch.Generator().manual_seed(seed)  # the Lovasz loss's pixels
     net = make_net(widths, presence=presence > 0)
     weights = torch.from_numpy(class_weights(y, weight_power))
     loss_fn = torch.nn.CrossEntropyLoss(weight=weights, ignore_index=255)
@@ -358,6 +406,8 @@ def train(x, y, *, epochs: int = 30, batch: int = 16, lr: float = 3e-3, seed: in
             loss = loss_fn(logits, yb)
             if dice:
                 loss = loss + dice * dice_loss(logits, yb)
+            if lovasz:
+                loss = loss + lovasz * lovasz_softmax_loss(logits, yb, generator=pixels)
             if presence:
                 loss = loss + presence * torch.nn.functional.binary_cross_entropy_with_logits(
                     net.presence_logits, presence_targets(yb))
