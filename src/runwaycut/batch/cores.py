@@ -54,13 +54,15 @@ def choose_threads(workers: int | None, cores: int | None = None) -> int:
     return max(1, cores // max(1, workers or 1))
 
 
-def single_threaded() -> None:
+def single_threaded(threads: int = 1) -> None:
     """One thread per worker: the workers are the parallelism, so OpenCV's and the
-    BLAS/OpenMP thread pools would only oversubscribe the cores. Also keeps the
-    memory freed between photos (:func:`keep_freed_memory`): a worker's photos are
+    BLAS/OpenMP thread pools would only oversubscribe the cores. OpenCV gets
+    ``threads`` where the workers leave cores idle (:func:`choose_threads`); the BLAS
+    pools stay at one (see :func:`~runwaycut.methods.threads.photo_threads`). Also keeps
+    the memory freed between photos (:func:`keep_freed_memory`): a worker's photos are
     alike."""
     keep_freed_memory()
-    cv2.setNumThreads(1)
+    cv2.setNumThreads(threads)
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover - comes with scikit-learn

@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
-import cv2
-
 from ..errors import DiskFullError
 from ..io import MAX_PIXELS
 from ..methods import FigureMethod
@@ -429,9 +427,7 @@ def _init_worker(settings: BatchSettings, parent: int, overlap: bool = True) -> 
     ``overlap`` whether its photos' files are written on a second thread (:func:`_work`)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a forked child inherits the parent's
-    single_threaded()
-    if settings.threads > 1:  # the BLAS pools stay at one (see photo_threads)
-        cv2.setNumThreads(settings.threads)
+    single_threaded(settings.threads)
     load_models(settings.method)  # before the first photo, whose time is then its own
     _WORKER["settings"] = settings
     _WORKER["overlap"] = overlap

@@ -20,7 +20,6 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-import cv2
 import numpy as np
 
 from ..batch.cores import single_threaded
@@ -141,9 +140,8 @@ def _init_worker(parent: int, threads: int = 1) -> None:
     # the server alone, which lets running cuts finish and then closes the pool.
     os.setpgrp()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    single_threaded()
-    if threads > 1:  # the BLAS pools stay at one (see runwaycut.methods.threads)
-        cv2.setNumThreads(threads)
+    single_threaded(threads)
+    if threads > 1:
         use_threads(threads)
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True,
                      name="runwaycut-parent-watch").start()
